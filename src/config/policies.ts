@@ -1,0 +1,136 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { RiskPolicy } from '../sending/risk/risk-engine.ts';
+import type { OptOutPolicy } from '../suppression/opt-out-matcher.ts';
+
+/**
+ * Policy is data: JSON files under POLICIES_DIR, each validated against its JSON Schema in
+ * `policies/schema/`. A bad file stops start-up (and `warden policies check`) naming the file,
+ * the JSON pointer and the reason.
+ */
+
+export interface PurposesPolicy {
+  allowed: { id: string; description: string }[];
+  disallowed: { id: string; description: string }[];
+  group_purposes?: string[];
+}
+
+export interface PlanPolicy {
+  name: string;
+  daily_limit: number;
+  monthly_limit: number;
+  throttle_multiplier?: number;
+}
+
+export interface PlansPolicy {
+  plans: Record<string, PlanPolicy>;
+}
+
+export interface ThrottleWindow {
+  points: number;
+  duration_seconds: number;
+}
+
+export interface ThrottlePolicy {
+  per_instance: ThrottleWindow & { burst?: number; burst_duration_seconds?: number };
+  per_recipient: ThrottleWindow;
+  new_recipients: ThrottleWindow;
+  exempt_purposes_from_recipient_limit?: string[];
+}
+
+export interface Policies {
+  purposes: PurposesPolicy;
+  plans: PlansPolicy;
+  throttle: ThrottlePolicy;
+  optOut: OptOutPolicy;
+  risk: RiskPolicy;
+  /** Present once `pause.json` exists (compliance review). */
+  pause: unknown;
+}
+
+const FILES: { key: keyof Policies; file: string; required: boolean }[] = [
+  { key: 'purposes', file: 'purposes.json', required: true },
+  { key: 'plans', file: 'plans.json', required: true },
+  { key: 'throttle', file: 'throttle.json', required: true },
+  { key: 'optOut', file: 'opt-out.json', required: true },
+  { key: 'risk', file: 'risk-rules.json', required: true },
+  { key: 'pause', file: 'pause.json', required: false },
+];
+
+export class PolicyError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid policy files:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'PolicyError';
+  }
+}
+
+// ajv-formats is CommonJS; under NodeNext its default export is the module object.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv,
+) => Ajv;
+
+function compile(schemaPath: string): ValidateFunction {
+  const schema = JSON.parse(fs.readFileSync(schemaPath, 'utf8')) as { $schema?: string };
+  const ajv = String(schema.$schema ?? '').includes('2020-12')
+    ? new Ajv2020({ strict: true, allErrors: true })
+    : new Ajv({ strict: true, allErrors: true });
+  addFormats(ajv as Ajv);
+  return ajv.compile(schema);
+}
+
+function describe(file: string, errors: ErrorObject[] | null | undefined): string[] {
+  return (errors ?? []).map((e) => {
+    const pointer = e.instancePath === '' ? '/' : e.instancePath;
+    const extra = e.keyword === 'additionalProperties' ? ` (${String(e.params.additionalProperty)})` : '';
+    return `${file}: ${pointer}: ${e.message ?? 'is invalid'}${extra}`;
+  });
+}
+
+/** Cross-file rules a schema cannot express. */
+function crossCheck(policies: Partial<Policies>): string[] {
+  const problems: string[] = [];
+  const allowed = new Set(policies.purposes?.allowed.map((p) => p.id) ?? []);
+  for (const p of policies.purposes?.disallowed ?? []) {
+    if (allowed.has(p.id)) problems.push(`purposes.json: /disallowed: "${p.id}" is also listed as allowed`);
+  }
+  for (const p of policies.purposes?.group_purposes ?? []) {
+    if (!allowed.has(p)) problems.push(`purposes.json: /group_purposes: "${p}" is not an allowed purpose`);
+  }
+  return problems;
+}
+
+export function loadPolicies(dir: string, schemaDir = path.join(dir, 'schema')): Readonly<Policies> {
+  const problems: string[] = [];
+  const loaded: Partial<Record<keyof Policies, unknown>> = {};
+  for (const { key, file, required } of FILES) {
+    const filePath = path.join(dir, file);
+    if (!fs.existsSync(filePath)) {
+      if (required) problems.push(`${file}: file not found in ${dir}`);
+      continue;
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(fs.readFileSync(filePath, 'utf8'));
+    } catch (error) {
+      problems.push(`${file}: /: not valid JSON (${(error as Error).message})`);
+      continue;
+    }
+    const schemaPath = path.join(schemaDir, file.replace(/\.json$/, '.schema.json'));
+    if (!fs.existsSync(schemaPath)) {
+      problems.push(`${file}: no schema at ${schemaPath}`);
+      continue;
+    }
+    const validate = compile(schemaPath);
+    if (!validate(data)) {
+      problems.push(...describe(file, validate.errors));
+      continue;
+    }
+    loaded[key] = data;
+  }
+  problems.push(...crossCheck(loaded as Partial<Policies>));
+  if (problems.length > 0) throw new PolicyError(problems);
+  return Object.freeze({ pause: null, ...loaded } as Policies);
+}

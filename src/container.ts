@@ -1,0 +1,183 @@
+import type { Knex } from 'knex';
+import { AccountService } from './accounts/account-service.ts';
+import { AccountStore } from './accounts/account-store.ts';
+import { ApiKeyService } from './accounts/api-key-service.ts';
+import type { Config } from './config/config.ts';
+import type { Policies } from './config/policies.ts';
+import { createDb, dialectOf } from './db/database.ts';
+import { EventOutbox } from './events/event-outbox.ts';
+import { InstanceService } from './instances/instance-service.ts';
+import { InstanceStore } from './instances/instance-store.ts';
+import { type Clock, systemClock } from './lib/clock.ts';
+import { AuditLog } from './review/audit-log.ts';
+import { ReviewService } from './review/review-service.ts';
+import { IdempotencyStore } from './sending/idempotency-store.ts';
+import { MessageLog } from './sending/message-log.ts';
+import { QuotaLedger } from './sending/quota-ledger.ts';
+import { ResponsibleMessageSender } from './sending/responsible-message-sender.ts';
+import type { SendDeps } from './sending/send-context.ts';
+import { createRiskEngine, type RiskEngine } from './sending/risk/risk-engine.ts';
+import { ThrottleService, type ThrottleStore } from './sending/throttle-service.ts';
+import { createOptOutMatcher, type OptOutMatcher } from './suppression/opt-out-matcher.ts';
+import { SuppressionService } from './suppression/suppression-service.ts';
+import { SandboxTransport } from './transport/sandbox/sandbox-transport.ts';
+import type { Transport } from './transport/transport.ts';
+
+/** Things that live for the whole process and must be closed on shutdown. */
+type Closer = () => Promise<void> | void;
+
+export interface Container {
+  config: Readonly<Config>;
+  policies: Readonly<Policies>;
+  db: Knex;
+  clock: Clock;
+  transport: Transport;
+  accountStore: AccountStore;
+  accounts: AccountService;
+  apiKeys: ApiKeyService;
+  instanceStore: InstanceStore;
+  instances: InstanceService;
+  outbox: EventOutbox;
+  messages: MessageLog;
+  quota: QuotaLedger;
+  throttle: ThrottleService;
+  risk: RiskEngine;
+  optOut: OptOutMatcher;
+  suppressions: SuppressionService;
+  idempotency: IdempotencyStore;
+  audit: AuditLog;
+  review: ReviewService;
+  sender: ResponsibleMessageSender;
+  sendDeps: SendDeps;
+  adminToken: () => string;
+  setAdminToken: (token: string) => void;
+  /** Register something to close on shutdown (workers, sockets, pools). */
+  onClose: (closer: Closer) => void;
+  close: () => Promise<void>;
+}
+
+export interface ContainerOverrides {
+  db?: Knex;
+  clock?: Clock;
+  transport?: Transport;
+  throttleStore?: ThrottleStore;
+}
+
+async function throttleStoreFor(config: Config, db: Knex, closers: Closer[]): Promise<ThrottleStore> {
+  if (config.redisUrl) {
+    const { Redis } = await import('ioredis');
+    const client = new Redis(config.redisUrl, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+    });
+    await client.connect();
+    closers.push(() => {
+      client.disconnect();
+    });
+    return { kind: 'redis', client };
+  }
+  if (dialectOf(db) === 'mysql') {
+    const dbName = String((db.client.config.connection as { database: string }).database);
+    return { kind: 'mysql', db, dbName };
+  }
+  return { kind: 'memory' };
+}
+
+/**
+ * The composition root: db → stores → services. Nothing else calls `new` on a service, so tests
+ * swap a piece (clock, transport, db) through `overrides` and get the same wiring.
+ */
+export async function createContainer(
+  config: Readonly<Config>,
+  policies: Readonly<Policies>,
+  overrides: ContainerOverrides = {},
+): Promise<Container> {
+  const closers: Closer[] = [];
+  const db = overrides.db ?? createDb(config.databaseUrl);
+  const clock = overrides.clock ?? systemClock;
+  const transport = overrides.transport ?? (await createTransport(config, db, clock));
+  const accountStore = new AccountStore(db);
+  const accounts = new AccountService(accountStore, policies.plans, clock);
+  const apiKeys = new ApiKeyService(db, clock);
+  const instanceStore = new InstanceStore(db);
+  const outbox = new EventOutbox(db, clock);
+  const instances = new InstanceService(db, instanceStore, transport, outbox, clock);
+  const messages = new MessageLog(db);
+  const quota = new QuotaLedger(db);
+  const throttle = new ThrottleService(
+    policies.throttle,
+    overrides.throttleStore ?? (await throttleStoreFor(config, db, closers)),
+  );
+  await throttle.init();
+  const risk = createRiskEngine(policies.risk);
+  const optOut = createOptOutMatcher(policies.optOut);
+  const suppressions = new SuppressionService(db, clock);
+  const idempotency = new IdempotencyStore(db, clock);
+  const audit = new AuditLog(db, clock);
+  const review = new ReviewService(db, instanceStore, outbox, audit, clock);
+  const sendDeps: SendDeps = {
+    db,
+    clock,
+    policies,
+    accounts,
+    instances: instanceStore,
+    suppressions,
+    quota,
+    throttle,
+    risk,
+    messages,
+    transport,
+    outbox,
+  };
+  const sender = new ResponsibleMessageSender(sendDeps);
+  let adminToken = config.adminToken ?? '';
+
+  return {
+    config,
+    policies,
+    db,
+    clock,
+    transport,
+    accountStore,
+    accounts,
+    apiKeys,
+    instanceStore,
+    instances,
+    outbox,
+    messages,
+    quota,
+    throttle,
+    risk,
+    optOut,
+    suppressions,
+    idempotency,
+    audit,
+    review,
+    sender,
+    sendDeps,
+    adminToken: () => adminToken,
+    setAdminToken: (token) => {
+      adminToken = token;
+    },
+    onClose: (closer) => closers.push(closer),
+    close: async () => {
+      for (const closer of closers.reverse()) await closer();
+      await transport.close();
+      if (!overrides.db) await db.destroy();
+    },
+  };
+}
+
+async function createTransport(config: Readonly<Config>, db: Knex, clock: Clock): Promise<Transport> {
+  if (config.transport === 'sandbox') return new SandboxTransport({ clock });
+  // Imported lazily: only this branch loads Baileys.
+  const { BaileysTransport } = await import('./transport/baileys/baileys-transport.ts');
+  const transport = new BaileysTransport({
+    db,
+    mediaDir: config.mediaDir,
+    waWebSocketUrl: config.waWebSocketUrl ?? undefined,
+    clock,
+  } as ConstructorParameters<typeof BaileysTransport>[0]);
+  return transport as unknown as Transport;
+}

@@ -1,0 +1,100 @@
+import type { Knex } from 'knex';
+import { parseJson } from '../db/database.ts';
+import type { Clock } from '../lib/clock.ts';
+import { newId, newUuid } from '../lib/ids.ts';
+import type { EventEnvelope, EventType } from './event-types.ts';
+
+export interface NewEvent {
+  type: EventType;
+  accountId: string;
+  instanceId: string | null;
+  instanceName: string | null;
+  payload: Record<string, unknown>;
+  /** WhatsApp message id the event is about, for the attempt log. */
+  messageId?: string | null;
+  /** Only deliver to this endpoint (test events). */
+  onlyEndpointId?: string;
+}
+
+/** Fired after a commit that wrote deliveries, so the worker can wake instead of polling. */
+export type OutboxListener = () => void;
+
+/**
+ * The outbox writer. `emit` must be called with the transaction that carries the state change:
+ * the event row and one delivery row per subscribed endpoint commit (or roll back) with it.
+ * Deliveries for disabled endpoints are written too and wait until the endpoint is re-enabled.
+ */
+export class EventOutbox {
+  private listeners: OutboxListener[] = [];
+
+  constructor(
+    private readonly db: Knex,
+    private readonly clock: Clock,
+  ) {}
+
+  onCommitted(listener: OutboxListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Tell the worker new rows may be due (call after the transaction commits). */
+  notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  async emit(
+    trx: Knex | Knex.Transaction,
+    event: NewEvent,
+  ): Promise<{ eventId: string; deliveries: number }> {
+    const now = this.clock.now();
+    const eventId = newId('evt');
+    const envelope: Omit<EventEnvelope, 'request_id'> = {
+      event: event.type,
+      timestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      account_id: event.accountId,
+      instance_id: event.instanceId,
+      instance_name: event.instanceName,
+      payload: event.payload,
+    };
+    await trx('events').insert({
+      id: eventId,
+      account_id: event.accountId,
+      instance_id: event.instanceId,
+      type: event.type,
+      envelope: JSON.stringify(envelope),
+      created_at: now.getTime(),
+    });
+    const query = trx('webhook_endpoints').where({ account_id: event.accountId }).whereNull('deleted_at');
+    if (event.onlyEndpointId) query.andWhere({ id: event.onlyEndpointId });
+    const endpoints = await query.select('id', 'instance_id', 'events');
+    const rows = endpoints
+      .filter((e) => event.onlyEndpointId || e.instance_id === null || e.instance_id === event.instanceId)
+      .filter((e) => {
+        if (event.onlyEndpointId) return true;
+        const subscribed = parseJson<string[]>(e.events, []);
+        return subscribed.includes('*') || subscribed.includes(event.type);
+      })
+      .map((e) => ({
+        id: newUuid(),
+        event_id: eventId,
+        endpoint_id: String(e.id),
+        account_id: event.accountId,
+        event_type: event.type,
+        instance_id: event.instanceId,
+        message_id: event.messageId ?? null,
+        status: 'pending',
+        attempts: 0,
+        next_attempt_at: now.getTime(),
+        created_at: now.getTime(),
+        updated_at: now.getTime(),
+      }));
+    if (rows.length > 0) await trx('webhook_deliveries').insert(rows);
+    return { eventId, deliveries: rows.length };
+  }
+
+  /** Emit outside any caller transaction (its own transaction), then wake the worker. */
+  async emitNow(event: NewEvent): Promise<{ eventId: string; deliveries: number }> {
+    const result = await this.db.transaction((trx) => this.emit(trx, event));
+    if (result.deliveries > 0) this.notify();
+    return result;
+  }
+}

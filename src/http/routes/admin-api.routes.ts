@@ -1,0 +1,325 @@
+import { Router } from 'express';
+import { presentAccount } from '../../accounts/account-service.ts';
+import type { Container } from '../../container.ts';
+import { NotFoundError } from '../../errors/errors.ts';
+import { presentInstance } from '../../instances/instance-service.ts';
+import { presentAudit } from '../../review/audit-log.ts';
+import { presentMessage } from '../../sending/message-log.ts';
+import { GLOBAL_SCOPE, presentSuppression } from '../../suppression/suppression-service.ts';
+import { adminAuth } from '../middleware/auth.ts';
+import { handler } from '../middleware/async-handler.ts';
+import { jsonBody } from '../middleware/json-body.ts';
+import { requireJson } from '../middleware/require-json.ts';
+import { validateBody } from '../middleware/validate-body.ts';
+import {
+  createAccountSchema,
+  createApiKeySchema,
+  pauseSchema,
+  resumeSchema,
+  updateAccountSchema,
+} from '../schemas/account.schema.ts';
+import { adminSuppressionSchema } from '../schemas/suppression.schema.ts';
+import { optionalString, pageParams } from './pagination.ts';
+import { normalizeOrReject } from './suppressions.routes.ts';
+
+/** The compliance admin's JSON API (SPEC §9). Every change is written to the audit log. */
+export function adminApiRoutes(c: Container): Router {
+  const router = Router();
+  const admin = adminAuth(c.adminToken);
+  const body = [requireJson(), admin, ...jsonBody('1mb')];
+  const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.adminActor ?? 'admin');
+  const now = () => c.clock.now().getTime();
+
+  const loadAccount = async (id: string) => {
+    const account = await c.accounts.get(id);
+    if (!account) throw new NotFoundError(undefined, 'No account with this id exists.');
+    return account;
+  };
+
+  router.post(
+    '/admin/api/accounts',
+    ...body,
+    validateBody(createAccountSchema),
+    handler(async (req, res) => {
+      const account = await c.accounts.create(req.body);
+      await c.audit.record(c.db, {
+        actor: actor(res),
+        action: 'account.created',
+        targetType: 'account',
+        targetId: account.id,
+        detail: { plan: account.plan },
+      });
+      res
+        .status(201)
+        .json({
+          success: true,
+          id: account.id,
+          account: presentAccount(account, c.accounts.limitsFor(account)),
+        });
+    }),
+  );
+  router.get(
+    '/admin/api/accounts',
+    admin,
+    handler(async (_req, res) => {
+      const accounts = await c.accounts.list();
+      res.json({ success: true, accounts: accounts.map((a) => presentAccount(a, c.accounts.limitsFor(a))) });
+    }),
+  );
+  router.get(
+    '/admin/api/accounts/:id',
+    admin,
+    handler(async (req, res) => {
+      const account = await loadAccount(String(req.params.id));
+      const keys = await c.apiKeys.list(account.id);
+      res.json({
+        success: true,
+        account: presentAccount(account, c.accounts.limitsFor(account)),
+        api_keys: keys.map((k) => ({
+          id: k.id,
+          name: k.name,
+          prefix: k.prefix,
+          created_at: new Date(k.createdAt).toISOString(),
+          last_used_at: k.lastUsedAt ? new Date(k.lastUsedAt).toISOString() : null,
+          revoked_at: k.revokedAt ? new Date(k.revokedAt).toISOString() : null,
+        })),
+      });
+    }),
+  );
+  router.patch(
+    '/admin/api/accounts/:id',
+    ...body,
+    validateBody(updateAccountSchema),
+    handler(async (req, res) => {
+      await loadAccount(String(req.params.id));
+      const account = await c.accounts.update(String(req.params.id), req.body);
+      if (!account) throw new NotFoundError(undefined, 'No account with this id exists.');
+      await c.audit.record(c.db, {
+        actor: actor(res),
+        action: 'account.updated',
+        targetType: 'account',
+        targetId: account.id,
+        note: req.body.override_reason ?? null,
+        detail: req.body,
+      });
+      res.json({ success: true, account: presentAccount(account, c.accounts.limitsFor(account)) });
+    }),
+  );
+  router.post(
+    '/admin/api/accounts/:id/api-keys',
+    ...body,
+    validateBody(createApiKeySchema),
+    handler(async (req, res) => {
+      const account = await loadAccount(String(req.params.id));
+      const { key, info } = await c.apiKeys.create(account.id, req.body.name);
+      await c.audit.record(c.db, {
+        actor: actor(res),
+        action: 'api_key.created',
+        targetType: 'account',
+        targetId: account.id,
+        detail: { key_id: info.id, name: info.name, prefix: info.prefix },
+      });
+      res
+        .status(201)
+        .json({
+          success: true,
+          id: info.id,
+          key,
+          prefix: info.prefix,
+          name: info.name,
+          created_at: new Date(info.createdAt).toISOString(),
+        });
+    }),
+  );
+  router.delete(
+    '/admin/api/accounts/:id/api-keys/:keyId',
+    admin,
+    handler(async (req, res) => {
+      const account = await loadAccount(String(req.params.id));
+      const key = await c.apiKeys.get(account.id, String(req.params.keyId));
+      if (!key) throw new NotFoundError(undefined, 'No API key with this id exists for this account.');
+      await c.apiKeys.revoke(account.id, key.id);
+      await c.audit.record(c.db, {
+        actor: actor(res),
+        action: 'api_key.revoked',
+        targetType: 'account',
+        targetId: account.id,
+        detail: { key_id: key.id },
+      });
+      res.json({ success: true, revoked: true, id: key.id });
+    }),
+  );
+
+  router.get(
+    '/admin/api/instances',
+    admin,
+    handler(async (req, res) => {
+      const q = req.query as Record<string, unknown>;
+      const paused = optionalString(q, 'paused', /^(true|false)$/);
+      const items = await c.instanceStore.list({
+        paused: paused === undefined ? undefined : paused === 'true',
+        accountId: optionalString(q, 'account_id', /^[A-Za-z0-9_-]{1,40}$/),
+      });
+      const t = now();
+      res.json({
+        success: true,
+        instances: await Promise.all(
+          items.map(async (i) => ({
+            ...(await presentInstance(i, t)),
+            account_id: i.accountId,
+            pause_evidence: i.pauseEvidence,
+            paused_by: i.pausedBy,
+          })),
+        ),
+      });
+    }),
+  );
+  router.post(
+    '/admin/api/instances/:id/pause',
+    ...body,
+    validateBody(pauseSchema),
+    handler(async (req, res) => {
+      const instance = await c.review.pause(String(req.params.id), {
+        reason: req.body.reason,
+        by: actor(res),
+      });
+      res.json({
+        success: true,
+        instance: { ...(await presentInstance(instance, now())), account_id: instance.accountId },
+      });
+    }),
+  );
+  router.post(
+    '/admin/api/instances/:id/resume',
+    ...body,
+    validateBody(resumeSchema),
+    handler(async (req, res) => {
+      const instance = await c.review.resume(String(req.params.id), { note: req.body.note, by: actor(res) });
+      res.json({
+        success: true,
+        instance: { ...(await presentInstance(instance, now())), account_id: instance.accountId },
+      });
+    }),
+  );
+  router.post(
+    '/admin/api/instances/:id/keep-paused',
+    ...body,
+    validateBody(resumeSchema),
+    handler(async (req, res) => {
+      const instance = await c.review.keepPaused(String(req.params.id), {
+        note: req.body.note,
+        by: actor(res),
+      });
+      res.json({
+        success: true,
+        instance: { ...(await presentInstance(instance, now())), account_id: instance.accountId },
+      });
+    }),
+  );
+
+  router.get(
+    '/admin/api/decisions',
+    admin,
+    handler(async (req, res) => {
+      const q = req.query as Record<string, unknown>;
+      const page = pageParams(q);
+      const items = await c.messages.list({
+        accountId: optionalString(q, 'account_id', /^[A-Za-z0-9_-]{1,40}$/),
+        instanceId: optionalString(q, 'instance_id', /^[A-Za-z0-9_-]{1,64}$/),
+        outcome: optionalString(q, 'outcome', /^(allowed|blocked)$/) as 'allowed' | 'blocked' | undefined,
+        errorCode: optionalString(q, 'error', /^[a-z_0-9]{1,60}$/),
+        limit: page.limit,
+        beforeId: page.beforeId,
+      });
+      res.json({
+        success: true,
+        decisions: items.map((m) => ({ ...presentMessage(m), account_id: m.accountId })),
+      });
+    }),
+  );
+
+  router.get(
+    '/admin/api/suppressions',
+    admin,
+    handler(async (req, res) => {
+      const q = req.query as Record<string, unknown>;
+      const page = pageParams(q);
+      const scopeParam = optionalString(q, 'account_id', /^([A-Za-z0-9_-]{1,40}|global)$/);
+      const scope = scopeParam === undefined ? null : scopeParam === 'global' ? GLOBAL_SCOPE : scopeParam;
+      const items = await c.suppressions.list(scope, page);
+      res.json({ success: true, suppressions: items.map(presentSuppression) });
+    }),
+  );
+  router.post(
+    '/admin/api/suppressions',
+    ...body,
+    validateBody(adminSuppressionSchema),
+    handler(async (req, res) => {
+      const accountId: string | null = req.body.account_id ?? null;
+      const account = accountId ? await loadAccount(accountId) : null;
+      const phone = normalizeOrReject(String(req.body.phone), account?.defaultCountry ?? null);
+      const scope = accountId ?? GLOBAL_SCOPE;
+      const { suppression, created } = await c.db.transaction(async (trx) => {
+        const r = await c.suppressions.add(trx, {
+          scope,
+          phone,
+          reason: 'admin_blocked',
+          note: req.body.note ?? null,
+          createdBy: actor(res),
+        });
+        await c.audit.record(trx, {
+          actor: actor(res),
+          action: 'suppression.added',
+          targetType: 'suppression',
+          targetId: r.suppression.id,
+          note: req.body.note ?? null,
+          detail: { scope: scope === GLOBAL_SCOPE ? 'global' : scope },
+        });
+        return r;
+      });
+      res.status(created ? 201 : 200).json({ success: true, suppression: presentSuppression(suppression) });
+    }),
+  );
+  router.delete(
+    '/admin/api/suppressions',
+    ...body,
+    validateBody(adminSuppressionSchema),
+    handler(async (req, res) => {
+      const accountId: string | null = req.body.account_id ?? null;
+      const phone = normalizeOrReject(String(req.body.phone), null);
+      const scope = accountId ?? GLOBAL_SCOPE;
+      const removed = await c.db.transaction(async (trx) => {
+        const r = await c.suppressions.remove(trx, { scope, phone, by: 'admin' });
+        if (r)
+          await c.audit.record(trx, {
+            actor: actor(res),
+            action: 'suppression.removed',
+            targetType: 'suppression',
+            targetId: r.id,
+            note: req.body.note ?? null,
+            detail: { scope: scope === GLOBAL_SCOPE ? 'global' : scope, reason: r.reason },
+          });
+        return r;
+      });
+      if (!removed) throw new NotFoundError(undefined, 'This number is not on that suppression list.');
+      res.json({ success: true, removed: presentSuppression(removed) });
+    }),
+  );
+
+  router.get(
+    '/admin/api/audit',
+    admin,
+    handler(async (req, res) => {
+      const q = req.query as Record<string, unknown>;
+      const page = pageParams(q);
+      const entries = await c.audit.list({
+        limit: page.limit,
+        beforeId: page.beforeId,
+        targetId: optionalString(q, 'target_id', /^[A-Za-z0-9_-]{1,80}$/),
+        action: optionalString(q, 'action', /^[a-z_.]{1,60}$/),
+      });
+      res.json({ success: true, entries: entries.map(presentAudit) });
+    }),
+  );
+  return router;
+}

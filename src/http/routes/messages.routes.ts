@@ -1,0 +1,68 @@
+import { Router } from 'express';
+import type { Container } from '../../container.ts';
+import { NotFoundError, ValidationError } from '../../errors/errors.ts';
+import { dayKey, monthKey, nextDayStart, nextMonthStart } from '../../lib/time-windows.ts';
+import { presentMessage } from '../../sending/message-log.ts';
+import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
+import { handler } from '../middleware/async-handler.ts';
+import { optionalString, pageParams } from './pagination.ts';
+
+/** The customer's outbound log (with the decision of every attempt) and quota. */
+export function messageRoutes(c: Container): Router {
+  const router = Router();
+  const auth = apiKeyAuth(c.apiKeys, c.accountStore);
+
+  const list = handler(async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    const page = pageParams(q);
+    const outcome = optionalString(q, 'outcome', /^(allowed|blocked)$/) as 'allowed' | 'blocked' | undefined;
+    const items = await c.messages.list({
+      accountId: accountOf(res).id,
+      instanceId: optionalString(q, 'instance_id', /^[A-Za-z0-9_-]{1,64}$/),
+      status: optionalString(q, 'status', /^[a-z_]{1,20}$/),
+      errorCode: optionalString(q, 'error', /^[a-z_0-9]{1,60}$/),
+      outcome,
+      limit: page.limit,
+      beforeId: page.beforeId,
+    });
+    const last = items.at(-1);
+    res.json({
+      success: true,
+      messages: items.map(presentMessage),
+      next_before: items.length === page.limit && last ? last.id : null,
+    });
+  });
+  const get = handler(async (req, res) => {
+    const raw = String(req.params.logId);
+    if (!/^\d{1,15}$/.test(raw))
+      throw new ValidationError({ errors: [{ field: '/log_id', reason: 'must be a positive integer' }] });
+    const message = await c.messages.get(Number(raw), accountOf(res).id);
+    if (!message) throw new NotFoundError(undefined, 'No message with this log id exists for this API key.');
+    res.json({ success: true, message: presentMessage(message) });
+  });
+  const quota = handler(async (_req, res) => {
+    const account = accountOf(res);
+    const at = c.clock.now();
+    const keys = { dayKey: dayKey(at, account.timezone), monthKey: monthKey(at, account.timezone) };
+    const used = await c.quota.used(account.id, keys);
+    const limits = c.accounts.limitsFor(account);
+    const window = (limit: number, u: number, resetsAt: Date) => ({
+      limit,
+      used: u,
+      remaining: Math.max(0, limit - u),
+      resets_at: resetsAt.toISOString(),
+    });
+    res.json({
+      success: true,
+      plan: account.plan,
+      timezone: account.timezone,
+      daily: window(limits.daily, used.daily, nextDayStart(at, account.timezone)),
+      monthly: window(limits.monthly, used.monthly, nextMonthStart(at, account.timezone)),
+    });
+  });
+
+  router.get('/api/messages', auth, list);
+  router.get('/api/messages/:logId', auth, get);
+  router.get('/api/quota', auth, quota);
+  return router;
+}

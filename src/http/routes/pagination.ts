@@ -1,0 +1,42 @@
+import { ValidationError } from '../../errors/errors.ts';
+
+/** `?limit=` (1–200, default 50) and `?before=<id>` cursor pagination, newest first. */
+export function pageParams(query: Record<string, unknown>): {
+  limit: number;
+  beforeId?: number;
+  offset: number;
+} {
+  const limitRaw = query.limit === undefined ? '50' : String(query.limit);
+  const limit = Number(limitRaw);
+  if (!/^\d+$/.test(limitRaw) || limit < 1 || limit > 200)
+    throw new ValidationError({
+      errors: [{ field: 'query/limit', reason: 'must be an integer from 1 to 200' }],
+    });
+  let beforeId: number | undefined;
+  if (query.before !== undefined) {
+    const b = String(query.before);
+    if (!/^\d{1,15}$/.test(b))
+      throw new ValidationError({
+        errors: [{ field: 'query/before', reason: 'must be a positive integer id' }],
+      });
+    beforeId = Number(b);
+  }
+  const offsetRaw = query.offset === undefined ? '0' : String(query.offset);
+  if (!/^\d{1,9}$/.test(offsetRaw))
+    throw new ValidationError({
+      errors: [{ field: 'query/offset', reason: 'must be a non-negative integer' }],
+    });
+  return { limit, beforeId, offset: Number(offsetRaw) };
+}
+
+export function optionalString(
+  query: Record<string, unknown>,
+  name: string,
+  pattern: RegExp,
+): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !pattern.test(value))
+    throw new ValidationError({ errors: [{ field: `query/${name}`, reason: 'has an invalid value' }] });
+  return value;
+}

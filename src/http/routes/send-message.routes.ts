@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { Router } from 'express';
+import type { Container } from '../../container.ts';
+import { ValidationError } from '../../errors/errors.ts';
+import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
+import { handler } from '../middleware/async-handler.ts';
+import { jsonBody } from '../middleware/json-body.ts';
+import { requireJson } from '../middleware/require-json.ts';
+import { validateBody } from '../middleware/validate-body.ts';
+import {
+  checkSendMessageBody,
+  type SendMessageBody,
+  sendMessageSchema,
+} from '../schemas/send-message.schema.ts';
+
+/** `POST /api/send-message`: pipeline steps 1–4 as middleware, then the ResponsibleMessageSender. */
+export function sendMessageRoutes(c: Container): Router {
+  const router = Router();
+
+  const sendMessage = handler(async (req, res) => {
+    const account = accountOf(res);
+    const body = req.body as SendMessageBody;
+    const idemKey = req.get('idempotency-key');
+    if (idemKey !== undefined && !/^[\x21-\x7e]{1,200}$/.test(idemKey)) {
+      throw new ValidationError({
+        errors: [{ field: 'header:Idempotency-Key', reason: 'must be 1–200 visible ASCII characters' }],
+      });
+    }
+    const requestHash = createHash('sha256')
+      .update((req as unknown as { rawBody: Buffer }).rawBody)
+      .digest('hex');
+    if (idemKey) {
+      const begun = await c.idempotency.begin(account.id, idemKey, requestHash);
+      if (begun.kind === 'replay') {
+        res.setHeader('Idempotent-Replayed', 'true');
+        return res.status(begun.status).json(begun.body);
+      }
+    }
+    try {
+      const result = await c.sender.send({
+        account,
+        instanceId: body.instance_id,
+        phone: body.phone,
+        message: body.message ?? '',
+        purpose: body.message_purpose,
+        reference: body.reference ?? null,
+        media: body.media
+          ? {
+              type: body.media_type as NonNullable<SendMessageBody['media_type']>,
+              mimeType: String(body.mime_type).toLowerCase(),
+              fileName: body.file_name,
+              data: Buffer.from(body.media, 'base64'),
+            }
+          : undefined,
+        source: 'api',
+        module: 'api',
+      });
+      if (idemKey) await c.idempotency.complete(account.id, idemKey, 200, result);
+      res.status(200).json(result);
+    } catch (error) {
+      // Refusals are not stored: a retry with the same key is evaluated afresh.
+      if (idemKey) await c.idempotency.abandon(account.id, idemKey);
+      throw error;
+    }
+  });
+
+  router.post(
+    '/api/send-message',
+    requireJson(),
+    apiKeyAuth(c.apiKeys, c.accountStore),
+    ...jsonBody('24mb'),
+    validateBody(sendMessageSchema, checkSendMessageBody),
+    sendMessage,
+  );
+  return router;
+}

@@ -1,0 +1,73 @@
+import { Router } from 'express';
+import type { Container } from '../../container.ts';
+import { NotFoundError, ValidationError } from '../../errors/errors.ts';
+import { normalizePhone } from '../../lib/phone.ts';
+import { presentSuppression } from '../../suppression/suppression-service.ts';
+import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
+import { handler } from '../middleware/async-handler.ts';
+import { jsonBody } from '../middleware/json-body.ts';
+import { requireJson } from '../middleware/require-json.ts';
+import { validateBody } from '../middleware/validate-body.ts';
+import { createSuppressionSchema } from '../schemas/suppression.schema.ts';
+import { pageParams } from './pagination.ts';
+
+export function normalizeOrReject(phone: string, country: string | null, field = '/phone'): string {
+  const normalized = normalizePhone(phone, country);
+  if (!normalized)
+    throw new ValidationError({ errors: [{ field, reason: 'not a valid phone number (use E.164)' }] });
+  return normalized;
+}
+
+/** The account's suppression list; numbers match in E.164 whatever form the caller used. */
+export function suppressionRoutes(c: Container): Router {
+  const router = Router();
+  const auth = apiKeyAuth(c.apiKeys, c.accountStore);
+
+  const list = handler(async (req, res) => {
+    const page = pageParams(req.query as Record<string, unknown>);
+    const items = await c.suppressions.list(accountOf(res).id, page);
+    res.json({
+      success: true,
+      suppressed_recipients: items.map(presentSuppression),
+      limit: page.limit,
+      offset: page.offset,
+    });
+  });
+  const add = handler(async (req, res) => {
+    const account = accountOf(res);
+    const phone = normalizeOrReject(String(req.body.phone), account.defaultCountry);
+    const { suppression, created } = await c.suppressions.add(c.db, {
+      scope: account.id,
+      phone,
+      reason: 'customer_blocked',
+      note: req.body.note ?? null,
+      createdBy: `api_key:${String(res.locals.apiKeyId)}`,
+    });
+    res
+      .status(created ? 201 : 200)
+      .json({ success: true, suppressed_recipient: presentSuppression(suppression) });
+  });
+  const remove = handler(async (req, res) => {
+    const account = accountOf(res);
+    const phone = normalizeOrReject(
+      decodeURIComponent(String(req.params.phone)),
+      account.defaultCountry,
+      '/phone',
+    );
+    const removed = await c.suppressions.remove(c.db, { scope: account.id, phone, by: 'customer' });
+    if (!removed) throw new NotFoundError(undefined, 'This recipient is not on the suppression list.');
+    res.json({ success: true, removed: presentSuppression(removed) });
+  });
+
+  router.get('/api/suppressed-recipients', auth, list);
+  router.post(
+    '/api/suppressed-recipients',
+    requireJson(),
+    auth,
+    ...jsonBody('1mb'),
+    validateBody(createSuppressionSchema),
+    add,
+  );
+  router.delete('/api/suppressed-recipients/:phone', auth, remove);
+  return router;
+}

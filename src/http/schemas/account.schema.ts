@@ -1,0 +1,66 @@
+const modules = {
+  type: 'array',
+  items: { type: 'string', enum: ['api', 'threecx'] },
+  uniqueItems: true,
+} as const;
+const limitOverride = { type: ['integer', 'null'], minimum: 0, maximum: 10_000_000 } as const;
+
+export const createAccountSchema = {
+  $id: 'CreateAccountRequest',
+  type: 'object',
+  required: ['name', 'plan'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    plan: { type: 'string', minLength: 1, maxLength: 40 },
+    plan_active: { type: 'boolean' },
+    modules,
+    timezone: { type: 'string', minLength: 1, maxLength: 64 },
+    default_country: { type: ['string', 'null'], pattern: '^[A-Za-z]{2}$' },
+    optout_confirmation: { type: 'boolean' },
+  },
+} as const;
+
+export const updateAccountSchema = {
+  $id: 'UpdateAccountRequest',
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    plan: { type: 'string', minLength: 1, maxLength: 40 },
+    plan_active: { type: 'boolean' },
+    modules,
+    timezone: { type: 'string', minLength: 1, maxLength: 64 },
+    default_country: { type: ['string', 'null'], pattern: '^[A-Za-z]{2}$' },
+    optout_confirmation: { type: 'boolean' },
+    daily_limit_override: limitOverride,
+    monthly_limit_override: limitOverride,
+    override_reason: { type: 'string', maxLength: 500 },
+    override_approved_by: { type: 'string', maxLength: 200 },
+  },
+} as const;
+
+export const createApiKeySchema = {
+  $id: 'CreateApiKeyRequest',
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: { name: { type: 'string', minLength: 1, maxLength: 200 } },
+} as const;
+
+export const pauseSchema = {
+  $id: 'PauseInstanceRequest',
+  type: 'object',
+  required: ['reason'],
+  additionalProperties: false,
+  properties: { reason: { type: 'string', minLength: 3, maxLength: 1000, pattern: '\\S' } },
+} as const;
+
+export const resumeSchema = {
+  $id: 'ResumeInstanceRequest',
+  type: 'object',
+  required: ['note'],
+  additionalProperties: false,
+  properties: { note: { type: 'string', minLength: 3, maxLength: 1000, pattern: '\\S' } },
+} as const;

@@ -1,0 +1,314 @@
+import type { Knex } from 'knex';
+import QRCode from 'qrcode';
+import { isUniqueViolation } from '../db/database.ts';
+import {
+  InstanceConnectedError,
+  InvalidInstanceError,
+  QrStillValidError,
+  ValidationError,
+  ConflictError,
+} from '../errors/errors.ts';
+import type { EventOutbox, NewEvent } from '../events/event-outbox.ts';
+import type { Clock } from '../lib/clock.ts';
+import { newId } from '../lib/ids.ts';
+import { moduleLogger } from '../lib/logger.ts';
+import type { Transport, TransportEvent } from '../transport/transport.ts';
+import { type Instance, InstanceStore } from './instance-store.ts';
+
+const log = moduleLogger('instances');
+
+/** Handlers for transport events that are not about the connection (messages, receipts, calls…). */
+export type TransportEventHandler = (event: TransportEvent, instance: Instance) => Promise<void>;
+
+const QR_WAIT_MS = 30_000;
+
+/**
+ * Instance lifecycle (SPEC §5.1) on top of one Transport. The transport reports; this service
+ * turns reports into rows and `instance.*` events in one transaction.
+ */
+export class InstanceService {
+  private readonly qrWaiters = new Map<string, ((qr: string | null) => void)[]>();
+  private readonly handlers: TransportEventHandler[] = [];
+
+  constructor(
+    private readonly db: Knex,
+    readonly store: InstanceStore,
+    private readonly transport: Transport,
+    private readonly outbox: EventOutbox,
+    private readonly clock: Clock,
+  ) {
+    transport.onEvent((event) => this.onTransportEvent(event));
+  }
+
+  /** Register a handler for message-level transport events (inbound, receipts, calls…). */
+  addHandler(handler: TransportEventHandler): void {
+    this.handlers.push(handler);
+  }
+
+  async create(
+    accountId: string,
+    input: { name: string; default_country?: string | null },
+  ): Promise<Instance> {
+    const now = this.clock.now().getTime();
+    const id = newId('inst');
+    try {
+      await this.store.insert({
+        id,
+        account_id: accountId,
+        name: input.name,
+        live_name: input.name,
+        state: 'disconnected',
+        default_country: input.default_country ?? null,
+        created_at: now,
+        updated_at: now,
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw new ValidationError({
+          errors: [{ field: '/name', reason: 'an instance with this name already exists' }],
+        });
+      }
+      throw error;
+    }
+    const waitForQr = this.waitForQr(id);
+    await this.transport.start({ instanceId: id, restore: false });
+    await waitForQr;
+    return (await this.store.get(id)) as Instance;
+  }
+
+  async getForAccount(accountId: string, id: string): Promise<Instance> {
+    const instance = await this.store.getForAccount(accountId, id);
+    if (!instance) throw new InvalidInstanceError();
+    return instance;
+  }
+
+  async regenerateQr(accountId: string, id: string): Promise<Instance> {
+    const instance = await this.getForAccount(accountId, id);
+    if (instance.state === 'connected' || this.transport.isConnected(id)) throw new InstanceConnectedError();
+    const now = this.clock.now().getTime();
+    if (instance.state === 'qr_generated' && instance.qrExpiresAt !== null && instance.qrExpiresAt > now) {
+      throw new QrStillValidError({ expires_at: new Date(instance.qrExpiresAt).toISOString() });
+    }
+    const waitForQr = this.waitForQr(id);
+    await this.transport.regenerateQr(id);
+    await waitForQr;
+    return (await this.store.get(id)) as Instance;
+  }
+
+  async requestPairingCode(accountId: string, id: string, phone: string): Promise<string> {
+    const instance = await this.getForAccount(accountId, id);
+    if (instance.state === 'connected') throw new InstanceConnectedError();
+    return this.transport.requestPairingCode(id, phone);
+  }
+
+  async disconnect(accountId: string, id: string): Promise<Instance> {
+    const instance = await this.getForAccount(accountId, id);
+    if (instance.state === 'disconnected' && !instance.hasSession) return instance;
+    await this.transport.logout(id);
+    // The transport reports `disconnected`; make the row true even if it did not.
+    await this.applyDisconnected(instance, 'logged_out', true);
+    return (await this.store.get(id)) as Instance;
+  }
+
+  /** Destroy: the socket goes, the name is freed, the message log is kept (archived with it). */
+  async destroy(accountId: string, id: string): Promise<void> {
+    const instance = await this.getForAccount(accountId, id);
+    await this.transport.destroy(id);
+    const now = this.clock.now().getTime();
+    await this.store.update(instance.id, {
+      state: 'destroyed',
+      live_name: null,
+      destroyed_at: now,
+      has_session: false,
+      qr_raw: null,
+      qr_expires_at: null,
+      updated_at: now,
+    });
+  }
+
+  /** Bring back every instance that had a session before the restart. */
+  async restoreSessions(): Promise<number> {
+    const instances = await this.store.listRestorable();
+    for (const instance of instances) {
+      try {
+        await this.transport.start({ instanceId: instance.id, restore: true });
+      } catch (error) {
+        log.warn('session restore failed', { instance_id: instance.id, error });
+      }
+    }
+    return instances.length;
+  }
+
+  private waitForQr(id: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.qrWaiters.delete(id);
+        reject(
+          new ConflictError(
+            { reason: 'qr_not_received' },
+            'WhatsApp did not provide a QR code in time. Please try again.',
+          ),
+        );
+      }, QR_WAIT_MS);
+      timer.unref();
+      const list = this.qrWaiters.get(id) ?? [];
+      list.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.qrWaiters.set(id, list);
+    });
+  }
+
+  private resolveQrWaiters(id: string, qr: string | null): void {
+    const list = this.qrWaiters.get(id);
+    if (!list) return;
+    this.qrWaiters.delete(id);
+    for (const fn of list) fn(qr);
+  }
+
+  private async onTransportEvent(event: TransportEvent): Promise<void> {
+    const instance = await this.store.get(event.instanceId);
+    if (!instance || instance.state === 'destroyed') return;
+    try {
+      switch (event.type) {
+        case 'qr':
+          await this.applyState(instance, {
+            patch: {
+              state: 'qr_generated',
+              qr_raw: event.qr.raw,
+              qr_expires_at: event.qr.expiresAt.getTime(),
+              state_reason: null,
+            },
+            events: [
+              {
+                type: 'instance.qr_updated',
+                payload: { state: 'qr_generated', expires_at: event.qr.expiresAt.toISOString() },
+              },
+            ],
+          });
+          this.resolveQrWaiters(instance.id, event.qr.raw);
+          return;
+        case 'connected':
+          await this.applyState(instance, {
+            patch: {
+              state: 'connected',
+              phone: event.phone,
+              lid: event.lid ?? null,
+              has_session: true,
+              qr_raw: null,
+              qr_expires_at: null,
+              state_reason: null,
+            },
+            events: [
+              { type: 'instance.connected', payload: { state: 'connected', phone: event.phone } },
+              {
+                type: 'instance.connection_updated',
+                payload: { state: 'connected', previous_state: instance.state },
+              },
+            ],
+          });
+          this.resolveQrWaiters(instance.id, null);
+          return;
+        case 'disconnected':
+          await this.applyDisconnected(instance, event.reason, event.loggedOut);
+          return;
+        case 'expired':
+          await this.applyState(instance, {
+            patch: { state: 'expired', qr_raw: null, qr_expires_at: null, state_reason: 'qr_not_scanned' },
+            events: [
+              {
+                type: 'instance.connection_updated',
+                payload: { state: 'expired', previous_state: instance.state, reason: 'qr_not_scanned' },
+              },
+            ],
+          });
+          return;
+        default:
+          for (const handler of this.handlers) await handler(event, instance);
+      }
+    } catch (error) {
+      log.error('failed to record transport event', {
+        instance_id: instance.id,
+        event_type: event.type,
+        error,
+      });
+    }
+  }
+
+  private async applyDisconnected(instance: Instance, reason: string, loggedOut: boolean): Promise<void> {
+    const fresh = (await this.store.get(instance.id)) ?? instance;
+    if (fresh.state === 'disconnected' && (!loggedOut || !fresh.hasSession)) return;
+    const patch: Parameters<InstanceStore['update']>[1] = {
+      state: 'disconnected',
+      state_reason: reason,
+      updated_at: 0,
+    };
+    if (loggedOut) patch.has_session = false;
+    await this.applyState(fresh, {
+      patch,
+      events: [
+        { type: 'instance.disconnected', payload: { state: 'disconnected', reason, logged_out: loggedOut } },
+        {
+          type: 'instance.connection_updated',
+          payload: { state: 'disconnected', previous_state: fresh.state, reason },
+        },
+      ],
+    });
+  }
+
+  private async applyState(
+    instance: Instance,
+    change: {
+      patch: Omit<Parameters<InstanceStore['update']>[1], 'updated_at'> & { updated_at?: number };
+      events: Pick<NewEvent, 'type' | 'payload'>[];
+    },
+  ): Promise<void> {
+    const now = this.clock.now().getTime();
+    const result = await this.db.transaction(async (trx) => {
+      await this.store.update(instance.id, { ...change.patch, updated_at: now }, trx);
+      let deliveries = 0;
+      for (const e of change.events) {
+        const r = await this.outbox.emit(trx, {
+          type: e.type,
+          accountId: instance.accountId,
+          instanceId: instance.id,
+          instanceName: instance.name,
+          payload: e.payload,
+        });
+        deliveries += r.deliveries;
+      }
+      return deliveries;
+    });
+    if (result > 0) this.outbox.notify();
+  }
+}
+
+/** The public representation of an instance (QR as raw string and PNG data URL). */
+export async function presentInstance(instance: Instance, now: number): Promise<Record<string, unknown>> {
+  const qrLive = instance.state === 'qr_generated' && instance.qrRaw && (instance.qrExpiresAt ?? 0) > now;
+  return {
+    id: instance.id,
+    name: instance.name,
+    state: instance.state,
+    state_reason: instance.stateReason,
+    phone: instance.phone,
+    default_country: instance.defaultCountry,
+    qr: qrLive
+      ? {
+          raw: instance.qrRaw,
+          png_data_url: await QRCode.toDataURL(instance.qrRaw as string, { margin: 1, width: 320 }),
+          expires_at: new Date(instance.qrExpiresAt as number).toISOString(),
+        }
+      : null,
+    paused: instance.paused,
+    pause: instance.paused
+      ? {
+          reason: instance.pauseReason,
+          paused_at: instance.pausedAt ? new Date(instance.pausedAt).toISOString() : null,
+        }
+      : null,
+    created_at: new Date(instance.createdAt).toISOString(),
+    updated_at: new Date(instance.updatedAt).toISOString(),
+  };
+}

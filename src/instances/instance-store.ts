@@ -1,0 +1,127 @@
+import type { Knex } from 'knex';
+import { parseJson, toBool } from '../db/database.ts';
+import type { InstanceState } from '../transport/transport.ts';
+
+export interface Instance {
+  id: string;
+  accountId: string;
+  name: string;
+  state: InstanceState;
+  stateReason: string | null;
+  phone: string | null;
+  lid: string | null;
+  defaultCountry: string | null;
+  qrRaw: string | null;
+  qrExpiresAt: number | null;
+  hasSession: boolean;
+  paused: boolean;
+  pauseReason: string | null;
+  pauseEvidence: Record<string, unknown> | null;
+  pausedBy: string | null;
+  pausedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+  destroyedAt: number | null;
+}
+
+const TABLE = 'instances';
+
+export function instanceFromRow(row: Record<string, unknown>): Instance {
+  return {
+    id: String(row.id),
+    accountId: String(row.account_id),
+    name: String(row.name),
+    state: String(row.state) as InstanceState,
+    stateReason: (row.state_reason as string | null) ?? null,
+    phone: (row.phone as string | null) ?? null,
+    lid: (row.lid as string | null) ?? null,
+    defaultCountry: (row.default_country as string | null) ?? null,
+    qrRaw: (row.qr_raw as string | null) ?? null,
+    qrExpiresAt: row.qr_expires_at == null ? null : Number(row.qr_expires_at),
+    hasSession: toBool(row.has_session),
+    paused: toBool(row.paused),
+    pauseReason: (row.pause_reason as string | null) ?? null,
+    pauseEvidence: parseJson<Record<string, unknown> | null>(row.pause_evidence, null),
+    pausedBy: (row.paused_by as string | null) ?? null,
+    pausedAt: row.paused_at == null ? null : Number(row.paused_at),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    destroyedAt: row.destroyed_at == null ? null : Number(row.destroyed_at),
+  };
+}
+
+export interface InstancePatch {
+  state?: InstanceState;
+  state_reason?: string | null;
+  phone?: string | null;
+  lid?: string | null;
+  qr_raw?: string | null;
+  qr_expires_at?: number | null;
+  has_session?: boolean;
+  live_name?: string | null;
+  destroyed_at?: number | null;
+  paused?: boolean;
+  pause_reason?: string | null;
+  pause_evidence?: string | null;
+  paused_by?: string | null;
+  paused_at?: number | null;
+  default_country?: string | null;
+  updated_at: number;
+}
+
+export class InstanceStore {
+  constructor(private readonly db: Knex) {}
+
+  async insert(row: Record<string, unknown>): Promise<void> {
+    await this.db(TABLE).insert(row);
+  }
+
+  /** Scoped by account: another account's instance is indistinguishable from a missing one. */
+  async getForAccount(accountId: string, id: string): Promise<Instance | null> {
+    const row = await this.db(TABLE).where({ id, account_id: accountId }).whereNull('destroyed_at').first();
+    return row ? instanceFromRow(row) : null;
+  }
+
+  async get(id: string, trx: Knex = this.db): Promise<Instance | null> {
+    const row = await trx(TABLE).where({ id }).first();
+    return row ? instanceFromRow(row) : null;
+  }
+
+  async listForAccount(accountId: string): Promise<Instance[]> {
+    const rows = await this.db(TABLE)
+      .where({ account_id: accountId })
+      .whereNull('destroyed_at')
+      .orderBy('created_at');
+    return rows.map(instanceFromRow);
+  }
+
+  async list(filter: { paused?: boolean; accountId?: string } = {}): Promise<Instance[]> {
+    const q = this.db(TABLE).whereNull('destroyed_at');
+    if (filter.paused !== undefined) q.andWhere({ paused: filter.paused });
+    if (filter.accountId) q.andWhere({ account_id: filter.accountId });
+    const rows = await q.orderBy([
+      { column: 'paused', order: 'desc' },
+      { column: 'paused_at', order: 'desc' },
+      'created_at',
+    ]);
+    return rows.map(instanceFromRow);
+  }
+
+  /** Instances whose sessions should come back after a restart. */
+  async listRestorable(): Promise<Instance[]> {
+    const rows = await this.db(TABLE).whereNull('destroyed_at').andWhere({ has_session: true });
+    return rows.map(instanceFromRow);
+  }
+
+  async update(id: string, patch: InstancePatch, trx: Knex = this.db): Promise<void> {
+    await trx(TABLE).where({ id }).update(patch);
+  }
+
+  async countByState(): Promise<Record<string, number>> {
+    const rows = (await this.db(TABLE).select('state').count({ n: '*' }).groupBy('state')) as Record<
+      string,
+      unknown
+    >[];
+    return Object.fromEntries(rows.map((r) => [String(r.state), Number(r.n)]));
+  }
+}

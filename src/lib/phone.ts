@@ -1,0 +1,31 @@
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+
+/**
+ * Recipient normalization. Accepts E.164 (`+9665…`), international digits (`6281…`), the `00`
+ * international prefix, and local forms resolved with the instance's default country.
+ * Returns E.164 with `+`, or null when the input is not a possible phone number.
+ */
+export function normalizePhone(input: string, defaultCountry?: string | null): string | null {
+  const raw = input.trim();
+  if (!/^[+\d][\d\s().-]{3,24}$/.test(raw)) return null;
+  let candidate = raw.replace(/[\s().-]/g, '');
+  if (candidate.startsWith('00')) candidate = `+${candidate.slice(2)}`;
+  const attempts: { text: string; country?: CountryCode }[] = [];
+  if (candidate.startsWith('+')) attempts.push({ text: candidate });
+  else {
+    // A leading 0 is a national trunk prefix: only meaningful with a default country.
+    if (defaultCountry)
+      attempts.push({ text: candidate, country: defaultCountry.toUpperCase() as CountryCode });
+    if (!candidate.startsWith('0')) attempts.push({ text: `+${candidate}` });
+  }
+  for (const attempt of attempts) {
+    const parsed = parsePhoneNumberFromString(attempt.text, attempt.country);
+    if (parsed?.isValid()) return parsed.number;
+  }
+  return null;
+}
+
+/** WhatsApp group JIDs: `<digits>-<digits>@g.us` (legacy) or `<digits>@g.us`. */
+export function isGroupJid(value: string): boolean {
+  return /^\d{5,}(-\d{5,})?@g\.us$/.test(value.trim());
+}

@@ -1,0 +1,68 @@
+/**
+ * Daily and monthly quota windows follow the account's time zone. Keys are the local calendar
+ * date (`2026-05-08`) and month (`2026-05`); `resetsAt` is the next local midnight as an instant.
+ */
+
+function localParts(
+  at: Date,
+  timeZone: string,
+): { year: number; month: number; day: number; hour: number; minute: number; second: number } {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(at);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  return {
+    year: get('year'),
+    month: get('month'),
+    day: get('day'),
+    hour: get('hour'),
+    minute: get('minute'),
+    second: get('second'),
+  };
+}
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+export function dayKey(at: Date, timeZone: string): string {
+  const p = localParts(at, timeZone);
+  return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
+}
+
+export function monthKey(at: Date, timeZone: string): string {
+  const p = localParts(at, timeZone);
+  return `${p.year}-${pad(p.month)}`;
+}
+
+/** Offset (ms) of the zone from UTC at an instant. */
+function offsetMs(at: Date, timeZone: string): number {
+  const p = localParts(at, timeZone);
+  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+/** The instant of local midnight on a local calendar date (handles DST shifts). */
+function localMidnight(year: number, month: number, day: number, timeZone: string): Date {
+  const guess = Date.UTC(year, month - 1, day);
+  let instant = guess - offsetMs(new Date(guess), timeZone);
+  instant = guess - offsetMs(new Date(instant), timeZone);
+  return new Date(instant);
+}
+
+export function nextDayStart(at: Date, timeZone: string): Date {
+  const p = localParts(at, timeZone);
+  const next = new Date(Date.UTC(p.year, p.month - 1, p.day + 1));
+  return localMidnight(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), timeZone);
+}
+
+export function nextMonthStart(at: Date, timeZone: string): Date {
+  const p = localParts(at, timeZone);
+  const next = new Date(Date.UTC(p.year, p.month, 1));
+  return localMidnight(next.getUTCFullYear(), next.getUTCMonth() + 1, 1, timeZone);
+}

@@ -1,0 +1,124 @@
+import type { Knex } from 'knex';
+import { ConflictError, InvalidInstanceError } from '../errors/errors.ts';
+import type { EventOutbox } from '../events/event-outbox.ts';
+import type { Instance, InstanceStore } from '../instances/instance-store.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { AuditLog } from './audit-log.ts';
+
+/**
+ * Pause-for-review: a persisted flag on the instance, checked before every send (step 10).
+ * Pausing and resuming write the flag, the audit entry and the `instance.paused` /
+ * `instance.resumed` event in one transaction.
+ */
+export class ReviewService {
+  constructor(
+    private readonly db: Knex,
+    private readonly instances: InstanceStore,
+    private readonly outbox: EventOutbox,
+    private readonly audit: AuditLog,
+    private readonly clock: Clock,
+  ) {}
+
+  private async load(id: string): Promise<Instance> {
+    const instance = await this.instances.get(id);
+    if (!instance || instance.destroyedAt !== null) throw new InvalidInstanceError();
+    return instance;
+  }
+
+  async pause(
+    id: string,
+    input: { reason: string; by: string; evidence?: Record<string, unknown> | null; automatic?: boolean },
+  ): Promise<Instance> {
+    const instance = await this.load(id);
+    if (instance.paused)
+      throw new ConflictError({ reason: 'already_paused' }, 'The instance is already paused for review.');
+    const now = this.clock.now().getTime();
+    await this.db.transaction(async (trx) => {
+      await this.instances.update(
+        id,
+        {
+          paused: true,
+          pause_reason: input.reason,
+          pause_evidence: input.evidence ? JSON.stringify(input.evidence) : null,
+          paused_by: input.by,
+          paused_at: now,
+          updated_at: now,
+        },
+        trx,
+      );
+      await this.audit.record(trx, {
+        actor: input.by,
+        action: input.automatic ? 'instance.auto_paused' : 'instance.paused',
+        targetType: 'instance',
+        targetId: id,
+        note: input.reason,
+        detail: input.evidence ?? undefined,
+      });
+      await this.outbox.emit(trx, {
+        type: 'instance.paused',
+        accountId: instance.accountId,
+        instanceId: id,
+        instanceName: instance.name,
+        payload: {
+          paused: true,
+          reason: input.reason,
+          paused_by: input.automatic ? 'policy_engine' : 'compliance_admin',
+          paused_at: new Date(now).toISOString(),
+        },
+      });
+    });
+    this.outbox.notify();
+    return this.load(id);
+  }
+
+  async resume(id: string, input: { note: string; by: string }): Promise<Instance> {
+    const instance = await this.load(id);
+    if (!instance.paused) throw new ConflictError({ reason: 'not_paused' }, 'The instance is not paused.');
+    const now = this.clock.now().getTime();
+    await this.db.transaction(async (trx) => {
+      await this.instances.update(
+        id,
+        {
+          paused: false,
+          pause_reason: null,
+          pause_evidence: null,
+          paused_by: null,
+          paused_at: null,
+          updated_at: now,
+        },
+        trx,
+      );
+      await this.audit.record(trx, {
+        actor: input.by,
+        action: 'instance.resumed',
+        targetType: 'instance',
+        targetId: id,
+        note: input.note,
+        detail: { previous_reason: instance.pauseReason, paused_at: instance.pausedAt },
+      });
+      await this.outbox.emit(trx, {
+        type: 'instance.resumed',
+        accountId: instance.accountId,
+        instanceId: id,
+        instanceName: instance.name,
+        payload: { paused: false, resumed_at: new Date(now).toISOString() },
+      });
+    });
+    this.outbox.notify();
+    return this.load(id);
+  }
+
+  /** "Keep paused": the reviewer looked and decided; recorded with a note, nothing changes. */
+  async keepPaused(id: string, input: { note: string; by: string }): Promise<Instance> {
+    const instance = await this.load(id);
+    if (!instance.paused) throw new ConflictError({ reason: 'not_paused' }, 'The instance is not paused.');
+    await this.audit.record(this.db, {
+      actor: input.by,
+      action: 'instance.kept_paused',
+      targetType: 'instance',
+      targetId: id,
+      note: input.note,
+    });
+    return instance;
+  }
+}

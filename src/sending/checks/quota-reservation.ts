@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { DailyMessageLimitExceededError, MonthlyMessageLimitExceededError } from '../../errors/errors.ts';
+import { dayKey, monthKey, nextDayStart, nextMonthStart } from '../../lib/time-windows.ts';
+import { withDeadlockRetry } from '../../db/database.ts';
+import type { SendCheck } from '../send-context.ts';
+
+/**
+ * Steps 12–13: daily, then monthly limit. Both windows are reserved atomically together with the
+ * message-log row that holds the reservation, in one transaction; a later refusal or a transport
+ * failure gives the reservation back, so `used` always equals messages actually sent.
+ */
+export const quotaReservation: SendCheck = {
+  name: 'quota',
+  async run(command, state, deps) {
+    const account = command.account;
+    const at = deps.clock.now();
+    const keys = { dayKey: dayKey(at, account.timezone), monthKey: monthKey(at, account.timezone) };
+    const limits = deps.accounts.limitsFor(account);
+    const instanceId = state.instance?.id as string;
+    state.skeletonHash = createHash('sha256')
+      .update(deps.risk.skeleton(command.message ?? ''))
+      .digest('hex')
+      .slice(0, 32);
+    state.isNewRecipient =
+      !state.isGroup && !(await deps.messages.hasContacted(instanceId, state.recipientHash as string));
+    const held = !command.quotaExempt;
+    const now = at.getTime();
+    const window = { ...keys, dailyLimit: limits.daily, monthlyLimit: limits.monthly };
+    if (held) await deps.quota.prepare(account.id, window);
+    const refusal = await withDeadlockRetry(() =>
+      deps.db.transaction(async (trx) => {
+        if (held) {
+          const full = await deps.quota.reserve(trx, account.id, window);
+          if (full) return full;
+        }
+        state.logId = await deps.messages.insert(trx, {
+          account_id: account.id,
+          instance_id: instanceId,
+          recipient: state.recipient,
+          recipient_hash: state.recipientHash,
+          purpose: command.purpose as string,
+          text: command.message,
+          media_type: command.media?.type ?? null,
+          status: 'reserved',
+          outcome: 'allowed',
+          reference: command.reference ?? null,
+          skeleton_hash: state.skeletonHash,
+          new_recipient: state.isNewRecipient,
+          source: command.source,
+          integration_id: command.integrationId ?? null,
+          day_key: keys.dayKey,
+          month_key: keys.monthKey,
+          quota_held: held,
+          created_at: now,
+          updated_at: now,
+        });
+        return null;
+      }),
+    );
+    if (refusal) {
+      const used = await deps.quota.used(account.id, keys);
+      if (refusal === 'daily') {
+        const retryAfter = Math.ceil((nextDayStart(at, account.timezone).getTime() - now) / 1000);
+        const error = new DailyMessageLimitExceededError({
+          action: 'block',
+          limit: limits.daily,
+          used: used.daily,
+          retry_after: retryAfter,
+        });
+        error.headers['Retry-After'] = String(retryAfter);
+        throw error;
+      }
+      const retryAfter = Math.ceil((nextMonthStart(at, account.timezone).getTime() - now) / 1000);
+      const error = new MonthlyMessageLimitExceededError({
+        action: 'block',
+        limit: limits.monthly,
+        used: used.monthly,
+        retry_after: retryAfter,
+      });
+      error.headers['Retry-After'] = String(retryAfter);
+      throw error;
+    }
+    state.quota = { ...keys, held };
+  },
+};

@@ -1,0 +1,123 @@
+import { GatewaySendFailedError } from '../../errors/errors.ts';
+import { moduleLogger } from '../../lib/logger.ts';
+import { TransportSendError } from '../../transport/transport.ts';
+import type { SendCheck, SendCommand, SendDeps, SendState } from '../send-context.ts';
+
+const log = moduleLogger('sender');
+
+function messagePayload(
+  command: SendCommand,
+  state: SendState,
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    direction: 'outbound',
+    from: state.instance?.phone ?? null,
+    to: state.recipient,
+    chat: state.recipient,
+    message_type: command.media?.type ?? 'text',
+    text: command.message ?? null,
+    purpose: command.purpose,
+    is_group: Boolean(state.isGroup),
+    reference: command.reference ?? null,
+    log_id: state.logId,
+    source: command.source,
+    ...extra,
+  };
+}
+
+/**
+ * Step 16: hand the message to the transport. An instance that is not connected fails here with
+ * `gateway_send_failed` (never silently queued). Success and failure are written together with
+ * their `message.sent` / `message.failed` event; a failure gives the quota back.
+ */
+export const transportSend: SendCheck = {
+  name: 'transport',
+  async run(command, state, deps) {
+    const instance = state.instance;
+    if (!instance) return;
+    const now = () => deps.clock.now().getTime();
+    let waMessageId: string;
+    try {
+      if (!deps.transport.isConnected(instance.id))
+        throw new TransportSendError('The instance is not connected.', 'instance_not_connected');
+      const result = await deps.transport.send({
+        instanceId: instance.id,
+        to: state.recipient as string,
+        text: command.message ?? '',
+        media: command.media,
+      });
+      waMessageId = result.messageId;
+    } catch (error) {
+      const reason = error instanceof TransportSendError ? error.reason : 'transport_error';
+      if (!(error instanceof TransportSendError))
+        log.warn('transport threw', { instance_id: instance.id, error });
+      await fail(command, state, deps, reason, now());
+      throw new GatewaySendFailedError({ reason });
+    }
+    state.waMessageId = waMessageId;
+    const flagged = state.risk?.action === 'review';
+    const deliveries = await deps.db.transaction(async (trx) => {
+      await deps.messages.update(trx, state.logId as number, {
+        status: 'sent',
+        wa_message_id: waMessageId,
+        risk_score: state.risk?.score ?? null,
+        risk_rules: state.risk ? JSON.stringify(state.risk.rules) : null,
+        flagged,
+        quota_held: false,
+        updated_at: now(),
+      });
+      const r = await deps.outbox.emit(trx, {
+        type: 'message.sent',
+        accountId: command.account.id,
+        instanceId: instance.id,
+        instanceName: instance.name,
+        messageId: waMessageId,
+        payload: messagePayload(command, state, { message_id: waMessageId, status: 'sent' }),
+      });
+      return r.deliveries;
+    });
+    if (deliveries > 0) deps.outbox.notify();
+  },
+};
+
+async function fail(
+  command: SendCommand,
+  state: SendState,
+  deps: SendDeps,
+  reason: string,
+  now: number,
+): Promise<void> {
+  const instance = state.instance;
+  if (!instance || state.logId === undefined) return;
+  const deliveries = await deps.db.transaction(async (trx) => {
+    if (state.quota?.held) await deps.quota.release(trx, command.account.id, state.quota);
+    await deps.messages.update(trx, state.logId as number, {
+      status: 'failed',
+      outcome: 'allowed',
+      deciding_check: 'transport',
+      error_code: 'gateway_send_failed',
+      failure_reason: reason,
+      risk_score: state.risk?.score ?? null,
+      risk_rules: state.risk ? JSON.stringify(state.risk.rules) : null,
+      quota_held: false,
+      updated_at: now,
+    });
+    const r = await deps.outbox.emit(trx, {
+      type: 'message.failed',
+      accountId: command.account.id,
+      instanceId: instance.id,
+      instanceName: instance.name,
+      payload: messagePayload(command, state, {
+        message_id: null,
+        status: 'failed',
+        error: 'gateway_send_failed',
+        reason,
+      }),
+    });
+    return r.deliveries;
+  });
+  state.finalized = true;
+  if (state.quota) state.quota.held = false;
+  if (deliveries > 0) deps.outbox.notify();
+}

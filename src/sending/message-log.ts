@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { parseJson, toBool } from '../db/database.ts';
+import { maskPhone } from '../lib/logger.ts';
+
+export type MessageStatus = 'reserved' | 'sent' | 'failed' | 'blocked' | 'delivered' | 'read' | 'played';
+export type Outcome = 'allowed' | 'blocked';
+
+export interface MessageRecord {
+  id: number;
+  accountId: string;
+  instanceId: string | null;
+  recipient: string | null;
+  purpose: string | null;
+  text: string | null;
+  mediaType: string | null;
+  status: MessageStatus;
+  outcome: Outcome;
+  decidingCheck: string | null;
+  errorCode: string | null;
+  riskScore: number | null;
+  riskRules: { id: string; weight: number; evidence?: string }[];
+  flagged: boolean;
+  waMessageId: string | null;
+  reference: string | null;
+  source: string;
+  integrationId: string | null;
+  dayKey: string | null;
+  monthKey: string | null;
+  quotaHeld: boolean;
+  failureReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+const TABLE = 'messages';
+
+/** Recipients are hashed (keyed by account) for behaviour queries and for logs leaving the database. */
+export function recipientHash(accountId: string, recipient: string): string {
+  return createHash('sha256').update(`${accountId}:${recipient}`).digest('hex');
+}
+
+export function fromRow(row: Record<string, unknown>): MessageRecord {
+  return {
+    id: Number(row.id),
+    accountId: String(row.account_id),
+    instanceId: (row.instance_id as string | null) ?? null,
+    recipient: (row.recipient as string | null) ?? null,
+    purpose: (row.purpose as string | null) ?? null,
+    text: (row.text as string | null) ?? null,
+    mediaType: (row.media_type as string | null) ?? null,
+    status: String(row.status) as MessageStatus,
+    outcome: String(row.outcome) as Outcome,
+    decidingCheck: (row.deciding_check as string | null) ?? null,
+    errorCode: (row.error_code as string | null) ?? null,
+    riskScore: row.risk_score == null ? null : Number(row.risk_score),
+    riskRules: parseJson(row.risk_rules, []),
+    flagged: toBool(row.flagged),
+    waMessageId: (row.wa_message_id as string | null) ?? null,
+    reference: (row.reference as string | null) ?? null,
+    source: String(row.source),
+    integrationId: (row.integration_id as string | null) ?? null,
+    dayKey: (row.day_key as string | null) ?? null,
+    monthKey: (row.month_key as string | null) ?? null,
+    quotaHeld: toBool(row.quota_held),
+    failureReason: (row.failure_reason as string | null) ?? null,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+export interface MessageQuery {
+  accountId?: string;
+  instanceId?: string;
+  outcome?: Outcome;
+  status?: string;
+  errorCode?: string;
+  limit: number;
+  beforeId?: number;
+}
+
+export class MessageLog {
+  constructor(private readonly db: Knex) {}
+
+  async insert(trx: Knex | Knex.Transaction, row: Record<string, unknown>): Promise<number> {
+    const [id] = await trx(TABLE).insert(row);
+    return Number(id);
+  }
+
+  async update(trx: Knex | Knex.Transaction, id: number, patch: Record<string, unknown>): Promise<void> {
+    await trx(TABLE).where({ id }).update(patch);
+  }
+
+  async get(id: number, accountId?: string): Promise<MessageRecord | null> {
+    const q = this.db(TABLE).where({ id });
+    if (accountId) q.andWhere({ account_id: accountId });
+    const row = await q.first();
+    return row ? fromRow(row) : null;
+  }
+
+  async findByWaId(instanceId: string, waMessageId: string): Promise<MessageRecord | null> {
+    const row = await this.db(TABLE).where({ instance_id: instanceId, wa_message_id: waMessageId }).first();
+    return row ? fromRow(row) : null;
+  }
+
+  async list(query: MessageQuery): Promise<MessageRecord[]> {
+    const q = this.db(TABLE).orderBy('id', 'desc').limit(query.limit);
+    if (query.accountId) q.where({ account_id: query.accountId });
+    if (query.instanceId) q.where({ instance_id: query.instanceId });
+    if (query.outcome) q.where({ outcome: query.outcome });
+    if (query.status) q.where({ status: query.status });
+    if (query.errorCode) q.where({ error_code: query.errorCode });
+    if (query.beforeId) q.where('id', '<', query.beforeId);
+    return (await q).map(fromRow);
+  }
+
+  /** Has this instance ever sent to this recipient (allowed sends only)? */
+  async hasContacted(instanceId: string, hash: string): Promise<boolean> {
+    const row = await this.db(TABLE)
+      .where({ instance_id: instanceId, recipient_hash: hash, outcome: 'allowed' })
+      .whereIn('status', ['sent', 'delivered', 'read', 'played', 'reserved'])
+      .first('id');
+    return Boolean(row);
+  }
+
+  /** Distinct recipients that got this skeleton from the instance since `since`. */
+  async skeletonRecipients(instanceId: string, skeletonHash: string, since: number): Promise<Set<string>> {
+    const rows = await this.db(TABLE)
+      .distinct('recipient_hash')
+      .where({ instance_id: instanceId, skeleton_hash: skeletonHash, outcome: 'allowed' })
+      .andWhere('created_at', '>=', since);
+    return new Set(rows.map((r) => String(r.recipient_hash)));
+  }
+
+  async newRecipientsSince(instanceId: string, since: number): Promise<number> {
+    const row = await this.db(TABLE)
+      .countDistinct({ n: 'recipient_hash' })
+      .where({ instance_id: instanceId, new_recipient: true, outcome: 'allowed' })
+      .andWhere('created_at', '>=', since)
+      .first();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Reservations left behind by a crash mid-send: give their quota back. */
+  async staleReservations(olderThan: number, limit = 500): Promise<MessageRecord[]> {
+    const rows = await this.db(TABLE)
+      .where({ status: 'reserved', quota_held: true })
+      .andWhere('updated_at', '<', olderThan)
+      .limit(limit);
+    return rows.map(fromRow);
+  }
+}
+
+export function presentMessage(m: MessageRecord): Record<string, unknown> {
+  return {
+    log_id: m.id,
+    instance_id: m.instanceId,
+    recipient: m.recipient,
+    purpose: m.purpose,
+    text: m.text,
+    media_type: m.mediaType,
+    status: m.status,
+    outcome: m.outcome,
+    deciding_check: m.decidingCheck,
+    error: m.errorCode,
+    risk_score: m.riskScore,
+    risk_rules: m.riskRules,
+    flagged: m.flagged,
+    message_id: m.waMessageId,
+    reference: m.reference,
+    source: m.source,
+    failure_reason: m.failureReason,
+    created_at: new Date(m.createdAt).toISOString(),
+    updated_at: new Date(m.updatedAt).toISOString(),
+  };
+}
+
+/** For logs leaving the database. */
+export function maskedRecipient(m: { recipient: string | null }): string | null {
+  return m.recipient ? maskPhone(m.recipient) : null;
+}

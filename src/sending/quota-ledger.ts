@@ -1,0 +1,112 @@
+import type { Knex } from 'knex';
+import { affected } from '../db/database.ts';
+
+export type QuotaRefusal = 'daily' | 'monthly';
+
+export interface QuotaWindow {
+  dayKey: string;
+  monthKey: string;
+  dailyLimit: number;
+  monthlyLimit: number;
+}
+
+const TABLE = 'usage_counters';
+
+/**
+ * Exact quota under concurrency, on SQLite and MySQL, on one node or several: a counter row per
+ * account and window, bumped by a conditional `UPDATE … SET used = used + 1 WHERE used < limit`.
+ * The database serializes the row update, so with N left exactly N reservations succeed.
+ * Callers run `prepare` first, then `reserve` inside the transaction that writes the message
+ * row, so a reservation and the row that holds it commit together.
+ */
+export class QuotaLedger {
+  /** Counter rows known to exist; saves an INSERT per send. */
+  private readonly known = new Set<string>();
+
+  constructor(private readonly db: Knex) {}
+
+  /**
+   * Create the window rows, outside the reserving transaction: on InnoDB an `INSERT IGNORE`
+   * that hits an existing row takes a shared lock, and upgrading it to the UPDATE's exclusive
+   * lock under concurrency deadlocks. With the rows in place, reserving is UPDATEs only.
+   */
+  async prepare(accountId: string, w: QuotaWindow): Promise<void> {
+    const cacheKey = `${accountId}|${w.dayKey}|${w.monthKey}`;
+    if (this.known.has(cacheKey)) return;
+    await this.db(TABLE)
+      .insert([
+        { account_id: accountId, period: 'day', window_key: w.dayKey, used: 0 },
+        { account_id: accountId, period: 'month', window_key: w.monthKey, used: 0 },
+      ])
+      .onConflict(['account_id', 'period', 'window_key'])
+      .ignore();
+    if (this.known.size > 10_000) this.known.clear();
+    this.known.add(cacheKey);
+  }
+
+  private async bump(
+    trx: Knex.Transaction,
+    accountId: string,
+    period: 'day' | 'month',
+    key: string,
+    limit: number,
+  ): Promise<boolean> {
+    const n = await trx(TABLE)
+      .where({ account_id: accountId, period, window_key: key })
+      .andWhere('used', '<', limit)
+      .increment('used', 1);
+    return affected(n) === 1;
+  }
+
+  /** Reserve one message in both windows, or report which window is full (nothing reserved then). */
+  async reserve(trx: Knex.Transaction, accountId: string, w: QuotaWindow): Promise<QuotaRefusal | null> {
+    if (!(await this.bump(trx, accountId, 'day', w.dayKey, w.dailyLimit))) return 'daily';
+    if (!(await this.bump(trx, accountId, 'month', w.monthKey, w.monthlyLimit))) {
+      await this.decrement(trx, accountId, 'day', w.dayKey);
+      return 'monthly';
+    }
+    return null;
+  }
+
+  private async decrement(
+    trx: Knex | Knex.Transaction,
+    accountId: string,
+    period: 'day' | 'month',
+    key: string,
+  ): Promise<void> {
+    await trx(TABLE)
+      .where({ account_id: accountId, period, window_key: key })
+      .andWhere('used', '>', 0)
+      .decrement('used', 1);
+  }
+
+  /** Give a reservation back (a later check refused, or the transport failed). */
+  async release(
+    trx: Knex | Knex.Transaction,
+    accountId: string,
+    keys: { dayKey: string; monthKey: string },
+  ): Promise<void> {
+    await this.decrement(trx, accountId, 'day', keys.dayKey);
+    await this.decrement(trx, accountId, 'month', keys.monthKey);
+  }
+
+  async used(
+    accountId: string,
+    keys: { dayKey: string; monthKey: string },
+  ): Promise<{ daily: number; monthly: number }> {
+    const rows = await this.db(TABLE)
+      .where({ account_id: accountId })
+      .andWhere((q) =>
+        q
+          .where({ period: 'day', window_key: keys.dayKey })
+          .orWhere({ period: 'month', window_key: keys.monthKey }),
+      );
+    let daily = 0;
+    let monthly = 0;
+    for (const row of rows) {
+      if (row.period === 'day') daily = Number(row.used);
+      else monthly = Number(row.used);
+    }
+    return { daily, monthly };
+  }
+}

@@ -1,0 +1,88 @@
+import type { Knex } from 'knex';
+import type { Account } from '../accounts/account-store.ts';
+import type { AccountService } from '../accounts/account-service.ts';
+import type { Policies } from '../config/policies.ts';
+import type { EventOutbox } from '../events/event-outbox.ts';
+import type { Instance } from '../instances/instance-store.ts';
+import type { InstanceStore } from '../instances/instance-store.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { SuppressionService } from '../suppression/suppression-service.ts';
+import type { Transport, OutboundMedia } from '../transport/transport.ts';
+import type { MessageLog } from './message-log.ts';
+import type { QuotaLedger } from './quota-ledger.ts';
+import type { RiskEngine, RiskResult } from './risk/risk-engine.ts';
+import type { ThrottleService, ThrottleTicket } from './throttle-service.ts';
+
+/** What a caller asks to send (already schema-validated; media already decoded and checked). */
+export interface SendCommand {
+  account: Account;
+  instanceId: string;
+  phone: string;
+  message: string;
+  purpose: unknown;
+  media?: OutboundMedia | undefined;
+  reference?: string | null | undefined;
+  /** Where the send came from: the public API, a 3CX integration, an opt-out confirmation. */
+  source: 'api' | 'threecx' | 'confirmation';
+  integrationId?: string | null | undefined;
+  /** The module the account must have enabled for this source. */
+  module: 'api' | 'threecx';
+  /** Opt-out/opt-in confirmations are exempt from quota (SPEC §6). */
+  quotaExempt?: boolean | undefined;
+}
+
+/** Mutable state the checks fill in as they pass. */
+export interface SendState {
+  instance?: Instance;
+  recipient?: string;
+  isGroup?: boolean;
+  recipientHash?: string;
+  skeletonHash?: string;
+  isNewRecipient?: boolean;
+  /** The message-log row; written when quota is reserved (or at the refusal). */
+  logId?: number;
+  quota?: { dayKey: string; monthKey: string; held: boolean };
+  throttle?: ThrottleTicket;
+  risk?: RiskResult;
+  waMessageId?: string;
+  /** Set when a check already wrote the final state of the row (transport failure). */
+  finalized?: boolean;
+}
+
+export interface SendDeps {
+  db: Knex;
+  clock: Clock;
+  policies: Policies;
+  accounts: AccountService;
+  instances: InstanceStore;
+  suppressions: SuppressionService;
+  quota: QuotaLedger;
+  throttle: ThrottleService;
+  risk: RiskEngine;
+  messages: MessageLog;
+  transport: Transport;
+  outbox: EventOutbox;
+  /** Review-imposed slowdown per instance (1 = none); the compliance review feature sets it. */
+  throttleMultiplierFor?: (instance: Instance) => Promise<number> | number;
+  /** Called after every recorded decision (pause triggers, metrics). */
+  onDecision?: (decision: SendDecision) => void | Promise<void>;
+}
+
+export interface SendDecision {
+  accountId: string;
+  instanceId: string | null;
+  logId: number;
+  outcome: 'allowed' | 'blocked';
+  check: string | null;
+  errorCode: string | null;
+  riskScore: number | null;
+  flagged: boolean;
+  durationMs: number;
+}
+
+export interface SendCheck {
+  /** Stable name, recorded as the deciding check. */
+  readonly name: string;
+  /** Throws an ApiError to refuse; fills `state` to pass facts to later checks. */
+  run(command: SendCommand, state: SendState, deps: SendDeps): Promise<void>;
+}

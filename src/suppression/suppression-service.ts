@@ -1,0 +1,116 @@
+import type { Knex } from 'knex';
+import { isUniqueViolation } from '../db/database.ts';
+import { SuppressionLockedError } from '../errors/errors.ts';
+import type { Clock } from '../lib/clock.ts';
+import { newId } from '../lib/ids.ts';
+
+export type SuppressionReason = 'recipient_requested_stop' | 'customer_blocked' | 'admin_blocked';
+
+export interface Suppression {
+  id: string;
+  scope: string;
+  phone: string;
+  reason: SuppressionReason;
+  note: string | null;
+  createdBy: string | null;
+  createdAt: number;
+}
+
+export const GLOBAL_SCOPE = '*';
+const TABLE = 'suppressions';
+
+function fromRow(row: Record<string, unknown>): Suppression {
+  return {
+    id: String(row.id),
+    scope: String(row.scope),
+    phone: String(row.phone),
+    reason: String(row.reason) as SuppressionReason,
+    note: (row.note as string | null) ?? null,
+    createdBy: (row.created_by as string | null) ?? null,
+    createdAt: Number(row.created_at),
+  };
+}
+
+/**
+ * The suppression list. Numbers are stored in normalized E.164 so any form the caller used
+ * matches. Scope is an account id, or `*` for a gateway-wide block by an admin.
+ */
+export class SuppressionService {
+  constructor(
+    private readonly db: Knex,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The suppression that applies to this recipient for this account, if any (global first). */
+  async find(accountId: string, phone: string): Promise<Suppression | null> {
+    const rows = await this.db(TABLE).where({ phone }).whereIn('scope', [accountId, GLOBAL_SCOPE]);
+    const list = rows.map(fromRow);
+    return list.find((s) => s.scope === GLOBAL_SCOPE) ?? list[0] ?? null;
+  }
+
+  async list(scope: string | null, options: { limit: number; offset: number }): Promise<Suppression[]> {
+    const q = this.db(TABLE).orderBy('created_at', 'desc').limit(options.limit).offset(options.offset);
+    if (scope !== null) q.where({ scope });
+    return (await q).map(fromRow);
+  }
+
+  /**
+   * Add (idempotent: an existing entry is returned unchanged, except that a recipient's own STOP
+   * upgrades a customer block so the customer can no longer lift it).
+   */
+  async add(
+    trx: Knex | Knex.Transaction,
+    input: { scope: string; phone: string; reason: SuppressionReason; note?: string | null; createdBy?: string | null },
+  ): Promise<{ suppression: Suppression; created: boolean }> {
+    const row = {
+      id: newId('sup'),
+      scope: input.scope,
+      phone: input.phone,
+      reason: input.reason,
+      note: input.note ?? null,
+      created_by: input.createdBy ?? null,
+      created_at: this.clock.now().getTime(),
+    };
+    try {
+      await trx(TABLE).insert(row);
+      return { suppression: fromRow(row), created: true };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const existing = fromRow(await trx(TABLE).where({ scope: input.scope, phone: input.phone }).first());
+      if (input.reason === 'recipient_requested_stop' && existing.reason !== 'recipient_requested_stop') {
+        await trx(TABLE).where({ id: existing.id }).update({ reason: input.reason });
+        existing.reason = input.reason;
+      }
+      return { suppression: existing, created: false };
+    }
+  }
+
+  /**
+   * Remove. A recipient's own STOP can only be lifted by the recipient (opt-in) or an admin.
+   * Returns the removed entry, or null when there was none.
+   */
+  async remove(
+    trx: Knex | Knex.Transaction,
+    input: { scope: string; phone: string; by: 'customer' | 'admin' | 'recipient' },
+  ): Promise<Suppression | null> {
+    const row = await trx(TABLE).where({ scope: input.scope, phone: input.phone }).first();
+    if (!row) return null;
+    const existing = fromRow(row);
+    if (existing.reason === 'recipient_requested_stop' && input.by === 'customer') throw new SuppressionLockedError();
+    await trx(TABLE).where({ id: existing.id }).delete();
+    return existing;
+  }
+}
+
+export function presentSuppression(s: Suppression): Record<string, unknown> {
+  return {
+    id: s.id,
+    phone: s.phone,
+    scope: s.scope === GLOBAL_SCOPE ? 'global' : 'account',
+    account_id: s.scope === GLOBAL_SCOPE ? null : s.scope,
+    reason: s.reason,
+    note: s.note,
+    created_by: s.createdBy,
+    created_at: new Date(s.createdAt).toISOString(),
+  };
+}

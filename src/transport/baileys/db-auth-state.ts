@@ -1,0 +1,259 @@
+/**
+ * Baileys auth state (credentials + every Signal key type) stored in the database through knex,
+ * on SQLite and MySQL alike. Table `baileys_auth` (migration 20261121000200_baileys_auth).
+ *
+ * - Values are serialized with Baileys' `BufferJSON` replacer/reviver.
+ * - Every `set` runs in one transaction and upserts with
+ *   `onConflict(['instance_id','category','key_id']).merge()`; `null` values delete.
+ * - Writes of one instance are serialized with a per-instance mutex (per knex instance), so
+ *   concurrent key updates and creds saves cannot interleave.
+ * - An optional `beforeWrite` hook runs inside each write transaction (e.g. to check that this
+ *   node still owns the instance lease and abort otherwise: fenced writes).
+ */
+import {
+  type AuthenticationCreds,
+  type AuthenticationState,
+  BufferJSON,
+  initAuthCreds,
+  makeCacheableSignalKeyStore,
+  proto,
+  type SignalDataSet,
+  type SignalDataTypeMap,
+  type SignalKeyStore,
+} from '@whiskeysockets/baileys';
+import type { Knex } from 'knex';
+import { TtlCache } from './ttl-cache.ts';
+
+export const AUTH_TABLE = 'baileys_auth';
+const CREDS = 'creds';
+/** rows per multi-row insert / ids per IN (...) — well under SQLite's variable limit */
+const CHUNK = 200;
+
+export interface DbAuthOptions {
+  /** Called inside every write transaction; throw to abort the write (fencing). */
+  beforeWrite?: (trx: Knex.Transaction) => Promise<void> | void;
+  /** Baileys-style logger for the key cache (optional). */
+  logger?: Parameters<typeof makeCacheableSignalKeyStore>[1];
+  /** Wrap the key store with Baileys' cache (default true). */
+  cache?: boolean;
+  /** Max cached keys per instance (default 2000). */
+  cacheEntries?: number;
+}
+
+export interface DbAuthState {
+  state: AuthenticationState;
+  /** true when credentials were loaded from the database (a session to restore). */
+  restored: boolean;
+  saveCreds(): Promise<void>;
+  /** Delete every row of this instance (creds and keys). */
+  clear(): Promise<void>;
+  /** Drop in-memory caches (the rows stay). */
+  dispose(): void;
+}
+
+type Mutex = { run<T>(fn: () => Promise<T>): Promise<T> };
+
+function makeMutex(): Mutex {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    run<T>(fn: () => Promise<T>): Promise<T> {
+      const result = tail.then(fn, fn);
+      tail = result.catch(() => undefined);
+      return result;
+    },
+  };
+}
+
+const mutexes = new WeakMap<Knex, Map<string, { mutex: Mutex; users: number }>>();
+
+function acquireMutex(db: Knex, instanceId: string): { mutex: Mutex; release(): void } {
+  let perDb = mutexes.get(db);
+  if (!perDb) {
+    perDb = new Map();
+    mutexes.set(db, perDb);
+  }
+  let entry = perDb.get(instanceId);
+  if (!entry) {
+    entry = { mutex: makeMutex(), users: 0 };
+    perDb.set(instanceId, entry);
+  }
+  entry.users++;
+  let released = false;
+  const held = entry;
+  const map = perDb;
+  return {
+    mutex: entry.mutex,
+    release() {
+      if (released) {
+        return;
+      }
+      released = true;
+      held.users--;
+      if (held.users <= 0 && map.get(instanceId) === held) {
+        map.delete(instanceId);
+      }
+    },
+  };
+}
+
+function serialize(value: unknown): string {
+  return JSON.stringify(value, BufferJSON.replacer);
+}
+
+function deserialize<T>(text: string): T {
+  return JSON.parse(text, BufferJSON.reviver) as T;
+}
+
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) {
+    out.push(items.slice(i, i + size));
+  }
+  return out;
+}
+
+/** Whether credentials exist for an instance (it has linked before). */
+export async function hasStoredCreds(db: Knex, instanceId: string): Promise<boolean> {
+  const row = await db(AUTH_TABLE).where({ instance_id: instanceId, category: CREDS, key_id: CREDS }).first('key_id');
+  return !!row;
+}
+
+/** Delete every auth row of an instance. */
+export async function clearAuthState(db: Knex, instanceId: string): Promise<void> {
+  const { mutex, release } = acquireMutex(db, instanceId);
+  try {
+    await mutex.run(() => db(AUTH_TABLE).where({ instance_id: instanceId }).delete());
+  } finally {
+    release();
+  }
+}
+
+/** The raw (uncached) key store of one instance. */
+export function makeDbKeyStore(
+  db: Knex,
+  instanceId: string,
+  mutex: Mutex,
+  beforeWrite?: DbAuthOptions['beforeWrite'],
+  isWritable: () => boolean = () => true,
+): SignalKeyStore & { clear(): Promise<void> } {
+  return {
+    async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
+      const out: { [id: string]: SignalDataTypeMap[T] } = {};
+      const unique = [...new Set(ids)];
+      for (const part of chunks(unique)) {
+        const rows: Array<{ key_id: string; value: string }> = await db(AUTH_TABLE)
+          .select('key_id', 'value')
+          .where({ instance_id: instanceId, category: type })
+          .whereIn('key_id', part);
+        for (const row of rows) {
+          let value = deserialize<unknown>(row.value);
+          if (type === 'app-state-sync-key' && value) {
+            value = proto.Message.AppStateSyncKeyData.fromObject(value as object);
+          }
+          out[row.key_id] = value as SignalDataTypeMap[T];
+        }
+      }
+      return out;
+    },
+    async set(data: SignalDataSet) {
+      const upserts: Array<{ instance_id: string; category: string; key_id: string; value: string; updated_at: number }> =
+        [];
+      const deletes = new Map<string, string[]>();
+      const now = Date.now();
+      for (const category of Object.keys(data) as Array<keyof SignalDataTypeMap>) {
+        const entries = data[category];
+        if (!entries) {
+          continue;
+        }
+        for (const [keyId, value] of Object.entries(entries)) {
+          if (value === null || value === undefined) {
+            const list = deletes.get(category) ?? [];
+            list.push(keyId);
+            deletes.set(category, list);
+          } else {
+            upserts.push({ instance_id: instanceId, category, key_id: keyId, value: serialize(value), updated_at: now });
+          }
+        }
+      }
+      if (!upserts.length && !deletes.size) {
+        return;
+      }
+      await mutex.run(async () => {
+        if (!isWritable()) {
+          return;
+        }
+        await db.transaction(async (trx) => {
+          await beforeWrite?.(trx);
+          for (const part of chunks(upserts)) {
+            await trx(AUTH_TABLE).insert(part).onConflict(['instance_id', 'category', 'key_id']).merge(['value', 'updated_at']);
+          }
+          for (const [category, keyIds] of deletes) {
+            for (const part of chunks(keyIds)) {
+              await trx(AUTH_TABLE).where({ instance_id: instanceId, category }).whereIn('key_id', part).delete();
+            }
+          }
+        });
+      });
+    },
+    async clear() {
+      await mutex.run(() =>
+        db.transaction(async (trx) => {
+          await beforeWrite?.(trx);
+          await trx(AUTH_TABLE).where({ instance_id: instanceId }).whereNot({ category: CREDS }).delete();
+        }),
+      );
+    },
+  };
+}
+
+/**
+ * Load (or initialise) the auth state of an instance. Credentials are created in memory when
+ * none are stored; they are written on the first `saveCreds()`.
+ */
+export async function useDbAuthState(db: Knex, instanceId: string, options: DbAuthOptions = {}): Promise<DbAuthState> {
+  const { mutex, release } = acquireMutex(db, instanceId);
+  const row = await db(AUTH_TABLE).where({ instance_id: instanceId, category: CREDS, key_id: CREDS }).first('value');
+  const restored = !!row;
+  const creds: AuthenticationCreds = row ? deserialize<AuthenticationCreds>(row.value) : initAuthCreds();
+  // once cleared (logout/destroy), late writes from a dying socket must not resurrect rows
+  let cleared = false;
+  const raw = makeDbKeyStore(db, instanceId, mutex, options.beforeWrite, () => !cleared);
+  let cacheStore: TtlCache | undefined;
+  let keys: SignalKeyStore = raw;
+  if (options.cache ?? true) {
+    cacheStore = new TtlCache(5 * 60_000, options.cacheEntries ?? 2000);
+    keys = makeCacheableSignalKeyStore(raw, options.logger, cacheStore);
+  }
+  return {
+    state: { creds, keys },
+    restored,
+    saveCreds: () =>
+      mutex.run(async () => {
+        if (cleared) {
+          return;
+        }
+        const value = serialize(creds);
+        await db.transaction(async (trx) => {
+          await options.beforeWrite?.(trx);
+          await trx(AUTH_TABLE)
+            .insert({ instance_id: instanceId, category: CREDS, key_id: CREDS, value, updated_at: Date.now() })
+            .onConflict(['instance_id', 'category', 'key_id'])
+            .merge(['value', 'updated_at']);
+        });
+      }),
+    clear: async () => {
+      cleared = true;
+      cacheStore?.flushAll();
+      await mutex.run(() =>
+        db.transaction(async (trx) => {
+          await options.beforeWrite?.(trx);
+          await trx(AUTH_TABLE).where({ instance_id: instanceId }).delete();
+        }),
+      );
+    },
+    dispose: () => {
+      cacheStore?.close();
+      release();
+    },
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The one boundary between Warden and WhatsApp. Policy, events and HTTP code talk to this
+ * interface only; `transport/baileys/` is the only place allowed to import Baileys.
+ *
+ * A transport manages many instances (one WhatsApp number each). It reports everything that
+ * happens through a single listener (`onEvent`), which the instance service turns into rows
+ * and outbox events. Transports never touch the database tables of other features directly.
+ */
+
+export type InstanceState = 'qr_generated' | 'connected' | 'disconnected' | 'expired' | 'destroyed';
+
+export type MediaType = 'image' | 'video' | 'audio' | 'document';
+
+export interface OutboundMedia {
+  type: MediaType;
+  mimeType: string;
+  fileName?: string | undefined;
+  data: Buffer;
+}
+
+export interface SendRequest {
+  instanceId: string;
+  /** E.164 with '+' for a person, or a group JID (`…@g.us`) for internal_team sends. */
+  to: string;
+  text: string;
+  media?: OutboundMedia | undefined;
+}
+
+export interface SendResult {
+  /** The WhatsApp message id. */
+  messageId: string;
+  /** Extra facts the transport learned (e.g. the recipient's LID). */
+  recipientLid?: string | undefined;
+}
+
+/** Thrown by `send` when delivery to WhatsApp fails; becomes `gateway_send_failed`. */
+export class TransportSendError extends Error {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+    this.name = 'TransportSendError';
+  }
+}
+
+export interface QrCode {
+  /** Raw QR payload as WhatsApp produced it. */
+  raw: string;
+  /** When this QR stops being valid. */
+  expiresAt: Date;
+}
+
+export interface InboundMention {
+  jid: string;
+  lid?: string | null | undefined;
+  display?: string | null | undefined;
+  start?: number | null | undefined;
+  end?: number | null | undefined;
+}
+
+export interface InboundMediaInfo {
+  /** Bytes already downloaded by the transport. */
+  data: Buffer;
+  mimeType: string;
+  fileName?: string | null | undefined;
+}
+
+/** A message that arrived on (or was sent from the phone of) an instance, transport-neutral. */
+export interface TransportMessage {
+  messageId: string;
+  /** true when sent by the instance's own phone (not through Warden). */
+  fromMe: boolean;
+  /** Sender, E.164 with '+' when the phone number is known. */
+  from: string | null;
+  fromLid?: string | null | undefined;
+  /** Chat JID or E.164 for 1:1 chats. */
+  chat: string;
+  isGroup: boolean;
+  pushName?: string | null | undefined;
+  messageType:
+    | 'text'
+    | 'image'
+    | 'video'
+    | 'audio'
+    | 'document'
+    | 'sticker'
+    | 'contact'
+    | 'location'
+    | 'unknown';
+  text: string | null;
+  mentions?: InboundMention[] | undefined;
+  forwarded?: { isForwarded: boolean; score: number; frequentlyForwarded: boolean } | undefined;
+  isViewOnce?: boolean | undefined;
+  media?: InboundMediaInfo | undefined;
+  contact?: { displayName: string | null; vcard: string | null } | undefined;
+  location?:
+    | { latitude: number; longitude: number; name?: string | null; address?: string | null }
+    | undefined;
+  timestamp: Date;
+}
+
+export type ReceiptStatus = 'delivered' | 'read' | 'played' | 'failed';
+
+export type TransportEvent =
+  | { type: 'qr'; instanceId: string; qr: QrCode }
+  | { type: 'pairing_code'; instanceId: string; code: string }
+  | { type: 'connected'; instanceId: string; phone: string | null; lid?: string | null }
+  | { type: 'disconnected'; instanceId: string; reason: string; loggedOut: boolean; willReconnect: boolean }
+  | { type: 'expired'; instanceId: string }
+  | { type: 'message'; instanceId: string; message: TransportMessage }
+  | {
+      type: 'receipt';
+      instanceId: string;
+      messageId: string;
+      status: ReceiptStatus;
+      recipient: string | null;
+      /** WhatsApp error code for failed acks (e.g. 463). */
+      errorCode?: number | undefined;
+      at: Date;
+    }
+  | { type: 'revoked'; instanceId: string; messageId: string; chat: string; by: string | null; at: Date }
+  | {
+      type: 'call';
+      instanceId: string;
+      callId: string;
+      from: string | null;
+      status: 'offer' | 'missed' | 'reject' | 'accept' | 'timeout';
+      isVideo: boolean;
+      at: Date;
+    }
+  | {
+      type: 'group_update';
+      instanceId: string;
+      groupJid: string;
+      subject?: string | null;
+      change: Record<string, unknown>;
+    }
+  /** WhatsApp restriction signals (463 acks, message capping, reach-out time lock). */
+  | { type: 'restriction'; instanceId: string; signal: string; detail: Record<string, unknown>; at: Date };
+
+export type TransportListener = (event: TransportEvent) => void | Promise<void>;
+
+export interface StartOptions {
+  instanceId: string;
+  /** Present when the instance has linked before and a session should be restored. */
+  restore: boolean;
+}
+
+export interface Transport {
+  readonly kind: 'sandbox' | 'baileys';
+  /** Register the single listener that receives every event of every instance. */
+  onEvent(listener: TransportListener): void;
+  /** Begin (or resume) the connection of an instance; a fresh one yields a `qr` event. */
+  start(options: StartOptions): Promise<void>;
+  /** Ask for a new QR (only when not connected). */
+  regenerateQr(instanceId: string): Promise<void>;
+  /** Phone-number linking: returns the 8-character pairing code. */
+  requestPairingCode(instanceId: string, phoneE164: string): Promise<string>;
+  send(request: SendRequest): Promise<SendResult>;
+  isConnected(instanceId: string): boolean;
+  /** Log out from WhatsApp and forget credentials. */
+  logout(instanceId: string): Promise<void>;
+  /** Stop the socket and drop all state of the instance. */
+  destroy(instanceId: string): Promise<void>;
+  /** Stop every socket without logging out (graceful shutdown). */
+  close(): Promise<void>;
+}

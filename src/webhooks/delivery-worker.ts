@@ -1,0 +1,320 @@
+/**
+ * The outbox relay: claims due webhook deliveries with a database lease, signs and POSTs them,
+ * logs every attempt and moves each delivery on (succeeded, retry later, failed).
+ *
+ * Guarantees: at-least-once (a crash between the POST and the finalize means the row comes due
+ * again when its lease expires, with the same request id); no two nodes run the same attempt
+ * (the claim is a conditional UPDATE, the finalize is fenced by the claim's token); a slow
+ * receiver only ever occupies its own slots, never the loop.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Dispatcher } from 'undici';
+import type { EventOutbox } from '../events/event-outbox.ts';
+import { moduleLogger } from '../lib/logger.ts';
+import { deliverOnce, isDestinationRefused, type AttemptOutcome } from './http-attempt.ts';
+import { nextAttemptDelay } from './retry-schedule.ts';
+import { createGuardedAgent, parseCidrList, type Resolver } from './ssrf-guard.ts';
+import type { ClaimedDelivery, FinalState, WebhookDeliveryStore } from './webhook-delivery-store.ts';
+import { signingSecrets, type WebhookEndpointStore } from './webhook-endpoint-store.ts';
+import { createWebhookMetrics, observeAttempt, type WebhookMetrics } from './webhook-metrics.ts';
+import { signWebhook } from './webhook-signer.ts';
+
+const log = moduleLogger('webhooks');
+
+/** How much longer than the HTTP timeout a lease lasts: DB round trips, GC pauses, slow finalize. */
+export const LEASE_MARGIN_MS = 30_000;
+export const DEFAULT_CONCURRENCY = 16;
+export const DEFAULT_POLL_INTERVAL_MS = 500;
+const DEFAULT_JITTER = 0.1;
+
+export interface DeliveryWorkerOptions {
+  deliveries: WebhookDeliveryStore;
+  endpoints: WebhookEndpointStore;
+  /** Wakes the worker right after a commit that wrote deliveries (no wait for the next poll). */
+  outbox?: EventOutbox | undefined;
+  /** Delays between attempts (N delays = N + 1 attempts). */
+  retrySchedule: readonly number[];
+  /** Whole exchange per attempt. */
+  timeoutMs: number;
+  /** Lease per claim; must exceed timeoutMs. Default timeoutMs + 30 s. */
+  leaseMs?: number | undefined;
+  /** Attempts in flight at once. Default 16. */
+  concurrency?: number | undefined;
+  pollIntervalMs?: number | undefined;
+  /** `WEBHOOK_ALLOWED_CIDRS`; ignored when `dispatcher` is given. */
+  allowedCidrs?: string | undefined;
+  /** DNS for the guarded agent (tests inject a loopback-only resolver). */
+  resolver?: Resolver | undefined;
+  /** Replaces the guarded agent entirely (the caller owns and closes it). */
+  dispatcher?: Dispatcher | undefined;
+  /** Identifies this node in lease owners (`NODE_ID`). */
+  nodeId?: string | null | undefined;
+  /**
+   * Give back, at start, leases held by this node's previous process instead of waiting for them
+   * to expire. Only safe when the node id is unique among live processes.
+   */
+  releaseOwnStaleLeases?: boolean | undefined;
+  /** Epoch ms; injected in tests. */
+  now?: (() => number) | undefined;
+  /** ± fraction applied to the retry schedule. Default 0.1. */
+  jitter?: number | undefined;
+  metrics?: WebhookMetrics | undefined;
+  maxResponseBytes?: number | undefined;
+}
+
+/** The JSON body: the stored envelope plus `request_id` (= the delivery id), in the documented order. */
+export function buildDeliveryBody(envelopeJson: string, requestId: string): string {
+  const envelope = JSON.parse(envelopeJson) as Record<string, unknown>;
+  const { event, timestamp, ...rest } = envelope;
+  delete rest.request_id;
+  return JSON.stringify({ event, request_id: requestId, timestamp, ...rest });
+}
+
+export class DeliveryWorker {
+  readonly metrics: WebhookMetrics;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly pollIntervalMs: number;
+  private readonly now: () => number;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  private readonly nodePrefix: string;
+  private readonly ownerPrefix: string;
+  private claimSeq = 0;
+  private running = false;
+  private loopDone: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  private waiter: (() => void) | null = null;
+  private wakeRequested = false;
+  private idleWaiters: (() => void)[] = [];
+  private idle = false;
+
+  constructor(private readonly options: DeliveryWorkerOptions) {
+    this.metrics = options.metrics ?? createWebhookMetrics();
+    this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+    this.leaseMs = options.leaseMs ?? options.timeoutMs + LEASE_MARGIN_MS;
+    if (this.leaseMs <= options.timeoutMs) {
+      throw new Error(`webhook lease (${this.leaseMs} ms) must be longer than the timeout (${options.timeoutMs} ms)`);
+    }
+    this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+    this.now = options.now ?? Date.now;
+    if (options.dispatcher) {
+      this.dispatcher = options.dispatcher;
+      this.ownsDispatcher = false;
+    } else {
+      this.dispatcher = createGuardedAgent({
+        allowed: parseCidrList(options.allowedCidrs ?? ''),
+        resolver: options.resolver,
+        connectTimeoutMs: options.timeoutMs,
+      });
+      this.ownsDispatcher = true;
+    }
+    // lease_owner is 64 characters: node (≤ 32) : boot (11) : claim sequence.
+    this.nodePrefix = `${(options.nodeId ?? 'local').slice(0, 32)}:`;
+    this.ownerPrefix = `${this.nodePrefix}${randomBytes(8).toString('base64url')}:`;
+    options.outbox?.onCommitted(() => this.wake());
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** New rows may be due: claim now instead of at the next poll. */
+  wake(): void {
+    if (!this.running) return;
+    this.wakeRequested = true;
+    this.signal();
+  }
+
+  /** Stops claiming and waits for the attempts in flight to finish and be recorded. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.signal();
+    await this.loopDone;
+    await Promise.allSettled([...this.inFlight]);
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (this.ownsDispatcher) await (this.dispatcher as Dispatcher & { close(): Promise<void> }).close();
+  }
+
+  /** Resolves once nothing is due and nothing is in flight (tests and benchmarks). */
+  whenIdle(): Promise<void> {
+    this.idle = false;
+    this.wake();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private signal(): void {
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
+
+  private waitForSignal(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiter = null;
+        resolve();
+      }, ms);
+      timer.unref();
+      this.waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async loop(): Promise<void> {
+    if (this.options.releaseOwnStaleLeases) {
+      try {
+        const released = await this.options.deliveries.releaseStaleLeases(this.nodePrefix, this.ownerPrefix, this.now());
+        if (released > 0) log.warn('took back deliveries leased before a restart', { count: released });
+      } catch (error) {
+        log.warn('could not release stale leases', { error });
+      }
+    }
+    while (this.running) {
+      const free = this.concurrency - this.inFlight.size;
+      if (free <= 0) {
+        await this.waitForSignal(this.pollIntervalMs);
+        continue;
+      }
+      this.wakeRequested = false;
+      const owner = `${this.ownerPrefix}${(this.claimSeq++).toString(36)}`;
+      let batch: ClaimedDelivery[];
+      try {
+        batch = await this.options.deliveries.claim({ owner, now: this.now(), leaseMs: this.leaseMs, limit: free });
+      } catch (error) {
+        log.warn('claiming webhook deliveries failed', { error });
+        await this.waitForSignal(this.pollIntervalMs);
+        continue;
+      }
+      for (const delivery of batch) this.spawn(delivery, owner);
+      if (batch.length === free || this.wakeRequested) continue;
+      if (batch.length === 0 && this.inFlight.size === 0) this.notifyIdle();
+      await this.waitForSignal(this.pollIntervalMs);
+    }
+  }
+
+  private notifyIdle(): void {
+    this.idle = true;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private spawn(delivery: ClaimedDelivery, owner: string): void {
+    this.metrics.inFlight += 1;
+    const task = this.attempt(delivery, owner)
+      .catch((error) => {
+        // The lease will expire and the row comes due again: nothing is lost.
+        log.warn('webhook attempt could not be recorded; it will be retried after the lease', {
+          delivery_id: delivery.id,
+          error,
+        });
+      })
+      .finally(() => {
+        this.metrics.inFlight -= 1;
+        this.inFlight.delete(task);
+        this.signal();
+      });
+    this.inFlight.add(task);
+  }
+
+  private async attempt(delivery: ClaimedDelivery, owner: string): Promise<void> {
+    const startedAt = this.now();
+    let outcome: AttemptOutcome;
+    try {
+      const body = buildDeliveryBody(delivery.envelope, delivery.id);
+      const headers = signWebhook({
+        secrets: signingSecrets(delivery, startedAt),
+        requestId: delivery.id,
+        timestamp: new Date(startedAt),
+        body,
+        event: delivery.eventType,
+      });
+      outcome = await deliverOnce({
+        url: delivery.destinationUrl,
+        body,
+        headers,
+        timeoutMs: this.options.timeoutMs,
+        dispatcher: this.dispatcher,
+        maxResponseBytes: this.options.maxResponseBytes,
+      });
+    } catch (error) {
+      // A corrupt envelope or unsignable id: retrying will not help.
+      outcome = {
+        ok: false,
+        statusCode: null,
+        latencyMs: 0,
+        responseBody: '',
+        error: `invalid_delivery: ${(error as Error).message}`,
+        retryAfterSeconds: null,
+        gone: false,
+      };
+    }
+    observeAttempt(this.metrics, outcome);
+
+    const at = this.now();
+    const cycleAttempt = Math.max(1, delivery.attemptNumber - delivery.scheduleOffset);
+    let state: FinalState;
+    if (outcome.ok) {
+      state = { status: 'succeeded' };
+    } else if (outcome.gone || isDestinationRefused(outcome) || outcome.error?.startsWith('invalid_')) {
+      state = { status: 'failed' };
+    } else {
+      const delay = nextAttemptDelay(this.options.retrySchedule, cycleAttempt, {
+        jitter: this.options.jitter ?? DEFAULT_JITTER,
+        retryAfterSeconds: outcome.retryAfterSeconds,
+      });
+      state = delay === null ? { status: 'failed' } : { status: 'pending', nextAttemptAt: at + delay };
+    }
+
+    const fenced = await this.options.deliveries.finalize(delivery, owner, state, {
+      url: delivery.destinationUrl,
+      statusCode: outcome.statusCode,
+      latencyMs: outcome.latencyMs,
+      responseBody: outcome.responseBody,
+      error: outcome.error,
+      trigger: delivery.scheduleOffset > 0 && cycleAttempt === 1 ? 'manual' : 'scheduled',
+      at,
+    });
+    if (!fenced) {
+      this.metrics.lostLeases += 1;
+      log.warn('webhook lease lost before the attempt was recorded; another node owns the delivery now', {
+        delivery_id: delivery.id,
+      });
+      return;
+    }
+
+    const context = {
+      delivery_id: delivery.id,
+      endpoint_id: delivery.endpointId,
+      event: delivery.eventType,
+      attempt: delivery.attemptNumber,
+      status_code: outcome.statusCode,
+      error: outcome.error,
+    };
+    if (state.status === 'succeeded') {
+      this.metrics.deliveries.succeeded += 1;
+      await this.options.endpoints.recordSuccess(delivery.endpointId);
+      return;
+    }
+    if (state.status === 'pending') {
+      this.metrics.deliveries.retried += 1;
+      log.warn('webhook attempt failed; will retry', { ...context, next_attempt_at: state.nextAttemptAt });
+      return;
+    }
+    this.metrics.deliveries.failed += 1;
+    log.warn('webhook delivery failed', context);
+    if (outcome.gone && (await this.options.endpoints.disableGone(delivery.endpointId, at))) {
+      this.metrics.endpointsDisabled.gone += 1;
+      log.warn('webhook endpoint disabled: the receiver answered 410 Gone', { endpoint_id: delivery.endpointId });
+    }
+    const disabled = await this.options.endpoints.recordFailure(delivery.endpointId, at);
+    if (disabled) {
+      this.metrics.endpointsDisabled.consecutive_failures += 1;
+      log.warn('webhook endpoint disabled after consecutive failed deliveries', { endpoint_id: delivery.endpointId });
+    }
+  }
+}

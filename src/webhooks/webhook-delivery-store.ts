@@ -1,0 +1,395 @@
+import type { Knex } from 'knex';
+import { affected, dialectOf, toBool } from '../db/database.ts';
+
+/**
+ * Persistence for the outbox's delivery side: the lease-based claim the worker runs, the fenced
+ * finalize, the attempt log, and the listing / replay queries of the API.
+ *
+ * Delivery states: `pending` (due at `next_attempt_at`; while leased, `next_attempt_at` is pushed
+ * to the lease expiry so the claim's index range skips it and a crashed node's rows come due again
+ * on their own), `succeeded`, `failed` (kept and replayable), `cancelled` (its endpoint was
+ * deleted). A pending delivery whose endpoint is disabled is "held": it is never claimed until the
+ * endpoint is re-enabled.
+ */
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'succeeded', 'failed', 'cancelled'];
+
+export type AttemptTrigger = 'scheduled' | 'manual';
+
+/** A claimed delivery with everything needed to send it, read in one query. */
+export interface ClaimedDelivery {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  accountId: string;
+  eventType: string;
+  instanceId: string | null;
+  messageId: string | null;
+  /** Including the attempt about to be made (the claim counts it). */
+  attemptNumber: number;
+  scheduleOffset: number;
+  envelope: string;
+  destinationUrl: string;
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: number | null;
+}
+
+export interface AttemptRecord {
+  url: string;
+  statusCode: number | null;
+  latencyMs: number;
+  responseBody: string;
+  error: string | null;
+  trigger: AttemptTrigger;
+  at: number;
+}
+
+export type FinalState =
+  | { status: 'succeeded' }
+  | { status: 'pending'; nextAttemptAt: number }
+  | { status: 'failed' };
+
+export interface Delivery {
+  id: string;
+  eventId: string;
+  endpointId: string;
+  accountId: string;
+  eventType: string;
+  instanceId: string | null;
+  messageId: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  leaseExpiresAt: number | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+  completedAt: number | null;
+}
+
+export interface Attempt {
+  id: number;
+  deliveryId: string;
+  url: string;
+  method: string;
+  requestId: string;
+  eventType: string;
+  instanceId: string | null;
+  messageId: string | null;
+  attemptNumber: number;
+  statusCode: number | null;
+  latencyMs: number;
+  responseBody: string | null;
+  error: string | null;
+  trigger: string;
+  createdAt: number;
+}
+
+const DELIVERIES = 'webhook_deliveries';
+const ATTEMPTS = 'webhook_attempts';
+
+function num(value: unknown): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+export function deliveryFromRow(row: Record<string, unknown>): Delivery {
+  return {
+    id: String(row.id),
+    eventId: String(row.event_id),
+    endpointId: String(row.endpoint_id),
+    accountId: String(row.account_id),
+    eventType: String(row.event_type),
+    instanceId: (row.instance_id as string | null) ?? null,
+    messageId: (row.message_id as string | null) ?? null,
+    status: String(row.status) as DeliveryStatus,
+    attempts: Number(row.attempts ?? 0),
+    nextAttemptAt: Number(row.next_attempt_at),
+    leaseExpiresAt: num(row.lease_expires_at),
+    lastStatusCode: num(row.last_status_code),
+    lastError: (row.last_error as string | null) ?? null,
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+    completedAt: num(row.completed_at),
+  };
+}
+
+export function attemptFromRow(row: Record<string, unknown>): Attempt {
+  return {
+    id: Number(row.id),
+    deliveryId: String(row.delivery_id),
+    url: String(row.url),
+    method: String(row.method),
+    requestId: String(row.request_id),
+    eventType: String(row.event_type),
+    instanceId: (row.instance_id as string | null) ?? null,
+    messageId: (row.message_id as string | null) ?? null,
+    attemptNumber: Number(row.attempt_number),
+    statusCode: num(row.status_code),
+    latencyMs: Number(row.latency_ms),
+    responseBody: (row.response_body as string | null) ?? null,
+    error: (row.error as string | null) ?? null,
+    trigger: String(row.trigger ?? 'scheduled'),
+    createdAt: Number(row.created_at),
+  };
+}
+
+/** Live, enabled endpoints: deliveries of any other endpoint are held (or cancelled). */
+function activeEndpointIds(db: Knex): Knex.QueryBuilder {
+  return db('webhook_endpoints').select('id').where({ enabled: true }).whereNull('deleted_at');
+}
+
+export class WebhookDeliveryStore {
+  private readonly dialect: 'sqlite' | 'mysql';
+
+  constructor(private readonly db: Knex) {
+    this.dialect = dialectOf(db);
+  }
+
+  /**
+   * Leases up to `limit` due deliveries for `owner` (a token unique to this claim) and returns
+   * them. The UPDATE is conditional on the row still being due and unleased, so two workers
+   * racing for the same row cannot both win: on SQLite the single statement runs under the
+   * database's write lock; on MySQL/MariaDB the candidates are row-locked with
+   * `FOR UPDATE SKIP LOCKED` (so concurrent claimers take disjoint sets instead of queueing) and
+   * the UPDATE re-checks the condition on the latest committed row version anyway.
+   * The lease also pushes `next_attempt_at` to the lease expiry and counts the attempt.
+   */
+  async claim(opts: { owner: string; now: number; leaseMs: number; limit: number }): Promise<ClaimedDelivery[]> {
+    const { owner, now, leaseMs, limit } = opts;
+    if (limit <= 0) return [];
+    const leaseUntil = now + leaseMs;
+    const stamp = (trx: Knex, ids: Knex.QueryBuilder | string[]) =>
+      trx(DELIVERIES)
+        .whereIn('id', ids)
+        .andWhere({ status: 'pending' })
+        .andWhere('next_attempt_at', '<=', now)
+        .andWhere((q) => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<=', now))
+        .update({
+          lease_owner: owner,
+          lease_expires_at: leaseUntil,
+          next_attempt_at: leaseUntil,
+          attempts: trx.raw('attempts + 1'),
+          updated_at: now,
+        });
+    const candidates = (trx: Knex) =>
+      trx(DELIVERIES)
+        .select('id')
+        .where({ status: 'pending' })
+        .andWhere('next_attempt_at', '<=', now)
+        .whereIn('endpoint_id', activeEndpointIds(trx))
+        .orderBy('next_attempt_at', 'asc')
+        .limit(limit);
+
+    let claimed: number;
+    if (this.dialect === 'sqlite') {
+      // SQLite allows the subquery on the table being updated, and one statement is atomic.
+      claimed = affected(await stamp(this.db, candidates(this.db)));
+    } else {
+      claimed = await this.db.transaction(async (trx) => {
+        const rows = (await candidates(trx).forUpdate().skipLocked()) as { id: string }[];
+        if (rows.length === 0) return 0;
+        return affected(
+          await stamp(
+            trx,
+            rows.map((r) => r.id),
+          ),
+        );
+      });
+    }
+    if (claimed === 0) return [];
+    return this.readClaimed(owner);
+  }
+
+  private async readClaimed(owner: string): Promise<ClaimedDelivery[]> {
+    const rows = (await this.db(`${DELIVERIES} as d`)
+      .join('events as ev', 'ev.id', 'd.event_id')
+      .join('webhook_endpoints as ep', 'ep.id', 'd.endpoint_id')
+      .where('d.lease_owner', owner)
+      .select(
+        'd.id',
+        'd.event_id',
+        'd.endpoint_id',
+        'd.account_id',
+        'd.event_type',
+        'd.instance_id',
+        'd.message_id',
+        'd.attempts',
+        'd.schedule_offset',
+        'ev.envelope',
+        'ep.destination_url',
+        'ep.secret',
+        'ep.previous_secret',
+        'ep.previous_secret_expires_at',
+      )) as Record<string, unknown>[];
+    return rows.map((row) => ({
+      id: String(row.id),
+      eventId: String(row.event_id),
+      endpointId: String(row.endpoint_id),
+      accountId: String(row.account_id),
+      eventType: String(row.event_type),
+      instanceId: (row.instance_id as string | null) ?? null,
+      messageId: (row.message_id as string | null) ?? null,
+      attemptNumber: Number(row.attempts),
+      scheduleOffset: Number(row.schedule_offset ?? 0),
+      envelope: String(row.envelope),
+      destinationUrl: String(row.destination_url),
+      secret: String(row.secret),
+      previousSecret: (row.previous_secret as string | null) ?? null,
+      previousSecretExpiresAt: num(row.previous_secret_expires_at),
+    }));
+  }
+
+  /**
+   * Records the attempt and moves the delivery on, fenced by the lease: if another node reclaimed
+   * the row (our lease expired), the attempt is still logged (it happened) but the state change is
+   * not applied, and false is returned so the caller does not touch the endpoint's counters.
+   */
+  async finalize(delivery: ClaimedDelivery, owner: string, state: FinalState, attempt: AttemptRecord): Promise<boolean> {
+    const error = attempt.error === null ? null : attempt.error.slice(0, 2000);
+    return this.db.transaction(async (trx) => {
+      const common = {
+        lease_owner: null,
+        lease_expires_at: null,
+        last_status_code: attempt.statusCode,
+        last_error: error,
+        updated_at: attempt.at,
+      };
+      const patch =
+        state.status === 'pending'
+          ? { ...common, status: 'pending', next_attempt_at: state.nextAttemptAt }
+          : { ...common, status: state.status, next_attempt_at: attempt.at, completed_at: attempt.at };
+      const n = affected(await trx(DELIVERIES).where({ id: delivery.id, lease_owner: owner }).update(patch));
+      await trx(ATTEMPTS).insert({
+        delivery_id: delivery.id,
+        endpoint_id: delivery.endpointId,
+        url: attempt.url,
+        method: 'POST',
+        request_id: delivery.id,
+        event_type: delivery.eventType,
+        instance_id: delivery.instanceId,
+        message_id: delivery.messageId,
+        attempt_number: delivery.attemptNumber,
+        status_code: attempt.statusCode,
+        latency_ms: attempt.latencyMs,
+        response_body: attempt.responseBody === '' ? null : attempt.responseBody,
+        error,
+        trigger: attempt.trigger,
+        created_at: attempt.at,
+      });
+      return n === 1;
+    });
+  }
+
+  /**
+   * After a restart, leases this node held in its previous life can be given back at once
+   * instead of waiting for them to expire. Only safe when `nodePrefix` is unique to this node
+   * (an explicit NODE_ID, or the single-process SQLite deployment).
+   */
+  async releaseStaleLeases(nodePrefix: string, currentPrefix: string, now: number): Promise<number> {
+    return affected(
+      await this.db(DELIVERIES)
+        .where({ status: 'pending' })
+        .whereNotNull('lease_owner')
+        .andWhereRaw('substr(lease_owner, 1, ?) = ?', [nodePrefix.length, nodePrefix])
+        .andWhereRaw('substr(lease_owner, 1, ?) <> ?', [currentPrefix.length, currentPrefix])
+        .update({ lease_owner: null, lease_expires_at: null, next_attempt_at: now, updated_at: now }),
+    );
+  }
+
+  async getForAccount(accountId: string, id: string): Promise<Delivery | null> {
+    const row = await this.db(DELIVERIES).where({ id, account_id: accountId }).first();
+    return row ? deliveryFromRow(row) : null;
+  }
+
+  async listForEndpoint(
+    endpointId: string,
+    opts: { status?: DeliveryStatus | undefined; limit: number; offset: number },
+  ): Promise<Delivery[]> {
+    const query = this.db(DELIVERIES).where({ endpoint_id: endpointId });
+    if (opts.status) query.andWhere({ status: opts.status });
+    const rows = await query
+      .orderBy([
+        { column: 'created_at', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(opts.limit)
+      .offset(opts.offset);
+    return rows.map(deliveryFromRow);
+  }
+
+  async attemptsFor(deliveryIds: string[]): Promise<Map<string, Attempt[]>> {
+    const byDelivery = new Map<string, Attempt[]>();
+    if (deliveryIds.length === 0) return byDelivery;
+    const rows = await this.db(ATTEMPTS).whereIn('delivery_id', deliveryIds).orderBy('id', 'asc');
+    for (const row of rows) {
+      const attempt = attemptFromRow(row);
+      const list = byDelivery.get(attempt.deliveryId) ?? [];
+      list.push(attempt);
+      byDelivery.set(attempt.deliveryId, list);
+    }
+    return byDelivery;
+  }
+
+  /**
+   * Puts finished deliveries back in the queue with the same id (= request id). They get the
+   * whole retry schedule again; attempt numbers keep counting so history is never rewritten.
+   * Rows that are pending (queued or in flight) are left alone.
+   */
+  async requeue(ids: string[], now: number, trx: Knex = this.db): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      total += affected(
+        await trx(DELIVERIES)
+          .whereIn('id', chunk)
+          .whereIn('status', ['succeeded', 'failed'])
+          .update({
+            status: 'pending',
+            next_attempt_at: now,
+            schedule_offset: trx.raw('attempts'),
+            lease_owner: null,
+            lease_expires_at: null,
+            completed_at: null,
+            updated_at: now,
+          }),
+      );
+    }
+    return total;
+  }
+
+  /** Failed deliveries of one endpoint created in [since, until), oldest first, at most `max`. */
+  async failedIdsSince(endpointId: string, since: number, until: number, max: number): Promise<string[]> {
+    const rows = (await this.db(DELIVERIES)
+      .select('id')
+      .where({ endpoint_id: endpointId, status: 'failed' })
+      .andWhere('created_at', '>=', since)
+      .andWhere('created_at', '<', until)
+      .orderBy('created_at', 'asc')
+      .limit(max)) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  /** The endpoint was deleted: its queued deliveries will never be sent. */
+  async cancelPending(endpointId: string, now: number, trx: Knex = this.db): Promise<number> {
+    return affected(
+      await trx(DELIVERIES)
+        .where({ endpoint_id: endpointId, status: 'pending' })
+        .update({ status: 'cancelled', completed_at: now, updated_at: now, lease_owner: null, lease_expires_at: null }),
+    );
+  }
+
+  /** Deliveries waiting (due or scheduled), for the metrics feature's outbox-depth gauge. */
+  async pendingCount(): Promise<number> {
+    const row = (await this.db(DELIVERIES).where({ status: 'pending' }).count({ n: '*' }).first()) as
+      | { n: number | string }
+      | undefined;
+    return Number(row?.n ?? 0);
+  }
+
+  async endpointEnabled(endpointId: string): Promise<boolean> {
+    const row = await this.db('webhook_endpoints').where({ id: endpointId }).select('enabled').first();
+    return row ? toBool(row.enabled) : false;
+  }
+}
