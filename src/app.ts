@@ -3,12 +3,16 @@ import type { Container } from './container.ts';
 import { errorHandler, notFound } from './http/middleware/error-handler.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { adminApiRoutes } from './http/routes/admin-api.routes.ts';
+import { eventSchemaRoutes } from './http/routes/event-schemas.routes.ts';
 import { healthRoutes } from './http/routes/health.routes.ts';
+import { inboundLogRoutes } from './http/routes/inbound-logs.routes.ts';
 import { instanceRoutes } from './http/routes/instances.routes.ts';
+import { mediaRoutes } from './http/routes/media.routes.ts';
 import { messageRoutes } from './http/routes/messages.routes.ts';
 import { sandboxRoutes } from './http/routes/sandbox.routes.ts';
 import { sendMessageRoutes } from './http/routes/send-message.routes.ts';
 import { suppressionRoutes } from './http/routes/suppressions.routes.ts';
+import { webhookRoutes } from './http/routes/webhooks.routes.ts';
 
 /** Feature routers register here; each is a list of routes whose handlers are middleware lists. */
 export type RouterFactory = (c: Container) => express.Router;
@@ -20,6 +24,10 @@ const ROUTERS: RouterFactory[] = [
   suppressionRoutes,
   messageRoutes,
   adminApiRoutes,
+  webhookRoutes,
+  inboundLogRoutes,
+  mediaRoutes,
+  eventSchemaRoutes,
 ];
 
 /** createApp(container): middleware order, routers, JSON 404, one error handler. */

@@ -6,9 +6,13 @@ import type { Config } from './config/config.ts';
 import type { Policies } from './config/policies.ts';
 import { createDb, dialectOf } from './db/database.ts';
 import { EventOutbox } from './events/event-outbox.ts';
+import { InboundLog } from './inbound/inbound-log.ts';
+import { InboundService } from './inbound/inbound-service.ts';
 import { InstanceService } from './instances/instance-service.ts';
 import { InstanceStore } from './instances/instance-store.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
+import { moduleLogger } from './lib/logger.ts';
+import { LocalMediaStore, type MediaStore } from './media/media-store.ts';
 import { AuditLog } from './review/audit-log.ts';
 import { ReviewService } from './review/review-service.ts';
 import { IdempotencyStore } from './sending/idempotency-store.ts';
@@ -22,6 +26,10 @@ import { createOptOutMatcher, type OptOutMatcher } from './suppression/opt-out-m
 import { SuppressionService } from './suppression/suppression-service.ts';
 import { SandboxTransport } from './transport/sandbox/sandbox-transport.ts';
 import type { Transport } from './transport/transport.ts';
+import { WebhookDeliveryStore } from './webhooks/webhook-delivery-store.ts';
+import { WebhookEndpointStore } from './webhooks/webhook-endpoint-store.ts';
+import { createWebhookMetrics, type WebhookMetrics } from './webhooks/webhook-metrics.ts';
+import { WebhookService } from './webhooks/webhook-service.ts';
 
 /** Things that live for the whole process and must be closed on shutdown. */
 type Closer = () => Promise<void> | void;
@@ -49,6 +57,14 @@ export interface Container {
   review: ReviewService;
   sender: ResponsibleMessageSender;
   sendDeps: SendDeps;
+  media: MediaStore;
+  inboundLog: InboundLog;
+  inbound: InboundService;
+  webhookEndpoints: WebhookEndpointStore;
+  webhookDeliveries: WebhookDeliveryStore;
+  webhooks: WebhookService;
+  /** Delivery counters the worker keeps and /metrics reads. */
+  webhookMetrics: WebhookMetrics;
   adminToken: () => string;
   setAdminToken: (token: string) => void;
   /** Register something to close on shutdown (workers, sockets, pools). */
@@ -109,7 +125,6 @@ export async function createContainer(
     policies.throttle,
     overrides.throttleStore ?? (await throttleStoreFor(config, db, closers)),
   );
-  await throttle.init();
   const risk = createRiskEngine(policies.risk);
   const optOut = createOptOutMatcher(policies.optOut);
   const suppressions = new SuppressionService(db, clock);
@@ -131,6 +146,34 @@ export async function createContainer(
     outbox,
   };
   const sender = new ResponsibleMessageSender(sendDeps);
+  const webhookEndpoints = new WebhookEndpointStore(db);
+  const webhookDeliveries = new WebhookDeliveryStore(db);
+  const webhooks = new WebhookService({
+    db,
+    endpoints: webhookEndpoints,
+    deliveries: webhookDeliveries,
+    outbox,
+    instances: instanceStore,
+    config,
+    clock,
+  });
+  const webhookMetrics = createWebhookMetrics();
+  const media = new LocalMediaStore(db, clock, config.mediaDir);
+  const inboundLog = new InboundLog(db);
+  const inbound = new InboundService({
+    db,
+    clock,
+    outbox,
+    inboundLog,
+    messages,
+    suppressions,
+    optOut,
+    accounts: accountStore,
+    media,
+    sender,
+  });
+  instances.addHandler(inbound.handle);
+  closers.push(() => inbound.close());
   let adminToken = config.adminToken ?? '';
 
   return {
@@ -156,6 +199,13 @@ export async function createContainer(
     review,
     sender,
     sendDeps,
+    media,
+    inboundLog,
+    inbound,
+    webhookEndpoints,
+    webhookDeliveries,
+    webhooks,
+    webhookMetrics,
     adminToken: () => adminToken,
     setAdminToken: (token) => {
       adminToken = token;
@@ -170,14 +220,14 @@ export async function createContainer(
 }
 
 async function createTransport(config: Readonly<Config>, db: Knex, clock: Clock): Promise<Transport> {
+  // The Baileys transport keeps real time: WhatsApp's timers are not ours to fake.
   if (config.transport === 'sandbox') return new SandboxTransport({ clock });
   // Imported lazily: only this branch loads Baileys.
   const { BaileysTransport } = await import('./transport/baileys/baileys-transport.ts');
-  const transport = new BaileysTransport({
+  return new BaileysTransport({
     db,
     mediaDir: config.mediaDir,
     waWebSocketUrl: config.waWebSocketUrl ?? undefined,
-    clock,
-  } as ConstructorParameters<typeof BaileysTransport>[0]);
-  return transport as unknown as Transport;
+    logger: moduleLogger('baileys'),
+  });
 }

@@ -1,6 +1,7 @@
 import type { RouterFactory } from './app.ts';
 import type { Container } from './container.ts';
 import { moduleLogger } from './lib/logger.ts';
+import { createDeliveryWorker } from './webhooks/delivery-worker.ts';
 
 const log = moduleLogger('workers');
 const STALE_RESERVATION_MS = 5 * 60_000;
@@ -43,10 +44,14 @@ export function startBackgroundJobs(c: Container): BackgroundJobs {
   };
   every(60_000, 'reclaim stale reservations', () => reclaimStaleReservations(c));
   every(3600_000, 'purge idempotency keys', () => c.idempotency.purgeExpired());
+  // Webhook outbox relay: woken by outbox commits, polling as a fallback (other nodes' commits).
+  const webhookWorker = createDeliveryWorker(c);
+  webhookWorker.start();
   return {
     routers: [],
     stop: async () => {
       for (const t of timers) clearInterval(t);
+      await webhookWorker.stop();
     },
   };
 }

@@ -15,6 +15,10 @@ export interface Config {
   policiesDir: string;
   webhookRetrySchedule: number[];
   webhookTimeoutMs: number;
+  /** In-flight webhook attempts per node (WEBHOOK_CONCURRENCY). */
+  webhookConcurrency: number;
+  /** How long a claimed delivery stays leased (WEBHOOK_LEASE); longer than the timeout. */
+  webhookLeaseMs: number;
   mediaDir: string;
   logLevel: string;
   waWebSocketUrl: string | null;
@@ -140,6 +144,20 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     return ms;
   });
 
+  const webhookConcurrency = guard('WEBHOOK_CONCURRENCY', 16, () => {
+    const raw = read('WEBHOOK_CONCURRENCY', '16');
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < 1 || n > 1024) throw new Error(`"${raw}" is not a number from 1 to 1024`);
+    return n;
+  });
+
+  const webhookLeaseMs = guard('WEBHOOK_LEASE', webhookTimeoutMs + 30_000, () => {
+    const raw = optional('WEBHOOK_LEASE');
+    const ms = raw === null ? webhookTimeoutMs + 30_000 : parseDurationMs(raw);
+    if (ms <= webhookTimeoutMs) throw new Error('must be longer than WEBHOOK_TIMEOUT');
+    return ms;
+  });
+
   const logLevel = guard('LOG_LEVEL', 'info', () => {
     const raw = read('LOG_LEVEL', 'info');
     if (!LOG_LEVELS.includes(raw)) throw new Error(`"${raw}" is not one of ${LOG_LEVELS.join(', ')}`);
@@ -170,6 +188,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     policiesDir: read('POLICIES_DIR', './policies'),
     webhookRetrySchedule,
     webhookTimeoutMs,
+    webhookConcurrency,
+    webhookLeaseMs,
     mediaDir: read('MEDIA_DIR', './data/media'),
     logLevel,
     waWebSocketUrl,

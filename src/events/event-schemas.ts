@@ -549,12 +549,14 @@ const DEFINITIONS: Record<EventType, EventDefinition> = {
   },
   'webhook.test': {
     description: 'Sent by `POST /api/webhooks/{id}/test` to check an endpoint.',
-    payload: {
-      type: 'object',
-      required: ['test'],
-      properties: { test: { const: true }, message: str(), webhook_id: str() },
+    payload: closed(['webhook_id', 'message'], {
+      webhook_id: str({ description: 'The endpoint being tested.' }),
+      message: str(),
+    }),
+    example: {
+      webhook_id: 'whk_2Nf8sQ1xZr0LmPq7',
+      message: 'This is a test event from Warden. Verify its signature and answer with any 2xx status.',
     },
-    example: { test: true, message: 'This is a test event from Warden.' },
   },
 };
 

@@ -66,7 +66,9 @@ export class InboundLog {
   }
 
   async exists(instanceId: string, waMessageId: string): Promise<boolean> {
-    return Boolean(await this.db(TABLE).where({ instance_id: instanceId, wa_message_id: waMessageId }).first('id'));
+    return Boolean(
+      await this.db(TABLE).where({ instance_id: instanceId, wa_message_id: waMessageId }).first('id'),
+    );
   }
 
   async findByWaId(instanceId: string, waMessageId: string): Promise<InboundRecord | null> {

@@ -31,13 +31,16 @@ export interface NormalizeOptions {
 
 // Zero-width, bidi controls, soft hyphen, Arabic letter mark, Hangul fillers (used for "blank"
 // WhatsApp names), BOM. Phones insert bidi marks around Arabic text; they must not split words.
+// Combining invisibles (grapheme joiner, Khmer inherent vowels) sit outside the class so a
+// class never pairs a base character with a combining mark.
 const INVISIBLE_RE =
-  /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFEFF\uFFA0]/gu;
+  /[\u00AD\u061C\u115F\u1160\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\u3164\uFEFF\uFFA0]|\u034F|\u17B4|\u17B5/gu;
 
 const INVISIBLE_TEST_RE = new RegExp(INVISIBLE_RE.source, 'u');
 
+// Variation selectors and the keycap mark are combining characters: alternation, not class.
 const EMOJI_RE =
-  /[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u{FE0E}\u{FE0F}\u{20E3}\u{E0020}-\u{E007F}]/gu;
+  /[\p{Extended_Pictographic}\p{Emoji_Modifier}\p{Regional_Indicator}\u{E0020}-\u{E007F}]|\u{FE0E}|\u{FE0F}|\u{20E3}/gu;
 
 // Apostrophes between letters vanish so "don't" becomes "dont" rather than "don t".
 const INNER_APOSTROPHE_RE = /(?<=[\p{L}\p{N}])['’ʼ‘`´](?=\p{L})/gu;
@@ -150,7 +153,7 @@ const LEET_MAP: Readonly<Record<string, string>> = {
 };
 const LEET_TOKEN_RE = /[\p{L}\p{N}@$]+/gu;
 // A letter touching a leet character: without one there is nothing to undo.
-const LEET_CANDIDATE_RE = /\p{L}[0-9@$]|[0-9@$]\p{L}/u;
+const LEET_CANDIDATE_RE = /\p{L}[013457-9@$]|[013457-9@$]\p{L}/u;
 
 /**
  * Undoes leetspeak inside words: "pr0m0" → "promo", "d1skon" → "diskon", "c@sh" → "cash".

@@ -73,7 +73,12 @@ const EXTENSIONS: Record<string, string> = {
 };
 
 /** Images a browser may show inline; everything else (SVG included) is served as an attachment. */
-export const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set(['image/jpeg', 'image/png', 'image/gif', 'image/webp']);
+export const INLINE_IMAGE_TYPES: ReadonlySet<string> = new Set([
+  'image/jpeg',
+  'image/png',
+  'image/gif',
+  'image/webp',
+]);
 
 /** `Audio/OGG; codecs=opus` → `audio/ogg`; anything that is not a plain type/subtype → octet-stream. */
 export function sanitizeMimeType(value: string | null | undefined): string {
@@ -81,14 +86,20 @@ export function sanitizeMimeType(value: string | null | undefined): string {
     .split(';')[0]
     ?.trim()
     .toLowerCase();
-  return base && /^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$/.test(base) ? base : 'application/octet-stream';
+  return base && /^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$/.test(base)
+    ? base
+    : 'application/octet-stream';
 }
 
 /** A display name only: separators, control characters and leading dots go. */
 export function sanitizeFileName(value: string | null | undefined): string | null {
   if (!value) return null;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  const cleaned = value.replace(/[\u0000-\u001f\u007f/\\]/g, '_').replace(/^\.+/, '').trim().slice(0, 200);
+  const cleaned = value
+    .replace(/[\u0000-\u001f\u007f/\\]/g, '_')
+    .replace(/^\.+/, '')
+    .trim()
+    .slice(0, 200);
   return cleaned === '' ? null : cleaned;
 }
 
@@ -192,7 +203,11 @@ export class LocalMediaStore implements MediaStore {
       const handle = await fs.promises.open(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
       return handle.createReadStream();
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ELOOP') return null;
+      if (
+        (error as NodeJS.ErrnoException).code === 'ENOENT' ||
+        (error as NodeJS.ErrnoException).code === 'ELOOP'
+      )
+        return null;
       throw error;
     }
   }

@@ -125,10 +125,12 @@ export class MessageLog {
 
   /** Distinct recipients that got this skeleton from the instance since `since`. */
   async skeletonRecipients(instanceId: string, skeletonHash: string, since: number): Promise<Set<string>> {
+    // GROUP BY on the (instance, skeleton, recipient, created_at) index: one step per recipient.
     const rows = await this.db(TABLE)
-      .distinct('recipient_hash')
-      .where({ instance_id: instanceId, skeleton_hash: skeletonHash, outcome: 'allowed' })
-      .andWhere('created_at', '>=', since);
+      .select('recipient_hash')
+      .where({ instance_id: instanceId, skeleton_hash: skeletonHash })
+      .groupBy('recipient_hash')
+      .havingRaw('MAX(created_at) >= ?', [since]);
     return new Set(rows.map((r) => String(r.recipient_hash)));
   }
 

@@ -48,7 +48,6 @@ export interface ThrottleTicket {
  */
 export class ThrottleService {
   private readonly limiters = new Map<string, Consumable>();
-  private readonly ready: Promise<void>[] = [];
 
   constructor(
     private readonly policy: ThrottlePolicy,
@@ -61,24 +60,16 @@ export class ThrottleService {
         return new RateLimiterMemory(opts);
       case 'redis':
         return new RateLimiterRedis({ ...opts, storeClient: this.store.client, rejectIfRedisNotReady: true });
-      case 'mysql': {
-        let done!: (err?: unknown) => void;
-        this.ready.push(
-          new Promise<void>((resolve, reject) => {
-            done = (err) => (err ? reject(err) : resolve());
-          }),
-        );
-        return new RateLimiterMySQL(
-          {
-            ...opts,
-            storeClient: this.store.db,
-            storeType: 'knex',
-            dbName: this.store.dbName,
-            tableName: 'rate_limits',
-          },
-          (err?: unknown) => done(err),
-        );
-      }
+      case 'mysql':
+        // The `rate_limits` table comes from a migration, so limiters never race its creation.
+        return new RateLimiterMySQL({
+          ...opts,
+          storeClient: this.store.db,
+          storeType: 'knex',
+          dbName: this.store.dbName,
+          tableName: 'rate_limits',
+          tableCreated: true,
+        });
     }
   }
 
@@ -114,14 +105,6 @@ export class ThrottleService {
     }
     this.limiters.set(cacheKey, limiter);
     return limiter;
-  }
-
-  /** Wait until store-backed limiters have created their table. */
-  async init(): Promise<void> {
-    this.limiter('instance', 1);
-    this.limiter('recipient', 1);
-    this.limiter('new_recipients', 1);
-    await Promise.all(this.ready);
   }
 
   async consume(

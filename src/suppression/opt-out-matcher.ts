@@ -124,7 +124,8 @@ export function createOptOutMatcher(policy: OptOutPolicy): OptOutMatcher {
     }
     (lang.opt_in.after_confirmation_keywords ?? []).forEach((keyword, i) => {
       const key = normalizeTerm(keyword, `${lang.code}.opt_in.after_confirmation_keywords[${i}]`);
-      if (!afterConfirmation.has(key)) afterConfirmation.set(key, { kind: 'opt_in', keyword, language: lang.code });
+      if (!afterConfirmation.has(key))
+        afterConfirmation.set(key, { kind: 'opt_in', keyword, language: lang.code });
     });
     (lang.fillers ?? []).forEach((filler, i) => {
       const key = normalizeTerm(filler, `${lang.code}.fillers[${i}]`);
@@ -134,7 +135,9 @@ export function createOptOutMatcher(policy: OptOutPolicy): OptOutMatcher {
   }
   for (const [key, entry] of keywords) {
     if (afterConfirmation.has(key) && entry.kind === 'opt_out') {
-      throw new Error(`opt-out policy: "${key}" is an opt_out keyword and an after-confirmation opt-in keyword`);
+      throw new Error(
+        `opt-out policy: "${key}" is an opt_out keyword and an after-confirmation opt-in keyword`,
+      );
     }
   }
 

@@ -60,7 +60,13 @@ export class SuppressionService {
    */
   async add(
     trx: Knex | Knex.Transaction,
-    input: { scope: string; phone: string; reason: SuppressionReason; note?: string | null; createdBy?: string | null },
+    input: {
+      scope: string;
+      phone: string;
+      reason: SuppressionReason;
+      note?: string | null;
+      createdBy?: string | null;
+    },
   ): Promise<{ suppression: Suppression; created: boolean }> {
     const row = {
       id: newId('sup'),
@@ -96,7 +102,8 @@ export class SuppressionService {
     const row = await trx(TABLE).where({ scope: input.scope, phone: input.phone }).first();
     if (!row) return null;
     const existing = fromRow(row);
-    if (existing.reason === 'recipient_requested_stop' && input.by === 'customer') throw new SuppressionLockedError();
+    if (existing.reason === 'recipient_requested_stop' && input.by === 'customer')
+      throw new SuppressionLockedError();
     await trx(TABLE).where({ id: existing.id }).delete();
     return existing;
   }

@@ -9,6 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Dispatcher } from 'undici';
+import type { Container } from '../container.ts';
+import { dialectOf } from '../db/database.ts';
 import type { EventOutbox } from '../events/event-outbox.ts';
 import { moduleLogger } from '../lib/logger.ts';
 import { deliverOnce, isDestinationRefused, type AttemptOutcome } from './http-attempt.ts';
@@ -40,6 +42,11 @@ export interface DeliveryWorkerOptions {
   leaseMs?: number | undefined;
   /** Attempts in flight at once. Default 16. */
   concurrency?: number | undefined;
+  /**
+   * Attempts in flight at once for any one endpoint. Default ¾ of `concurrency`, so a slow or
+   * hanging receiver with a backlog can never take every slot from the others.
+   */
+  perEndpointConcurrency?: number | undefined;
   pollIntervalMs?: number | undefined;
   /** `WEBHOOK_ALLOWED_CIDRS`; ignored when `dispatcher` is given. */
   allowedCidrs?: string | undefined;
@@ -73,6 +80,8 @@ export function buildDeliveryBody(envelopeJson: string, requestId: string): stri
 export class DeliveryWorker {
   readonly metrics: WebhookMetrics;
   private readonly concurrency: number;
+  private readonly perEndpoint: number;
+  private readonly loadByEndpoint = new Map<string, number>();
   private readonly leaseMs: number;
   private readonly pollIntervalMs: number;
   private readonly now: () => number;
@@ -87,14 +96,19 @@ export class DeliveryWorker {
   private waiter: (() => void) | null = null;
   private wakeRequested = false;
   private idleWaiters: (() => void)[] = [];
-  private idle = false;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.metrics = options.metrics ?? createWebhookMetrics();
     this.concurrency = Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY);
+    this.perEndpoint = Math.max(
+      1,
+      Math.min(this.concurrency, options.perEndpointConcurrency ?? Math.ceil((this.concurrency * 3) / 4)),
+    );
     this.leaseMs = options.leaseMs ?? options.timeoutMs + LEASE_MARGIN_MS;
     if (this.leaseMs <= options.timeoutMs) {
-      throw new Error(`webhook lease (${this.leaseMs} ms) must be longer than the timeout (${options.timeoutMs} ms)`);
+      throw new Error(
+        `webhook lease (${this.leaseMs} ms) must be longer than the timeout (${options.timeoutMs} ms)`,
+      );
     }
     this.pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
     this.now = options.now ?? Date.now;
@@ -141,7 +155,6 @@ export class DeliveryWorker {
 
   /** Resolves once nothing is due and nothing is in flight (tests and benchmarks). */
   whenIdle(): Promise<void> {
-    this.idle = false;
     this.wake();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
@@ -169,7 +182,11 @@ export class DeliveryWorker {
   private async loop(): Promise<void> {
     if (this.options.releaseOwnStaleLeases) {
       try {
-        const released = await this.options.deliveries.releaseStaleLeases(this.nodePrefix, this.ownerPrefix, this.now());
+        const released = await this.options.deliveries.releaseStaleLeases(
+          this.nodePrefix,
+          this.ownerPrefix,
+          this.now(),
+        );
         if (released > 0) log.warn('took back deliveries leased before a restart', { count: released });
       } catch (error) {
         log.warn('could not release stale leases', { error });
@@ -185,26 +202,48 @@ export class DeliveryWorker {
       const owner = `${this.ownerPrefix}${(this.claimSeq++).toString(36)}`;
       let batch: ClaimedDelivery[];
       try {
-        batch = await this.options.deliveries.claim({ owner, now: this.now(), leaseMs: this.leaseMs, limit: free });
+        batch = await this.options.deliveries.claim({
+          owner,
+          now: this.now(),
+          leaseMs: this.leaseMs,
+          limit: free,
+          excludeEndpoints: this.saturatedEndpoints(),
+        });
       } catch (error) {
         log.warn('claiming webhook deliveries failed', { error });
         await this.waitForSignal(this.pollIntervalMs);
         continue;
       }
-      for (const delivery of batch) this.spawn(delivery, owner);
+      for (const delivery of batch) {
+        if ((this.loadByEndpoint.get(delivery.endpointId) ?? 0) >= this.perEndpoint) {
+          // The batch held more of one endpoint than its share: hand the extra back unsent.
+          await this.options.deliveries
+            .release(delivery.id, owner, this.now())
+            .catch((error) => log.warn('could not release a delivery; it returns after its lease', { error }));
+          continue;
+        }
+        this.spawn(delivery, owner);
+      }
       if (batch.length === free || this.wakeRequested) continue;
       if (batch.length === 0 && this.inFlight.size === 0) this.notifyIdle();
       await this.waitForSignal(this.pollIntervalMs);
     }
   }
 
+  private saturatedEndpoints(): string[] {
+    const out: string[] = [];
+    for (const [endpointId, load] of this.loadByEndpoint) if (load >= this.perEndpoint) out.push(endpointId);
+    return out;
+  }
+
   private notifyIdle(): void {
-    this.idle = true;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
   private spawn(delivery: ClaimedDelivery, owner: string): void {
     this.metrics.inFlight += 1;
+    const endpointId = delivery.endpointId;
+    this.loadByEndpoint.set(endpointId, (this.loadByEndpoint.get(endpointId) ?? 0) + 1);
     const task = this.attempt(delivery, owner)
       .catch((error) => {
         // The lease will expire and the row comes due again: nothing is lost.
@@ -215,6 +254,9 @@ export class DeliveryWorker {
       })
       .finally(() => {
         this.metrics.inFlight -= 1;
+        const load = (this.loadByEndpoint.get(endpointId) ?? 1) - 1;
+        if (load <= 0) this.loadByEndpoint.delete(endpointId);
+        else this.loadByEndpoint.set(endpointId, load);
         this.inFlight.delete(task);
         this.signal();
       });
@@ -309,12 +351,42 @@ export class DeliveryWorker {
     log.warn('webhook delivery failed', context);
     if (outcome.gone && (await this.options.endpoints.disableGone(delivery.endpointId, at))) {
       this.metrics.endpointsDisabled.gone += 1;
-      log.warn('webhook endpoint disabled: the receiver answered 410 Gone', { endpoint_id: delivery.endpointId });
+      log.warn('webhook endpoint disabled: the receiver answered 410 Gone', {
+        endpoint_id: delivery.endpointId,
+      });
     }
     const disabled = await this.options.endpoints.recordFailure(delivery.endpointId, at);
     if (disabled) {
       this.metrics.endpointsDisabled.consecutive_failures += 1;
-      log.warn('webhook endpoint disabled after consecutive failed deliveries', { endpoint_id: delivery.endpointId });
+      log.warn('webhook endpoint disabled after consecutive failed deliveries', {
+        endpoint_id: delivery.endpointId,
+      });
     }
   }
+}
+
+export type WorkerOverrides = Partial<Omit<DeliveryWorkerOptions, 'deliveries' | 'endpoints'>>;
+
+/**
+ * The worker wired from a container's config (what `startBackgroundJobs` runs). Tests pass
+ * overrides: a short schedule, a loopback-only resolver, an injected `now`.
+ */
+export function createDeliveryWorker(c: Container, overrides: WorkerOverrides = {}): DeliveryWorker {
+  return new DeliveryWorker({
+    deliveries: c.webhookDeliveries,
+    endpoints: c.webhookEndpoints,
+    outbox: c.outbox,
+    retrySchedule: c.config.webhookRetrySchedule,
+    timeoutMs: c.config.webhookTimeoutMs,
+    concurrency: c.config.webhookConcurrency,
+    leaseMs: c.config.webhookLeaseMs,
+    allowedCidrs: c.config.webhookAllowedCidrs,
+    nodeId: c.config.nodeId,
+    // One process per SQLite file, or an operator-assigned NODE_ID: either way this node's old
+    // leases can only belong to a dead process.
+    releaseOwnStaleLeases: c.config.nodeId !== null || dialectOf(c.db) === 'sqlite',
+    now: () => c.clock.now().getTime(),
+    metrics: c.webhookMetrics,
+    ...overrides,
+  });
 }

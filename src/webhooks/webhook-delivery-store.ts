@@ -156,8 +156,16 @@ export class WebhookDeliveryStore {
    * the UPDATE re-checks the condition on the latest committed row version anyway.
    * The lease also pushes `next_attempt_at` to the lease expiry and counts the attempt.
    */
-  async claim(opts: { owner: string; now: number; leaseMs: number; limit: number }): Promise<ClaimedDelivery[]> {
+  async claim(opts: {
+    owner: string;
+    now: number;
+    leaseMs: number;
+    limit: number;
+    /** Endpoints this worker will not take more of right now (their slots are full). */
+    excludeEndpoints?: readonly string[];
+  }): Promise<ClaimedDelivery[]> {
     const { owner, now, leaseMs, limit } = opts;
+    const exclude = opts.excludeEndpoints ?? [];
     if (limit <= 0) return [];
     const leaseUntil = now + leaseMs;
     const stamp = (trx: Knex, ids: Knex.QueryBuilder | string[]) =>
@@ -173,14 +181,15 @@ export class WebhookDeliveryStore {
           attempts: trx.raw('attempts + 1'),
           updated_at: now,
         });
-    const candidates = (trx: Knex) =>
-      trx(DELIVERIES)
+    const candidates = (trx: Knex) => {
+      const query = trx(DELIVERIES)
         .select('id')
         .where({ status: 'pending' })
         .andWhere('next_attempt_at', '<=', now)
-        .whereIn('endpoint_id', activeEndpointIds(trx))
-        .orderBy('next_attempt_at', 'asc')
-        .limit(limit);
+        .whereIn('endpoint_id', activeEndpointIds(trx));
+      if (exclude.length > 0) query.whereNotIn('endpoint_id', exclude);
+      return query.orderBy('next_attempt_at', 'asc').limit(limit);
+    };
 
     let claimed: number;
     if (this.dialect === 'sqlite') {
@@ -246,7 +255,12 @@ export class WebhookDeliveryStore {
    * the row (our lease expired), the attempt is still logged (it happened) but the state change is
    * not applied, and false is returned so the caller does not touch the endpoint's counters.
    */
-  async finalize(delivery: ClaimedDelivery, owner: string, state: FinalState, attempt: AttemptRecord): Promise<boolean> {
+  async finalize(
+    delivery: ClaimedDelivery,
+    owner: string,
+    state: FinalState,
+    attempt: AttemptRecord,
+  ): Promise<boolean> {
     const error = attempt.error === null ? null : attempt.error.slice(0, 2000);
     return this.db.transaction(async (trx) => {
       const common = {
@@ -280,6 +294,19 @@ export class WebhookDeliveryStore {
       });
       return n === 1;
     });
+  }
+
+  /** Gives a claimed row back unsent (its endpoint's slots are full): due again now, attempt uncounted. */
+  async release(deliveryId: string, owner: string, now: number): Promise<void> {
+    await this.db(DELIVERIES)
+      .where({ id: deliveryId, lease_owner: owner })
+      .update({
+        lease_owner: null,
+        lease_expires_at: null,
+        next_attempt_at: now,
+        attempts: this.db.raw('attempts - 1'),
+        updated_at: now,
+      });
   }
 
   /**
@@ -376,7 +403,13 @@ export class WebhookDeliveryStore {
     return affected(
       await trx(DELIVERIES)
         .where({ endpoint_id: endpointId, status: 'pending' })
-        .update({ status: 'cancelled', completed_at: now, updated_at: now, lease_owner: null, lease_expires_at: null }),
+        .update({
+          status: 'cancelled',
+          completed_at: now,
+          updated_at: now,
+          lease_owner: null,
+          lease_expires_at: null,
+        }),
     );
   }
 

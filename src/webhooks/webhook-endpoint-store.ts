@@ -122,7 +122,10 @@ export class WebhookEndpointStore {
     return row ? endpointFromRow(row) : null;
   }
 
-  async listForAccount(accountId: string, page: { limit: number; offset: number }): Promise<WebhookEndpoint[]> {
+  async listForAccount(
+    accountId: string,
+    page: { limit: number; offset: number },
+  ): Promise<WebhookEndpoint[]> {
     const rows = await this.db(TABLE)
       .where({ account_id: accountId })
       .whereNull('deleted_at')
@@ -171,7 +174,12 @@ export class WebhookEndpointStore {
         .where({ id, enabled: true })
         .where('consecutive_failures', '>=', AUTO_DISABLE_AFTER_FAILURES)
         .whereNull('deleted_at')
-        .update({ enabled: false, disabled_reason: 'consecutive_failures', disabled_at: now, updated_at: now }),
+        .update({
+          enabled: false,
+          disabled_reason: 'consecutive_failures',
+          disabled_at: now,
+          updated_at: now,
+        }),
     );
     return n > 0 ? 'consecutive_failures' : null;
   }

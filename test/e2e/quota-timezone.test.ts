@@ -21,15 +21,12 @@ describe('daily limit resets at the account-local midnight (injected clock)', ()
     });
     const instance = await ctx.createConnectedInstance(key);
     const send = () =>
-      ctx.http
-        .post('/api/send-message')
-        .set('Authorization', `Bearer ${key}`)
-        .send({
-          instance_id: instance,
-          phone: '+6281234567890',
-          message: 'Your appointment is confirmed for tomorrow 10:00.',
-          message_purpose: 'operational',
-        });
+      ctx.http.post('/api/send-message').set('Authorization', `Bearer ${key}`).send({
+        instance_id: instance,
+        phone: '+6281234567890',
+        message: 'Your appointment is confirmed for tomorrow 10:00.',
+        message_purpose: 'operational',
+      });
     assert.equal((await send()).status, 200);
     const full = await send();
     assert.equal(full.body.error, 'daily_message_limit_exceeded');

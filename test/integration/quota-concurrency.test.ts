@@ -32,7 +32,7 @@ describe(`quota exactness under concurrency (${currentLane()})`, function () {
 
   async function assertExactly(sent: number, expected: number) {
     assert.equal(sent, expected, 'accepted sends');
-    const rows = await ctx.container.db('messages').where({ status: 'sent' }).count({ n: '*' }).first();
+    const rows = await ctx.container.db('messages').whereNotNull('wa_message_id').count({ n: '*' }).first();
     assert.equal(Number(rows?.n), expected, 'sent rows');
     const quota = await ctx.http.get('/api/quota').set('Authorization', `Bearer ${key}`);
     assert.equal(quota.body.daily.used, expected, 'quota used equals messages sent');

@@ -49,13 +49,11 @@ export function adminApiRoutes(c: Container): Router {
         targetId: account.id,
         detail: { plan: account.plan },
       });
-      res
-        .status(201)
-        .json({
-          success: true,
-          id: account.id,
-          account: presentAccount(account, c.accounts.limitsFor(account)),
-        });
+      res.status(201).json({
+        success: true,
+        id: account.id,
+        account: presentAccount(account, c.accounts.limitsFor(account)),
+      });
     }),
   );
   router.get(
@@ -119,16 +117,14 @@ export function adminApiRoutes(c: Container): Router {
         targetId: account.id,
         detail: { key_id: info.id, name: info.name, prefix: info.prefix },
       });
-      res
-        .status(201)
-        .json({
-          success: true,
-          id: info.id,
-          key,
-          prefix: info.prefix,
-          name: info.name,
-          created_at: new Date(info.createdAt).toISOString(),
-        });
+      res.status(201).json({
+        success: true,
+        id: info.id,
+        key,
+        prefix: info.prefix,
+        name: info.name,
+        created_at: new Date(info.createdAt).toISOString(),
+      });
     }),
   );
   router.delete(

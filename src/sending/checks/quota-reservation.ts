@@ -3,6 +3,13 @@ import { DailyMessageLimitExceededError, MonthlyMessageLimitExceededError } from
 import { dayKey, monthKey, nextDayStart, nextMonthStart } from '../../lib/time-windows.ts';
 import { withDeadlockRetry } from '../../db/database.ts';
 import type { SendCheck } from '../send-context.ts';
+import type { QuotaRefusal } from '../quota-ledger.ts';
+
+class QuotaFull extends Error {
+  constructor(readonly window: QuotaRefusal) {
+    super(`quota full: ${window}`);
+  }
+}
 
 /**
  * Steps 12–13: daily, then monthly limit. Both windows are reserved atomically together with the
@@ -27,12 +34,10 @@ export const quotaReservation: SendCheck = {
     const now = at.getTime();
     const window = { ...keys, dailyLimit: limits.daily, monthlyLimit: limits.monthly };
     if (held) await deps.quota.prepare(account.id, window);
+    // The message row first, the contended counter rows last: the counter row locks are then held
+    // only for the two UPDATEs and the commit.
     const refusal = await withDeadlockRetry(() =>
       deps.db.transaction(async (trx) => {
-        if (held) {
-          const full = await deps.quota.reserve(trx, account.id, window);
-          if (full) return full;
-        }
         state.logId = await deps.messages.insert(trx, {
           account_id: account.id,
           instance_id: instanceId,
@@ -54,9 +59,18 @@ export const quotaReservation: SendCheck = {
           created_at: now,
           updated_at: now,
         });
+        const full = held ? await deps.quota.reserve(trx, account.id, window) : null;
+        // A full window rolls the row back with it: the refusal is recorded afresh.
+        if (full) throw new QuotaFull(full);
         return null;
       }),
-    );
+    ).catch((error) => {
+      if (error instanceof QuotaFull) {
+        state.logId = undefined;
+        return error.window;
+      }
+      throw error;
+    });
     if (refusal) {
       const used = await deps.quota.used(account.id, keys);
       if (refusal === 'daily') {

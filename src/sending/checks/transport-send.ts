@@ -22,6 +22,14 @@ function messagePayload(
     reference: command.reference ?? null,
     log_id: state.logId,
     source: command.source,
+    // Outbound media are not stored (only inbound media get a media_path).
+    ...(command.media
+      ? {
+          media_mime_type: command.media.mimeType,
+          media_size: command.media.data.length,
+          media_filename: command.media.fileName ?? null,
+        }
+      : {}),
     ...extra,
   };
 }

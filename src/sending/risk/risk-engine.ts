@@ -232,14 +232,17 @@ function stripProclitic(token: string): string {
  * dropped, joining punctuation turned into spaces, as {@link normalizeText} would.
  */
 function tokenWord(token: string): string {
-  return token.replace(/['’]/g, '').replace(/[._:/,-]+/g, ' ').trim();
+  return token
+    .replace(/['’]/g, '')
+    .replace(/[._:/,-]+/g, ' ')
+    .trim();
 }
 
 function words(text: string): string[] {
   return text === '' ? [] : text.split(' ');
 }
 
-const EMAIL_RE = /[\p{L}\p{N}._%+-]+@[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)+/gu;
+const EMAIL_SOURCE = '[\\p{L}\\p{N}._%+-]+@[\\p{L}\\p{N}-]+(?:\\.[\\p{L}\\p{N}-]+)+';
 const SCHEME_URL_SOURCE = `(?:https?:\\/\\/|www\\.)[^\\s<>"'«»]+`;
 const BARE_URL_SOURCE =
   `(?<![\\p{L}\\p{N}@.\\-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})` +
@@ -255,41 +258,50 @@ interface LinkFinder {
 /**
  * Links with a scheme or `www.` always count. Bare `name.tld/...` counts only for known TLDs
  * (or a listed shortener), so file names ("INV-2041.pdf") and abbreviations ("Dr.Sari") do not.
+ * One left-to-right scan: a scheme URL is taken whole before its `user@host` part could be read
+ * as an e-mail address, and an e-mail's domain is never counted as a link.
  */
 function createLinkFinder(bareTlds: Set<string>, knownHosts: string[]): LinkFinder {
-  const url = new RegExp(`${SCHEME_URL_SOURCE}|${BARE_URL_SOURCE}`, 'giu');
+  const scanner = new RegExp(`(${SCHEME_URL_SOURCE})|(${EMAIL_SOURCE})|(${BARE_URL_SOURCE})`, 'giu');
   const isKnownHost = (host: string) => knownHosts.some((d) => host === d || host.endsWith(`.${d}`));
 
-  function hostOf(match: string): { host: string; bare: boolean } {
-    const bare = !/^(?:https?:\/\/|www\.)/i.test(match);
+  function hostOf(match: string): string {
     let rest = match.replace(/^https?:\/\//i, '');
     rest = rest.split(/[/?#]/)[0] ?? '';
     rest = rest.slice(rest.lastIndexOf('@') + 1); // user@host tricks: the host is after the @
     rest = rest.replace(/:\d*$/, '').replace(/[.,;:!?)\]}'"»،؛؟]+$/u, '');
-    return { host: rest.toLowerCase().replace(/^www\./, ''), bare };
+    return rest.toLowerCase().replace(/^www\./, '');
   }
 
-  function accept(match: string): string | null {
-    const { host, bare } = hostOf(match);
-    if (host === '') return null;
-    if (!bare) return host;
+  /** The link's host, or null for an e-mail address or a bare word that is not a link. */
+  function classify(
+    match: string,
+    scheme: string | undefined,
+    email: string | undefined,
+  ): { kind: 'url' | 'email'; host: string | null } {
+    if (email !== undefined) return { kind: 'email', host: null };
+    const host = hostOf(match);
+    if (host === '') return { kind: 'url', host: null };
+    if (scheme !== undefined) return { kind: 'url', host };
     const tld = host.slice(host.lastIndexOf('.') + 1);
-    return bareTlds.has(tld) || isKnownHost(host) ? host : null;
+    return { kind: 'url', host: bareTlds.has(tld) || isKnownHost(host) ? host : null };
   }
 
   return {
     hosts(text) {
       const out: string[] = [];
-      for (const m of text.replace(EMAIL_RE, ' ').matchAll(url)) {
-        const host = accept(m[0]);
+      for (const m of text.matchAll(scanner)) {
+        const { host } = classify(m[0], m[1], m[2]);
         if (host !== null) out.push(host);
       }
       return out;
     },
     replace(text, replacement) {
-      return text
-        .replace(EMAIL_RE, () => replacement('email'))
-        .replace(url, (m) => (accept(m) === null ? m : replacement('url')));
+      return text.replace(scanner, (match: string, scheme?: string, email?: string) => {
+        const { kind, host } = classify(match, scheme, email);
+        if (kind === 'email') return replacement('email');
+        return host === null ? match : replacement('url');
+      });
     },
   };
 }

@@ -17,12 +17,7 @@ import {
   type WAMessage,
   type WAMessageUpdate,
 } from '@whiskeysockets/baileys';
-import type {
-  InboundMention,
-  ReceiptStatus,
-  TransportEvent,
-  TransportMessage,
-} from '../transport.ts';
+import type { InboundMention, ReceiptStatus, TransportEvent, TransportMessage } from '../transport.ts';
 
 export interface MapperContext {
   instanceId: string;
@@ -155,7 +150,12 @@ function toNumberish(v: unknown): number {
   if (typeof v === 'number') {
     return v;
   }
-  if (v && typeof v === 'object' && 'toNumber' in v && typeof (v as { toNumber: unknown }).toNumber === 'function') {
+  if (
+    v &&
+    typeof v === 'object' &&
+    'toNumber' in v &&
+    typeof (v as { toNumber: unknown }).toNumber === 'function'
+  ) {
     return (v as { toNumber(): number }).toNumber();
   }
   const n = Number(v);
@@ -192,10 +192,18 @@ function isViewOnce(raw: proto.IMessage | null | undefined, content: proto.IMess
   if (eph?.viewOnceMessage || eph?.viewOnceMessageV2 || eph?.viewOnceMessageV2Extension) {
     return true;
   }
-  return !!(content?.imageMessage?.viewOnce || content?.videoMessage?.viewOnce || content?.audioMessage?.viewOnce);
+  return !!(
+    content?.imageMessage?.viewOnce ||
+    content?.videoMessage?.viewOnce ||
+    content?.audioMessage?.viewOnce
+  );
 }
 
-function mentionsOf(text: string | null, ci: ContextInfo | undefined, ctx: MapperContext): InboundMention[] | undefined {
+function mentionsOf(
+  text: string | null,
+  ci: ContextInfo | undefined,
+  ctx: MapperContext,
+): InboundMention[] | undefined {
   const jids = ci?.mentionedJid?.filter((j): j is string => typeof j === 'string' && j.length > 0);
   if (!jids?.length) {
     return undefined;
@@ -373,7 +381,12 @@ export function mapUpsertMessage(msg: WAMessage, ctx: MapperContext): UpsertMapp
       return {
         kind: 'message',
         message: message('image', m.caption || null),
-        media: { kind: 'image', mimeType: m.mimetype || 'image/jpeg', fileName: null, fileLength: num(m.fileLength) },
+        media: {
+          kind: 'image',
+          mimeType: m.mimetype || 'image/jpeg',
+          fileName: null,
+          fileLength: num(m.fileLength),
+        },
       };
     }
     case 'videoMessage':
@@ -382,7 +395,12 @@ export function mapUpsertMessage(msg: WAMessage, ctx: MapperContext): UpsertMapp
       return {
         kind: 'message',
         message: message('video', m.caption || null),
-        media: { kind: 'video', mimeType: m.mimetype || 'video/mp4', fileName: null, fileLength: num(m.fileLength) },
+        media: {
+          kind: 'video',
+          mimeType: m.mimetype || 'video/mp4',
+          fileName: null,
+          fileLength: num(m.fileLength),
+        },
       };
     }
     case 'audioMessage': {
@@ -390,7 +408,12 @@ export function mapUpsertMessage(msg: WAMessage, ctx: MapperContext): UpsertMapp
       return {
         kind: 'message',
         message: message('audio', null),
-        media: { kind: 'audio', mimeType: m.mimetype || 'audio/ogg', fileName: null, fileLength: num(m.fileLength) },
+        media: {
+          kind: 'audio',
+          mimeType: m.mimetype || 'audio/ogg',
+          fileName: null,
+          fileLength: num(m.fileLength),
+        },
       };
     }
     case 'documentMessage': {
@@ -411,7 +434,12 @@ export function mapUpsertMessage(msg: WAMessage, ctx: MapperContext): UpsertMapp
       return {
         kind: 'message',
         message: message('sticker', null),
-        media: { kind: 'sticker', mimeType: m.mimetype || 'image/webp', fileName: null, fileLength: num(m.fileLength) },
+        media: {
+          kind: 'sticker',
+          mimeType: m.mimetype || 'image/webp',
+          fileName: null,
+          fileLength: num(m.fileLength),
+        },
       };
     }
     case 'contactMessage': {
@@ -439,20 +467,25 @@ export function mapUpsertMessage(msg: WAMessage, ctx: MapperContext): UpsertMapp
       const named = m as proto.Message.ILocationMessage;
       return {
         kind: 'message',
-        message: message('location', named.comment || (m as proto.Message.ILiveLocationMessage).caption || null, {
-          location: {
-            latitude: m.degreesLatitude ?? 0,
-            longitude: m.degreesLongitude ?? 0,
-            name: named.name || null,
-            address: named.address || null,
+        message: message(
+          'location',
+          named.comment || (m as proto.Message.ILiveLocationMessage).caption || null,
+          {
+            location: {
+              latitude: m.degreesLatitude ?? 0,
+              longitude: m.degreesLongitude ?? 0,
+              name: named.name || null,
+              address: named.address || null,
+            },
           },
-        }),
+        ),
       };
     }
     case 'pollCreationMessage':
     case 'pollCreationMessageV2':
     case 'pollCreationMessageV3': {
-      const poll = content.pollCreationMessage ?? content.pollCreationMessageV2 ?? content.pollCreationMessageV3;
+      const poll =
+        content.pollCreationMessage ?? content.pollCreationMessageV2 ?? content.pollCreationMessageV3;
       return { kind: 'message', message: message('unknown', poll?.name || null) };
     }
     default:
@@ -497,9 +530,18 @@ export function mapMessageUpdates(updates: WAMessageUpdate[], ctx: MapperContext
     const at = secs > 0 ? new Date(secs * 1000) : (ctx.now?.() ?? new Date());
     if (status === 'failed') {
       const raw = update.messageStubParameters?.[0];
-      const errorCode = raw !== undefined && raw !== null && /^\d+$/.test(String(raw)) ? Number(raw) : undefined;
+      const errorCode =
+        raw !== undefined && raw !== null && /^\d+$/.test(String(raw)) ? Number(raw) : undefined;
       const now = ctx.now?.() ?? new Date();
-      out.push({ type: 'receipt', instanceId: ctx.instanceId, messageId: key.id, status, recipient, errorCode, at: now });
+      out.push({
+        type: 'receipt',
+        instanceId: ctx.instanceId,
+        messageId: key.id,
+        status,
+        recipient,
+        errorCode,
+        at: now,
+      });
       if (errorCode === 463) {
         out.push({
           type: 'restriction',
@@ -538,7 +580,14 @@ export function mapReceiptUpdates(updates: MessageUserReceiptUpdate[], ctx: Mapp
     for (const [status, ts] of pick) {
       const secs = toNumberish(ts);
       if (secs > 0) {
-        out.push({ type: 'receipt', instanceId: ctx.instanceId, messageId: key.id, status, recipient, at: new Date(secs * 1000) });
+        out.push({
+          type: 'receipt',
+          instanceId: ctx.instanceId,
+          messageId: key.id,
+          status,
+          recipient,
+          at: new Date(secs * 1000),
+        });
         break;
       }
     }
@@ -581,7 +630,10 @@ export function mapCall(call: WACallEvent, tracker: CallTracker, ctx: MapperCont
     callId: call.id,
     from,
     isVideo: !!call.isVideo,
-    at: call.date instanceof Date && !Number.isNaN(call.date.getTime()) ? call.date : (ctx.now?.() ?? new Date()),
+    at:
+      call.date instanceof Date && !Number.isNaN(call.date.getTime())
+        ? call.date
+        : (ctx.now?.() ?? new Date()),
   };
   switch (call.status) {
     case 'offer':
@@ -605,7 +657,10 @@ export function mapCall(call: WACallEvent, tracker: CallTracker, ctx: MapperCont
 
 // ------------------------------------------------------------------ groups and restrictions
 
-export function mapGroupUpdates(updates: Array<Partial<GroupMetadata>>, ctx: MapperContext): TransportEvent[] {
+export function mapGroupUpdates(
+  updates: Array<Partial<GroupMetadata>>,
+  ctx: MapperContext,
+): TransportEvent[] {
   return updates
     .filter((u) => !!u.id)
     .map((u) => {
@@ -619,12 +674,23 @@ export function mapGroupUpdates(updates: Array<Partial<GroupMetadata>>, ctx: Map
       if (subject !== undefined) {
         change.subject = subject;
       }
-      return { type: 'group_update', instanceId: ctx.instanceId, groupJid: id!, subject: subject ?? null, change };
+      return {
+        type: 'group_update',
+        instanceId: ctx.instanceId,
+        groupJid: id!,
+        subject: subject ?? null,
+        change,
+      };
     });
 }
 
 export function mapGroupParticipants(
-  update: { id: string; author?: string; participants: Array<{ id?: string | null; phoneNumber?: string | null } | string>; action: string },
+  update: {
+    id: string;
+    author?: string;
+    participants: Array<{ id?: string | null; phoneNumber?: string | null } | string>;
+    action: string;
+  },
   ctx: MapperContext,
 ): TransportEvent {
   const participants = update.participants.map((p) => {

@@ -16,7 +16,14 @@ export interface WinstonLike {
 
 export type BaileysLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
-const ORDER: Record<BaileysLogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, silent: 100 };
+const ORDER: Record<BaileysLogLevel, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  silent: 100,
+};
 
 export const noopLogger: WinstonLike = {
   debug: () => undefined,
@@ -59,6 +66,9 @@ function summarise(value: unknown, depth = 0): unknown {
   return out;
 }
 
+/** Benign Baileys warnings that are logged at debug level instead. */
+const DEMOTED = [/no name present, ignoring presence update/i, /timed out waiting for message/i];
+
 export function makeBaileysLogger(
   base: WinstonLike,
   level: BaileysLogLevel = 'warn',
@@ -83,6 +93,12 @@ export function makeBaileysLogger(
       }
     }
     const text = `baileys: ${message || 'event'}`;
+    if (lvl === 'warn' && DEMOTED.some((re) => re.test(message))) {
+      if (ORDER.debug >= threshold) {
+        base.debug(text, meta);
+      }
+      return;
+    }
     if (lvl === 'trace' || lvl === 'debug') {
       base.debug(text, meta);
     } else {

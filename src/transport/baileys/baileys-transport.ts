@@ -169,7 +169,10 @@ export class BaileysTransport implements Transport {
     this.clock = options.clock ?? realClock;
     this.loopbackOnly = options.loopbackOnly ?? process.env.WARDEN_TEST === '1';
     if (options.mediaTlsCa || this.loopbackOnly) {
-      this.uploadAgent = new GuardedHttpsAgent(this.loopbackOnly, options.mediaTlsCa ? { ca: options.mediaTlsCa } : {});
+      this.uploadAgent = new GuardedHttpsAgent(
+        this.loopbackOnly,
+        options.mediaTlsCa ? { ca: options.mediaTlsCa } : {},
+      );
     }
     if (options.mediaTlsCa) {
       this.mediaDispatcher = new UndiciAgent({ connect: { ca: options.mediaTlsCa } });
@@ -185,8 +188,12 @@ export class BaileysTransport implements Transport {
       return;
     }
     const result = assertSignatureVerification();
-    if (result.patched) {
-      this.log.warn('baileys: Curve.verify accepted forged signatures; installed strict verification', {});
+    if (result.installedNow) {
+      this.log.warn(
+        'baileys: Curve.verify accepted forged signatures (libsignal 6 returns false instead of throwing); ' +
+          'installed strict XEdDSA verification for the server certificate chain',
+        {},
+      );
     }
     if (this.loopbackOnly) {
       if (!this.options.waWebSocketUrl) {
@@ -298,7 +305,10 @@ export class BaileysTransport implements Transport {
     // the socket must be up and registering (it has shown a QR) before asking for a code
     if (rt.qrCount === 0) {
       await new Promise<void>((resolve, reject) => {
-        const timer = this.clock.setTimeout(() => reject(new Error('timed out waiting for the WhatsApp connection')), 30_000);
+        const timer = this.clock.setTimeout(
+          () => reject(new Error('timed out waiting for the WhatsApp connection')),
+          30_000,
+        );
         rt!.qrWaiters.push(() => {
           this.clock.clearTimeout(timer);
           resolve();
@@ -327,7 +337,9 @@ export class BaileysTransport implements Transport {
     if (this.loopbackOnly) {
       assertLoopbackUrl(url ?? 'wss://web.whatsapp.com/ws/chat', 'WhatsApp WebSocket');
     }
-    const baileysLogger = makeBaileysLogger(this.log, this.options.baileysLogLevel ?? 'warn', { instanceId: rt.id });
+    const baileysLogger = makeBaileysLogger(this.log, this.options.baileysLogLevel ?? 'warn', {
+      instanceId: rt.id,
+    });
     let sock: WASocket;
     try {
       sock = makeWASocket({
@@ -350,7 +362,10 @@ export class BaileysTransport implements Transport {
         getMessage: (key) => this.lookupMessage(rt.id, key),
       });
     } catch (err) {
-      this.log.error('baileys: could not create socket', { instanceId: rt.id, error: (err as Error).message });
+      this.log.error('baileys: could not create socket', {
+        instanceId: rt.id,
+        error: (err as Error).message,
+      });
       this.scheduleReconnect(rt);
       return;
     }
@@ -367,7 +382,10 @@ export class BaileysTransport implements Transport {
     });
   }
 
-  private async lookupMessage(instanceId: string, key: proto.IMessageKey): Promise<proto.IMessage | undefined> {
+  private async lookupMessage(
+    instanceId: string,
+    key: proto.IMessageKey,
+  ): Promise<proto.IMessage | undefined> {
     if (!this.options.getMessage) {
       return undefined;
     }
@@ -387,7 +405,10 @@ export class BaileysTransport implements Transport {
   ): Promise<void> {
     if (events['creds.update']) {
       rt.auth?.saveCreds().catch((err) => {
-        this.log.error('baileys: saving credentials failed', { instanceId: rt.id, error: (err as Error).message });
+        this.log.error('baileys: saving credentials failed', {
+          instanceId: rt.id,
+          error: (err as Error).message,
+        });
       });
     }
     const conn = events['connection.update'];
@@ -412,13 +433,18 @@ export class BaileysTransport implements Transport {
     const upsert = events['messages.upsert'];
     if (upsert && (upsert.type === 'notify' || upsert.type === 'append')) {
       const messages = upsert.messages;
-      rt.chain = rt.chain.then(() => this.handleUpsert(rt, sock, messages)).catch((err) => {
-        this.log.error('baileys: inbound message handling failed', { instanceId: rt.id, error: (err as Error).stack });
-      });
+      rt.chain = rt.chain
+        .then(() => this.handleUpsert(rt, sock, messages))
+        .catch((err) => {
+          this.log.error('baileys: inbound message handling failed', {
+            instanceId: rt.id,
+            error: (err as Error).stack,
+          });
+        });
     }
     const updates = events['messages.update'];
     if (updates?.length) {
-      for (const ev of mapMessageUpdates(updates, this.ctx(rt, sock))) {
+      for (const ev of this.trackReceipts(rt, mapMessageUpdates(updates, this.ctx(rt, sock)))) {
         this.emit(rt, ev);
       }
     }
@@ -450,6 +476,36 @@ export class BaileysTransport implements Transport {
     }
   }
 
+  /**
+   * For messages sent through this transport: drop duplicate receipts and fill in `delivered`
+   * when Baileys consolidated it away (delivery + read arriving together become one update).
+   */
+  private trackReceipts(rt: Runtime, events: TransportEvent[]): TransportEvent[] {
+    const rank: Record<string, number> = { delivered: 3, read: 4, played: 5 };
+    const out: TransportEvent[] = [];
+    for (const ev of events) {
+      if (ev.type !== 'receipt' || ev.status === 'failed') {
+        out.push(ev);
+        continue;
+      }
+      const seen = rt.sentIds.get<number>(ev.messageId);
+      if (seen === undefined) {
+        out.push(ev);
+        continue;
+      }
+      const r = rank[ev.status] ?? 0;
+      if (r <= seen && !(ev.status === 'played' && seen < 5)) {
+        continue;
+      }
+      if (seen < 3 && r > 3) {
+        out.push({ ...ev, status: 'delivered' });
+      }
+      rt.sentIds.set(ev.messageId, Math.max(seen, r));
+      out.push(ev);
+    }
+    return out;
+  }
+
   private ctx(rt: Runtime, sock: WASocket, pnForLid?: Map<string, string>): MapperContext {
     const me = sock.authState.creds.me;
     return {
@@ -464,7 +520,11 @@ export class BaileysTransport implements Transport {
   private onQr(rt: Runtime, qr: string): void {
     rt.qrCount++;
     const ttl = this.options.qrTimeoutMs ?? (rt.qrCount === 1 ? 60_000 : 20_000);
-    this.emit(rt, { type: 'qr', instanceId: rt.id, qr: { raw: qr, expiresAt: new Date(this.clock.now() + ttl) } });
+    this.emit(rt, {
+      type: 'qr',
+      instanceId: rt.id,
+      qr: { raw: qr, expiresAt: new Date(this.clock.now() + ttl) },
+    });
     for (const w of rt.qrWaiters.splice(0)) {
       w();
     }
@@ -503,7 +563,11 @@ export class BaileysTransport implements Transport {
     const code = statusCodeOf(error);
     const message = error?.message ?? '';
     const now = this.clock.now();
-    if (wasConnected && rt.openedAt !== undefined && now - rt.openedAt >= (this.options.reconnect?.stableMs ?? 60_000)) {
+    if (
+      wasConnected &&
+      rt.openedAt !== undefined &&
+      now - rt.openedAt >= (this.options.reconnect?.stableMs ?? 60_000)
+    ) {
       rt.attempt = 0;
       rt.replacedStreak = 0;
     }
@@ -519,8 +583,17 @@ export class BaileysTransport implements Transport {
       }
       return;
     }
-    if (code === DisconnectReason.loggedOut || code === DisconnectReason.forbidden || code === DisconnectReason.multideviceMismatch) {
-      const reason = code === DisconnectReason.forbidden ? 'forbidden' : code === DisconnectReason.multideviceMismatch ? 'multidevice_mismatch' : 'logged_out';
+    if (
+      code === DisconnectReason.loggedOut ||
+      code === DisconnectReason.forbidden ||
+      code === DisconnectReason.multideviceMismatch
+    ) {
+      const reason =
+        code === DisconnectReason.forbidden
+          ? 'forbidden'
+          : code === DisconnectReason.multideviceMismatch
+            ? 'multidevice_mismatch'
+            : 'logged_out';
       void this.loggedOut(rt, reason);
       return;
     }
@@ -569,7 +642,10 @@ export class BaileysTransport implements Transport {
     try {
       await rt.auth?.clear();
     } catch (err) {
-      this.log.error('baileys: clearing credentials failed', { instanceId: rt.id, error: (err as Error).message });
+      this.log.error('baileys: clearing credentials failed', {
+        instanceId: rt.id,
+        error: (err as Error).message,
+      });
     }
     rt.auth?.dispose();
     rt.auth = undefined;
@@ -625,8 +701,19 @@ export class BaileysTransport implements Transport {
   private async handleUpsert(rt: Runtime, sock: WASocket, messages: WAMessage[]): Promise<void> {
     for (const msg of messages) {
       const id = msg.key?.id;
-      if (id && msg.key.fromMe && rt.sentIds.get(id)) {
-        continue; // our own send, echoed by Baileys
+      if (id && msg.key.fromMe && rt.sentIds.get(id) !== undefined) {
+        // our own send, echoed by Baileys; receipts that arrived while this echo was buffered
+        // were merged into it (event-buffer), so surface them here
+        const status = typeof msg.status === 'number' ? msg.status : undefined;
+        const params = msg.messageStubParameters ?? undefined;
+        const isError = status === 0 && !!params?.length;
+        if ((status !== undefined && status >= 3) || isError) {
+          const update = { key: msg.key, update: { status, messageStubParameters: params } };
+          for (const ev of this.trackReceipts(rt, mapMessageUpdates([update], this.ctx(rt, sock)))) {
+            await this.emitNow(rt, ev);
+          }
+        }
+        continue;
       }
       const pnForLid = new Map<string, string>();
       for (const lid of lidsToResolve(msg)) {
@@ -658,33 +745,57 @@ export class BaileysTransport implements Transport {
     }
   }
 
-  private async downloadMedia(rt: Runtime, sock: WASocket, msg: WAMessage, declared: number | null): Promise<Buffer | undefined> {
+  private async downloadMedia(
+    rt: Runtime,
+    sock: WASocket,
+    msg: WAMessage,
+    declared: number | null,
+  ): Promise<Buffer | undefined> {
     const max = this.options.maxInboundMediaBytes ?? 64 * 1024 * 1024;
     if (declared !== null && declared > max) {
-      this.log.warn('baileys: inbound media too large, not downloaded', { instanceId: rt.id, bytes: declared });
+      this.log.warn('baileys: inbound media too large, not downloaded', {
+        instanceId: rt.id,
+        bytes: declared,
+      });
       return undefined;
     }
     try {
       if (this.loopbackOnly) {
         const url = mediaUrlOf(msg);
         if (!url || !isLoopbackHost(new URL(url).hostname)) {
-          this.log.warn('baileys: refusing non-loopback media download (loopback-only mode)', { instanceId: rt.id, url });
+          this.log.warn('baileys: refusing non-loopback media download (loopback-only mode)', {
+            instanceId: rt.id,
+            url,
+          });
           return undefined;
         }
       }
       const download = downloadMediaMessage(
         msg,
         'buffer',
-        this.mediaDispatcher ? { options: { dispatcher: this.mediaDispatcher } as RequestInit } : {},
-        { logger: makeBaileysLogger(this.log, 'warn', { instanceId: rt.id }), reuploadRequest: sock.updateMediaMessage },
+        this.mediaDispatcher
+          ? { options: { dispatcher: this.mediaDispatcher } as unknown as RequestInit }
+          : {},
+        {
+          logger: makeBaileysLogger(this.log, 'warn', { instanceId: rt.id }),
+          reuploadRequest: sock.updateMediaMessage,
+        },
       );
-      const data = await withTimeout(download, this.options.mediaDownloadTimeoutMs ?? 60_000, 'media download timed out', this.clock);
+      const data = await withTimeout(
+        download,
+        this.options.mediaDownloadTimeoutMs ?? 60_000,
+        'media download timed out',
+        this.clock,
+      );
       if (data.length > max) {
         return undefined;
       }
       return data;
     } catch (err) {
-      this.log.warn('baileys: inbound media download failed', { instanceId: rt.id, error: (err as Error).message });
+      this.log.warn('baileys: inbound media download failed', {
+        instanceId: rt.id,
+        error: (err as Error).message,
+      });
       return undefined;
     }
   }
@@ -716,7 +827,7 @@ export class BaileysTransport implements Transport {
       if (!messageId) {
         throw new TransportSendError('WhatsApp did not return a message id', 'send_failed');
       }
-      rt.sentIds.set(messageId, true);
+      rt.sentIds.set(messageId, 0);
       let recipientLid: string | undefined;
       if (isPnUser(jid)) {
         try {
@@ -872,7 +983,8 @@ function sendFailureReason(err: unknown): string {
   if (/All encryptions failed|No sessions|SessionError/i.test(message)) return 'encryption_failed';
   if (/Media upload failed|upload/i.test(message)) return 'media_upload_failed';
   if (/item-not-found|not-found/i.test(message)) return 'recipient_not_found';
-  if (code === DisconnectReason.connectionClosed || /Connection Closed/i.test(message)) return 'connection_closed';
+  if (code === DisconnectReason.connectionClosed || /Connection Closed/i.test(message))
+    return 'connection_closed';
   if (/loopback-only/i.test(message)) return 'network_refused';
   return 'send_failed';
 }
@@ -901,7 +1013,10 @@ function buildContent(request: SendRequest): AnyMessageContent {
         ...(caption ? { caption } : {}),
       };
     default:
-      throw new TransportSendError(`unsupported media type ${(media as { type: string }).type}`, 'invalid_media');
+      throw new TransportSendError(
+        `unsupported media type ${(media as { type: string }).type}`,
+        'invalid_media',
+      );
   }
 }
 

@@ -114,7 +114,9 @@ function chunks<T>(items: T[], size = CHUNK): T[][] {
 
 /** Whether credentials exist for an instance (it has linked before). */
 export async function hasStoredCreds(db: Knex, instanceId: string): Promise<boolean> {
-  const row = await db(AUTH_TABLE).where({ instance_id: instanceId, category: CREDS, key_id: CREDS }).first('key_id');
+  const row = await db(AUTH_TABLE)
+    .where({ instance_id: instanceId, category: CREDS, key_id: CREDS })
+    .first('key_id');
   return !!row;
 }
 
@@ -156,8 +158,13 @@ export function makeDbKeyStore(
       return out;
     },
     async set(data: SignalDataSet) {
-      const upserts: Array<{ instance_id: string; category: string; key_id: string; value: string; updated_at: number }> =
-        [];
+      const upserts: Array<{
+        instance_id: string;
+        category: string;
+        key_id: string;
+        value: string;
+        updated_at: number;
+      }> = [];
       const deletes = new Map<string, string[]>();
       const now = Date.now();
       for (const category of Object.keys(data) as Array<keyof SignalDataTypeMap>) {
@@ -171,7 +178,13 @@ export function makeDbKeyStore(
             list.push(keyId);
             deletes.set(category, list);
           } else {
-            upserts.push({ instance_id: instanceId, category, key_id: keyId, value: serialize(value), updated_at: now });
+            upserts.push({
+              instance_id: instanceId,
+              category,
+              key_id: keyId,
+              value: serialize(value),
+              updated_at: now,
+            });
           }
         }
       }
@@ -185,11 +198,17 @@ export function makeDbKeyStore(
         await db.transaction(async (trx) => {
           await beforeWrite?.(trx);
           for (const part of chunks(upserts)) {
-            await trx(AUTH_TABLE).insert(part).onConflict(['instance_id', 'category', 'key_id']).merge(['value', 'updated_at']);
+            await trx(AUTH_TABLE)
+              .insert(part)
+              .onConflict(['instance_id', 'category', 'key_id'])
+              .merge(['value', 'updated_at']);
           }
           for (const [category, keyIds] of deletes) {
             for (const part of chunks(keyIds)) {
-              await trx(AUTH_TABLE).where({ instance_id: instanceId, category }).whereIn('key_id', part).delete();
+              await trx(AUTH_TABLE)
+                .where({ instance_id: instanceId, category })
+                .whereIn('key_id', part)
+                .delete();
             }
           }
         });
@@ -210,9 +229,15 @@ export function makeDbKeyStore(
  * Load (or initialise) the auth state of an instance. Credentials are created in memory when
  * none are stored; they are written on the first `saveCreds()`.
  */
-export async function useDbAuthState(db: Knex, instanceId: string, options: DbAuthOptions = {}): Promise<DbAuthState> {
+export async function useDbAuthState(
+  db: Knex,
+  instanceId: string,
+  options: DbAuthOptions = {},
+): Promise<DbAuthState> {
   const { mutex, release } = acquireMutex(db, instanceId);
-  const row = await db(AUTH_TABLE).where({ instance_id: instanceId, category: CREDS, key_id: CREDS }).first('value');
+  const row = await db(AUTH_TABLE)
+    .where({ instance_id: instanceId, category: CREDS, key_id: CREDS })
+    .first('value');
   const restored = !!row;
   const creds: AuthenticationCreds = row ? deserialize<AuthenticationCreds>(row.value) : initAuthCreds();
   // once cleared (logout/destroy), late writes from a dying socket must not resurrect rows
@@ -236,7 +261,13 @@ export async function useDbAuthState(db: Knex, instanceId: string, options: DbAu
         await db.transaction(async (trx) => {
           await options.beforeWrite?.(trx);
           await trx(AUTH_TABLE)
-            .insert({ instance_id: instanceId, category: CREDS, key_id: CREDS, value, updated_at: Date.now() })
+            .insert({
+              instance_id: instanceId,
+              category: CREDS,
+              key_id: CREDS,
+              value,
+              updated_at: Date.now(),
+            })
             .onConflict(['instance_id', 'category', 'key_id'])
             .merge(['value', 'updated_at']);
         });

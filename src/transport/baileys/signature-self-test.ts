@@ -24,6 +24,8 @@ export interface SignatureCheckResult {
   strictBefore: boolean;
   /** true when this module replaced `Curve.verify`. */
   patched: boolean;
+  /** true only for the call that installed the strict verification. */
+  installedNow: boolean;
 }
 
 export class SignatureVerificationError extends Error {
@@ -96,7 +98,9 @@ let lastResult: SignatureCheckResult | undefined;
 export function assertSignatureVerification(options: { allowPatch?: boolean } = {}): SignatureCheckResult {
   const allowPatch = options.allowPatch ?? true;
   if (probeVerify()) {
-    lastResult = lastResult ?? { strictBefore: true, patched: false };
+    lastResult = lastResult
+      ? { ...lastResult, installedNow: false }
+      : { strictBefore: true, patched: false, installedNow: false };
     return lastResult;
   }
   if (!allowPatch) {
@@ -118,7 +122,7 @@ export function assertSignatureVerification(options: { allowPatch?: boolean } = 
       'strict signature verification could not be installed into Baileys; refusing to start the Baileys transport',
     );
   }
-  lastResult = { strictBefore: false, patched: true };
+  lastResult = { strictBefore: false, patched: true, installedNow: true };
   return lastResult;
 }
 

@@ -46,6 +46,7 @@ export class SimConnection {
   /** resolvers for server-initiated IQs, by id */
   readonly pendingIqs = new Map<string, (node: BinaryNode) => void>();
   private queue: Promise<void> = Promise.resolve();
+  private handshake: 'hello' | 'finish' | 'done' = 'hello';
   readonly openedAt = Date.now();
 
   constructor(
@@ -79,20 +80,22 @@ export class SimConnection {
   }
 
   private async onBytes(chunk: Buffer): Promise<void> {
-    if (this.stage === 'closed') {
-      return;
-    }
+    // frames that arrived before a close are still processed (e.g. a logout IQ right before
+    // the client hangs up); replies to a closed socket are simply not sent
     for (const frame of this.noise.push(chunk)) {
-      if (this.stage === 'hello') {
+      if (this.handshake === 'hello') {
         this.sendRaw(this.noise.onClientHello(frame));
-        this.stage = 'finish';
-      } else if (this.stage === 'finish') {
+        this.handshake = 'finish';
+      } else if (this.handshake === 'finish') {
         const { clientStatic, clientPayload } = this.noise.onClientFinish(frame);
         this.clientStatic = clientStatic;
         this.payload = clientPayload;
-        this.stage = 'open';
-        await this.handlers.onPayload(this);
-      } else if (this.stage === 'open') {
+        this.handshake = 'done';
+        if (this.stage !== 'closed') {
+          this.stage = 'open';
+          await this.handlers.onPayload(this);
+        }
+      } else {
         const node = await decodeBinaryNode(this.noise.openFrame(frame));
         if (this.handlers.debug) {
           this.handlers.log(`conn#${this.id} <- ${binaryNodeToString(node)}`);

@@ -210,7 +210,7 @@ export class NoiseServerSession {
 
   /** Frame (and, in transport mode, encrypt) an outgoing payload. */
   frame(payload: Uint8Array): Buffer {
-    let data = Buffer.from(payload);
+    let data: Buffer = Buffer.from(payload);
     if (this.isTransport) {
       data = aesGcmEncrypt(data, this.sendKey!, iv(this.sendCounter++), Buffer.alloc(0));
     }

@@ -122,6 +122,8 @@ export class WaSimulator {
   private releaseTrustAnchor: (() => void) | undefined;
   private readonly handlers: ConnectionHandlers;
   private nextAckErrors: number[] = [];
+  /** IQ namespaces left unanswered (to provoke client timeouts) */
+  private readonly stalled = new Set<string>();
   private loginFailure: number | undefined;
   /** every stanza received from clients, for assertions */
   readonly received: Array<{ conn: number; node: BinaryNode }> = [];
@@ -399,6 +401,17 @@ export class WaSimulator {
     );
   }
 
+  /** Stop answering IQs of these namespaces (e.g. 'usync') until `resumeIqs()`. */
+  stallIqs(...xmlns: string[]): void {
+    for (const x of xmlns) {
+      this.stalled.add(x);
+    }
+  }
+
+  resumeIqs(): void {
+    this.stalled.clear();
+  }
+
   /** Refuse every login with `<failure reason=code>` until cleared (undefined). */
   failLogins(code: number | undefined): void {
     this.loginFailure = code;
@@ -440,6 +453,9 @@ export class WaSimulator {
         conn.pendingIqs.delete(id);
         pending(node);
       }
+      return;
+    }
+    if (xmlns && this.stalled.has(xmlns)) {
       return;
     }
     const first = kids(node)[0];

@@ -1,0 +1,216 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import {
+  createOptOutMatcher,
+  type OptOutKind,
+  type OptOutPolicy,
+} from '../../src/suppression/opt-out-matcher.ts';
+
+const policy = JSON.parse(
+  fs.readFileSync(new URL('../../policies/opt-out.json', import.meta.url), 'utf8'),
+) as OptOutPolicy;
+const matcher = createOptOutMatcher(policy);
+
+type Expected = { kind: OptOutKind; language: string; tier?: 'keyword' | 'phrase'; keyword?: string };
+
+const positives: [string, Expected][] = [
+  // English keywords, however they are typed
+  ['STOP', { kind: 'opt_out', language: 'en', tier: 'keyword', keyword: 'stop' }],
+  ['STOP!!', { kind: 'opt_out', language: 'en', keyword: 'stop' }],
+  [' stop ', { kind: 'opt_out', language: 'en', keyword: 'stop' }],
+  ['Stop 🛑', { kind: 'opt_out', language: 'en', keyword: 'stop' }],
+  ['stop.', { kind: 'opt_out', language: 'en', keyword: 'stop' }],
+  ['ＳＴＯＰ', { kind: 'opt_out', language: 'en', keyword: 'stop' }],
+  ['St\u200Bop', { kind: 'opt_out', language: 'en', keyword: 'stop' }],
+  ['STOP STOP STOP', { kind: 'opt_out', language: 'en', keyword: 'stop' }],
+  ['Stop please', { kind: 'opt_out', language: 'en', keyword: 'stop' }],
+  ['please stop!', { kind: 'opt_out', language: 'en', keyword: 'stop' }],
+  ['STOPALL', { kind: 'opt_out', language: 'en', keyword: 'stopall' }],
+  ['Stop all', { kind: 'opt_out', language: 'en', keyword: 'stop all' }],
+  ['Unsubscribe', { kind: 'opt_out', language: 'en', keyword: 'unsubscribe' }],
+  ['CANCEL', { kind: 'opt_out', language: 'en', keyword: 'cancel' }],
+  ['End.', { kind: 'opt_out', language: 'en', keyword: 'end' }],
+  ['quit', { kind: 'opt_out', language: 'en', keyword: 'quit' }],
+  ['REVOKE', { kind: 'opt_out', language: 'en', keyword: 'revoke' }],
+  ['opt-out', { kind: 'opt_out', language: 'en', keyword: 'opt out' }],
+  ['OPTOUT', { kind: 'opt_out', language: 'en', keyword: 'optout' }],
+  // English revocation phrases
+  ['please stop messaging me', { kind: 'opt_out', language: 'en', tier: 'phrase' }],
+  ["don't message me again", { kind: 'opt_out', language: 'en', tier: 'phrase' }],
+  ['Do not contact me', { kind: 'opt_out', language: 'en', tier: 'phrase' }],
+  ['Remove me from your list, thanks', { kind: 'opt_out', language: 'en', tier: 'phrase' }],
+  ['No more messages please', { kind: 'opt_out', language: 'en', tier: 'phrase' }],
+  ['I want to unsubscribe', { kind: 'opt_out', language: 'en', tier: 'phrase' }],
+  ['I would like to stop receiving these messages', { kind: 'opt_out', language: 'en', tier: 'phrase' }],
+  // Indonesian
+  ['berhenti', { kind: 'opt_out', language: 'id', tier: 'keyword', keyword: 'berhenti' }],
+  ['BERHENTI.', { kind: 'opt_out', language: 'id', keyword: 'berhenti' }],
+  ['Berhenti ya kak', { kind: 'opt_out', language: 'id', keyword: 'berhenti' }],
+  ['tolong berhenti', { kind: 'opt_out', language: 'id', keyword: 'berhenti' }],
+  ['Berhenti berlangganan', { kind: 'opt_out', language: 'id', keyword: 'berhenti berlangganan' }],
+  ['unsub', { kind: 'opt_out', language: 'id', keyword: 'unsub' }],
+  ['jangan kirim lagi', { kind: 'opt_out', language: 'id', keyword: 'jangan kirim lagi' }],
+  ['Jangan kirim pesan lagi ya', { kind: 'opt_out', language: 'id', tier: 'phrase' }],
+  ['jangan hubungi saya lagi', { kind: 'opt_out', language: 'id' }],
+  ['Tolong jangan hubungi saya', { kind: 'opt_out', language: 'id', tier: 'phrase' }],
+  ['stop kirim pesan', { kind: 'opt_out', language: 'id' }],
+  ['hapus nomor saya dari daftar', { kind: 'opt_out', language: 'id', tier: 'phrase' }],
+  ['saya tidak mau menerima pesan lagi', { kind: 'opt_out', language: 'id', tier: 'phrase' }],
+  // Arabic, with and without hamza, harakat and tatweel
+  ['إيقاف', { kind: 'opt_out', language: 'ar', tier: 'keyword', keyword: 'إيقاف' }],
+  ['ايقاف', { kind: 'opt_out', language: 'ar', keyword: 'إيقاف' }],
+  ['إيـــقاف', { kind: 'opt_out', language: 'ar', keyword: 'إيقاف' }],
+  ['إِيقَاف!', { kind: 'opt_out', language: 'ar', keyword: 'إيقاف' }],
+  ['توقف', { kind: 'opt_out', language: 'ar', keyword: 'توقف' }],
+  ['قف', { kind: 'opt_out', language: 'ar', keyword: 'قف' }],
+  ['الغاء', { kind: 'opt_out', language: 'ar', keyword: 'إلغاء' }],
+  ['إلغاء الاشتراك', { kind: 'opt_out', language: 'ar', keyword: 'إلغاء الاشتراك' }],
+  ['إلغاء الاشتراك من فضلك', { kind: 'opt_out', language: 'ar', keyword: 'إلغاء الاشتراك' }],
+  ['لا ترسل لي رسائل مرة أخرى', { kind: 'opt_out', language: 'ar', tier: 'phrase' }],
+  ['توقف عن إرسال الرسائل', { kind: 'opt_out', language: 'ar', tier: 'phrase' }],
+  ['احذف رقمي من القائمة', { kind: 'opt_out', language: 'ar', tier: 'phrase' }],
+  ['لا أريد رسائل', { kind: 'opt_out', language: 'ar', tier: 'phrase' }],
+  // Opt-in
+  ['START', { kind: 'opt_in', language: 'en', tier: 'keyword', keyword: 'start' }],
+  ['start!', { kind: 'opt_in', language: 'en', keyword: 'start' }],
+  ['unstop', { kind: 'opt_in', language: 'en', keyword: 'unstop' }],
+  ['Resume please', { kind: 'opt_in', language: 'en', keyword: 'resume' }],
+  ['mulai', { kind: 'opt_in', language: 'id', keyword: 'mulai' }],
+  ['Mulai lagi', { kind: 'opt_in', language: 'id', keyword: 'mulai lagi' }],
+  ['aktifkan kembali', { kind: 'opt_in', language: 'id' }],
+  ['ابدأ', { kind: 'opt_in', language: 'ar', keyword: 'ابدأ' }],
+  ['ابدا', { kind: 'opt_in', language: 'ar', keyword: 'ابدأ' }],
+  ['استئناف', { kind: 'opt_in', language: 'ar' }],
+];
+
+const negatives: string[] = [
+  'no',
+  'No.',
+  'tidak',
+  'لا',
+  'nope',
+  'yes',
+  'ya',
+  'نعم',
+  'ok',
+  'stop by the store',
+  'Can you stop by the store tomorrow?',
+  'cancel my order',
+  'please cancel my order',
+  'stop the delivery at the gate',
+  "don't stop",
+  'We have got to STOP this terrible bill from passing!!',
+  'When does the sale end?',
+  'I will stop by later',
+  'start the engine',
+  'Do not send me the invoice',
+  'jangan stop dulu',
+  'batal',
+  'Saya mau batal pesanan',
+  'berhenti di depan gerbang',
+  'توقف عند البوابة',
+  'لا شكرا',
+  'Hi, I received the package but the box was damaged, please stop the replacement until I check it, thanks',
+  'Order 12345',
+  '🛑',
+  '',
+  '   ',
+];
+
+describe('createOptOutMatcher (policies/opt-out.json)', () => {
+  describe('classifies whole messages', () => {
+    for (const [text, expected] of positives) {
+      it(`${JSON.stringify(text)} → ${expected.kind} (${expected.language})`, () => {
+        const match = matcher.classify(text);
+        assert.ok(match, 'expected a match');
+        assert.equal(match.kind, expected.kind);
+        assert.equal(match.language, expected.language);
+        if (expected.tier) assert.equal(match.tier, expected.tier);
+        if (expected.keyword) assert.equal(match.keyword, expected.keyword);
+      });
+    }
+  });
+
+  describe('does not match ordinary messages', () => {
+    for (const text of negatives) {
+      it(`${JSON.stringify(text)} → null`, () => {
+        assert.equal(matcher.classify(text), null);
+      });
+    }
+  });
+
+  it('reports phrase matches with the pattern as written in the policy', () => {
+    const match = matcher.classify('please stop messaging me');
+    assert.ok(match);
+    assert.ok(policy.languages[0]?.opt_out.phrases?.includes(match.keyword));
+  });
+
+  it('treats YES / YA / نعم as opt-in only when answering the opt-out confirmation', () => {
+    const context = { answersOptOutConfirmation: true };
+    assert.deepEqual(matcher.classify('Yes please', context), {
+      kind: 'opt_in',
+      keyword: 'yes please',
+      language: 'en',
+      tier: 'keyword',
+    });
+    assert.equal(matcher.classify('ya kak', context)?.language, 'id');
+    assert.equal(matcher.classify('نعم', context)?.language, 'ar');
+    assert.equal(matcher.classify('yes'), null);
+    // A STOP is still a STOP in that context.
+    assert.equal(matcher.classify('stop', context)?.kind, 'opt_out');
+  });
+
+  it('ignores messages longer than max_words even if they are only fillers around a keyword', () => {
+    const long = 'please stop thanks please thanks please thanks please thanks please thanks';
+    assert.equal(matcher.classify(long), null);
+    assert.deepEqual(matcher.classify('please stop thanks'), matcher.classify('stop'));
+  });
+
+  describe('confirmation', () => {
+    it('has a text per language and kind, mentioning how to undo it', () => {
+      assert.match(matcher.confirmation('opt_out', 'en') ?? '', /START/);
+      assert.match(matcher.confirmation('opt_in', 'en') ?? '', /STOP/);
+      assert.match(matcher.confirmation('opt_out', 'id') ?? '', /MULAI/);
+      assert.match(matcher.confirmation('opt_in', 'id') ?? '', /BERHENTI/);
+      assert.match(matcher.confirmation('opt_out', 'ar') ?? '', /ابدأ/);
+      assert.match(matcher.confirmation('opt_in', 'ar') ?? '', /إيقاف/);
+    });
+
+    it('falls back from a regional code to the base language, then to the default language', () => {
+      assert.equal(matcher.confirmation('opt_out', 'id-ID'), matcher.confirmation('opt_out', 'id'));
+      assert.equal(matcher.confirmation('opt_out', 'fr'), matcher.confirmation('opt_out', 'en'));
+    });
+
+    it('round-trips with classify: the confirmation language is the keyword language', () => {
+      const match = matcher.classify('berhenti');
+      assert.ok(match);
+      assert.equal(
+        matcher.confirmation(match.kind, match.language),
+        policy.languages[1]?.confirmations.opt_out,
+      );
+    });
+  });
+
+  describe('policy errors are caught when the matcher is built', () => {
+    function policyWith(patch: Partial<OptOutPolicy['languages'][number]>): OptOutPolicy {
+      const base = structuredClone(policy);
+      Object.assign(base.languages[0] ?? {}, patch);
+      return base;
+    }
+
+    it('rejects a word that is both opt-out and opt-in', () => {
+      const bad = policyWith({ opt_in: { keywords: ['STOP!'] } });
+      assert.throws(() => createOptOutMatcher(bad), /"STOP!" is both opt_out and opt_in/);
+    });
+
+    it('rejects an unbalanced phrase', () => {
+      const bad = policyWith({ opt_out: { keywords: ['stop'], phrases: ['stop [messaging me'] } });
+      assert.throws(() => createOptOutMatcher(bad), /en\.opt_out\.phrases\[0\]: cannot parse/);
+    });
+
+    it('rejects a keyword that normalizes to nothing', () => {
+      const bad = policyWith({ opt_out: { keywords: ['🛑'] } });
+      assert.throws(() => createOptOutMatcher(bad), /empty once normalized/);
+    });
+  });
+});

@@ -1,0 +1,618 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import {
+  createRiskEngine,
+  type RiskBehaviour,
+  type RiskPolicy,
+  type RiskResult,
+  type RiskRule,
+} from '../../src/sending/risk/risk-engine.ts';
+
+const policy = JSON.parse(
+  fs.readFileSync(new URL('../../policies/risk-rules.json', import.meta.url), 'utf8'),
+) as RiskPolicy;
+const engine = createRiskEngine(policy);
+const { review, block } = policy.thresholds;
+
+const QUIET: RiskBehaviour = {
+  sameSkeletonRecipients: 1,
+  newRecipientsLastHour: 0,
+  recentOptOuts: 0,
+  isNewRecipient: false,
+};
+
+function score(text: string, purpose = 'transactional', behaviour: Partial<RiskBehaviour> = {}): RiskResult {
+  return engine.score({ text, purpose, isGroup: false, hasMedia: false }, { ...QUIET, ...behaviour });
+}
+
+function ids(result: RiskResult): string[] {
+  return result.rules.map((r) => r.id);
+}
+
+function assertFired(result: RiskResult, expected: string[]): void {
+  for (const id of expected)
+    assert.ok(ids(result).includes(id), `expected ${id} in ${JSON.stringify(result.rules)}`);
+}
+
+interface Case {
+  text: string;
+  purpose: string;
+  rules: string[];
+  action?: RiskResult['action'];
+}
+
+describe('createRiskEngine (policies/risk-rules.json)', () => {
+  it('exposes the behaviour window and the policy version', () => {
+    assert.equal(engine.behaviourWindowSeconds, 3600);
+    assert.equal(engine.policyVersion, policy.version);
+    assert.ok(review < block);
+  });
+
+  describe('marketing under a permitted purpose is blocked (EN / ID / AR)', () => {
+    const cases: Case[] = [
+      {
+        text: 'Flash sale 70% off today only, buy now!',
+        purpose: 'transactional',
+        rules: ['marketing_terms', 'urgency_cta', 'price_offer', 'purpose_mismatch_marketing'],
+      },
+      {
+        text: 'Congratulations, you won a FREE iPhone! Claim now at tinyurl.com/win',
+        purpose: 'support',
+        rules: ['prize_claim', 'urgency_cta', 'url_shortener', 'purpose_mismatch_marketing'],
+      },
+      {
+        text: 'LAST CHANCE TO GET YOUR BONUS, TODAY ONLY. SHOP NOW!',
+        purpose: 'operational',
+        rules: ['all_caps', 'urgency_cta', 'marketing_terms', 'purpose_mismatch_marketing'],
+      },
+      {
+        text: 'Exclusive offer for you: use promo code SAVE20 and get 20% off + free gift 🎁🎁🎁🔥🔥',
+        purpose: 'support',
+        rules: ['marketing_terms', 'price_offer', 'emoji_dense', 'purpose_mismatch_marketing'],
+      },
+      {
+        text: 'PROMO GILA! Diskon 70% hanya hari ini, buruan klik bit.ly/abc123',
+        purpose: 'transactional',
+        rules: [
+          'marketing_terms',
+          'urgency_cta',
+          'price_offer',
+          'url_shortener',
+          'purpose_mismatch_marketing',
+        ],
+      },
+      {
+        text: 'Flash sale! Gratis ongkir + cashback 20%, beli sekarang sebelum kehabisan',
+        purpose: 'support',
+        rules: ['marketing_terms', 'urgency_cta', 'price_offer', 'purpose_mismatch_marketing'],
+      },
+      {
+        text: 'Selamat! Anda memenangkan undian berhadiah, klaim hadiah sekarang juga',
+        purpose: 'operational',
+        rules: ['prize_claim', 'purpose_mismatch_marketing'],
+      },
+      {
+        text: 'عرض خاص لفترة محدودة! خصم 50% على جميع المنتجات، اشتر الآن',
+        purpose: 'transactional',
+        rules: ['marketing_terms', 'urgency_cta', 'price_offer', 'purpose_mismatch_marketing'],
+      },
+      {
+        text: 'تخفيضات كبيرة بخصم ٤٠٪ سارعوا اليوم فقط',
+        purpose: 'support',
+        rules: ['marketing_terms', 'urgency_cta', 'price_offer', 'purpose_mismatch_marketing'],
+      },
+      {
+        text: 'Your code is 482913. Flash sale today only, buy now!',
+        purpose: 'authentication',
+        rules: ['marketing_terms', 'urgency_cta', 'purpose_mismatch_marketing'],
+      },
+    ];
+    for (const c of cases) {
+      it(`${c.purpose}: ${c.text}`, () => {
+        const result = score(c.text, c.purpose);
+        assert.equal(result.action, 'block', JSON.stringify(result));
+        assert.ok(result.score >= block);
+        assertFired(result, c.rules);
+        assert.ok(!ids(result).includes('trust_otp_shape'), 'an OTP does not launder an advert');
+      });
+    }
+  });
+
+  describe('obfuscation', () => {
+    it('sees through leetspeak and reports the hidden terms', () => {
+      const result = score('PR0M0 spesial d1skon 50% hari ini saja!!! s.id/xyz', 'operational');
+      assert.equal(result.action, 'block');
+      assertFired(result, [
+        'obfuscation',
+        'marketing_terms',
+        'urgency_cta',
+        'url_shortener',
+        'punctuation_run',
+      ]);
+      assert.match(result.rules.find((r) => r.id === 'obfuscation')?.evidence ?? '', /diskon/);
+    });
+
+    const disguised: [string, string][] = [
+      ['Get your fr33 g1ft and c@shback now', 'free gift'],
+      ['Dapatkan p r o m o menarik', 'promo'],
+      ['Big prоmо tоdаy only', 'promo'], // Cyrillic look-alikes
+      ['pro\u200Bmo dis\u200Bkon besar', 'diskon besar'], // zero-width splits
+      ['Situs s1ot gacor terpercaya', 'slot gacor'],
+    ];
+    for (const [text, term] of disguised) {
+      it(`flags ${JSON.stringify(text)}`, () => {
+        const result = score(text, 'support');
+        assertFired(result, ['obfuscation']);
+        assert.match(result.rules.find((r) => r.id === 'obfuscation')?.evidence ?? '', new RegExp(term));
+        assert.notEqual(result.action, 'allow');
+      });
+    }
+
+    it('does not mistake order codes or amounts for leetspeak', () => {
+      const result = score('Order A1029 ready for pickup, total Rp250.000, ref 5A7B', 'transactional');
+      assert.deepEqual(result.rules, []);
+    });
+  });
+
+  describe('links', () => {
+    const shortened = [
+      'Track your parcel: bit.ly/3xYz',
+      'Lacak paket: s.id/abc',
+      'https://tinyurl.com/abc',
+      'https://myapp.page.link/x',
+    ];
+    for (const text of shortened) {
+      it(`flags the shortener in ${JSON.stringify(text)} without blocking on it alone`, () => {
+        const result = score(text);
+        assertFired(result, ['url_shortener']);
+        assert.equal(result.action, 'allow');
+      });
+    }
+
+    it('does not treat the merchant domain, file names or abbreviations as shorteners or links', () => {
+      assert.deepEqual(score('Track at https://shop.example.com/track/1').rules, []);
+      assert.deepEqual(score('Invoice INV-2041.pdf attached, see Dr.Sari at 10.30').rules, []);
+      assert.deepEqual(score('Reply to budi@toko.co.id for help').rules, []);
+    });
+
+    it('counts links in tiers', () => {
+      const three = score('a.com/1 b.com/2 https://c.com/3');
+      assert.deepEqual(
+        three.rules.find((r) => r.id === 'many_links'),
+        { id: 'many_links', weight: 15, evidence: '3 links' },
+      );
+      const five = score('a.com b.com c.com d.com e.com');
+      assert.equal(five.rules.find((r) => r.id === 'many_links')?.weight, 25);
+      assert.ok(!ids(score('one link https://shop.example.com/x')).includes('many_links'));
+    });
+
+    const suspicious = [
+      'Login at http://192.168.10.5/login',
+      'Update here http://secure-update.xyz/now',
+      'Visit https://xn--pypal-4ve.com',
+      'Open https://pаypal.com/verify', // Cyrillic а in the host
+      'https://user@evil.top/path',
+    ];
+    for (const text of suspicious) {
+      it(`flags the host in ${JSON.stringify(text)}`, () =>
+        assertFired(score(text, 'support'), ['suspicious_link']));
+    }
+
+    it('flags links into other WhatsApp chats', () => {
+      assertFired(score('Chat with our agent at wa.me/6281234567890', 'support'), ['whatsapp_link']);
+      assertFired(score('Join https://chat.whatsapp.com/AbCdEf', 'support'), ['whatsapp_link']);
+    });
+  });
+
+  describe('phishing', () => {
+    const blocked: Case[] = [
+      {
+        text: 'Your account has been suspended. Verify your account now: http://secure-bank-login.xyz',
+        purpose: 'support',
+        rules: ['phishing', 'suspicious_link', 'phishing_with_link'],
+      },
+      {
+        text: 'Click here to claim your reward https://rewards-now.click/x',
+        purpose: 'support',
+        rules: ['phishing', 'phishing_with_link'],
+      },
+      {
+        text: 'Akun anda diblokir, segera verifikasi akun di http://bank-secure-login.xyz/',
+        purpose: 'support',
+        rules: ['phishing', 'phishing_with_link'],
+      },
+      {
+        text: 'Klik link berikut untuk klaim hadiah Anda: https://hadiah-undian.top',
+        purpose: 'operational',
+        rules: ['phishing', 'prize_claim', 'phishing_with_link'],
+      },
+      {
+        text: 'تم إيقاف حسابك، يرجى تحديث بياناتك عبر الرابط http://bank-sa.top/login',
+        purpose: 'support',
+        rules: ['phishing', 'phishing_with_link'],
+      },
+      {
+        text: 'مبروك! اضغط هنا لاستلام جائزتك http://gift-prize.top/claim',
+        purpose: 'support',
+        rules: ['phishing', 'prize_claim', 'phishing_with_link'],
+      },
+    ];
+    for (const c of blocked) {
+      it(`blocks ${c.text}`, () => {
+        const result = score(c.text, c.purpose);
+        assert.equal(result.action, 'block');
+        assertFired(result, c.rules);
+      });
+    }
+
+    it('sends requests for the customer’s OTP to review even without a link', () => {
+      for (const text of [
+        'Please send us the OTP code you received to confirm the delivery',
+        'Kirim kode OTP ke admin untuk verifikasi',
+      ]) {
+        const result = score(text, 'support');
+        assertFired(result, ['phishing']);
+        assert.equal(result.action, 'review', text);
+      }
+    });
+
+    it('does not fire on the usual anti-fraud advice', () => {
+      const advice = [
+        'Never send us your OTP. Our staff will never ask for it.',
+        'Jangan berikan kode OTP kepada siapa pun, termasuk admin kami.',
+        'Jangan kirim kode OTP ke admin.',
+        'لا ترسل الرمز لأي شخص',
+        'Use 482913 to verify your account.',
+      ];
+      for (const text of advice) assert.ok(!ids(score(text, 'authentication')).includes('phishing'), text);
+    });
+  });
+
+  describe('gambling and illegal lending', () => {
+    const cases: Case[] = [
+      {
+        text: 'Slot gacor hari ini maxwin! Bonus new member 100%, daftar wa.me/6281234567890',
+        purpose: 'support',
+        rules: ['gambling', 'whatsapp_link', 'high_risk_with_link'],
+        action: 'block',
+      },
+      {
+        text: 'Situs judi online terpercaya, deposit pulsa tanpa potongan',
+        purpose: 'support',
+        rules: ['gambling'],
+        action: 'block',
+      },
+      { text: 'Main togel sekarang', purpose: 'support', rules: ['gambling'], action: 'review' },
+      {
+        text: 'أفضل كازينو للمراهنات اربح الآن https://bet-win.vip',
+        purpose: 'support',
+        rules: ['gambling', 'high_risk_with_link'],
+        action: 'block',
+      },
+      {
+        text: 'Butuh dana cepat? Pinjol cair 5 menit tanpa BI checking. Hubungi wa.me/6281234',
+        purpose: 'support',
+        rules: ['illegal_lending', 'high_risk_with_link'],
+        action: 'block',
+      },
+      {
+        text: 'Instant loan, no credit check! Apply at quick-cash.xyz',
+        purpose: 'operational',
+        rules: ['illegal_lending', 'suspicious_link', 'high_risk_with_link'],
+        action: 'block',
+      },
+    ];
+    for (const c of cases) {
+      it(`${c.action}: ${c.text}`, () => {
+        const result = score(c.text, c.purpose);
+        assert.equal(result.action, c.action, JSON.stringify(result));
+        assertFired(result, c.rules);
+      });
+    }
+
+    it('does not read "slot" in appointments as gambling', () => {
+      assert.deepEqual(score('Your appointment slot is confirmed for Monday 09:00', 'operational').rules, []);
+    });
+  });
+
+  describe('behaviour', () => {
+    const template = 'Your order #123 has shipped';
+
+    it('same skeleton to 30 recipients, all first contacts → review', () => {
+      const result = score(template, 'transactional', {
+        sameSkeletonRecipients: 30,
+        newRecipientsLastHour: 30,
+        isNewRecipient: true,
+      });
+      assert.equal(result.action, 'review');
+      assert.deepEqual(ids(result), [
+        'same_skeleton_fanout',
+        'same_skeleton_to_new_recipient',
+        'new_recipient_burst',
+      ]);
+      assert.equal(result.rules[1]?.evidence, 'same_skeleton_recipients=30 (>= 25)');
+    });
+
+    it('the same template to a single recipient → allow with no rules', () => {
+      assert.deepEqual(score(template, 'transactional', { sameSkeletonRecipients: 1 }), {
+        score: 0,
+        rules: [],
+        action: 'allow',
+      });
+    });
+
+    it('a busy shop sending its template to returning customers stays allowed', () => {
+      const result = score(template, 'transactional', {
+        sameSkeletonRecipients: 60,
+        newRecipientsLastHour: 12,
+      });
+      assert.equal(result.action, 'allow');
+      assert.deepEqual(ids(result), ['same_skeleton_fanout']);
+    });
+
+    it('the same advert to 30 recipients → block', () => {
+      const result = score('Promo voucher cashback untuk Anda', 'transactional', {
+        sameSkeletonRecipients: 30,
+        newRecipientsLastHour: 30,
+        isNewRecipient: true,
+      });
+      assert.equal(result.action, 'block');
+      assertFired(result, [
+        'marketing_terms',
+        'purpose_mismatch_marketing',
+        'same_skeleton_to_new_recipient',
+      ]);
+    });
+
+    it('a burst of first contacts pushes borderline content over the line', () => {
+      const text = 'Pakai voucher untuk pesanan berikutnya, gratis ongkir';
+      assert.equal(score(text, 'support').action, 'review');
+      const burst = score(text, 'support', { newRecipientsLastHour: 25, isNewRecipient: true });
+      assertFired(burst, ['new_recipient_burst']);
+      assert.equal(burst.action, 'block');
+    });
+
+    it('the burst rule only applies to a new recipient', () => {
+      assert.deepEqual(
+        score(template, 'transactional', { newRecipientsLastHour: 25, isNewRecipient: false }).rules,
+        [],
+      );
+    });
+
+    it('recent opt-outs add weight in tiers', () => {
+      assert.equal(score(template, 'transactional', { recentOptOuts: 2 }).score, 0);
+      assert.equal(score(template, 'transactional', { recentOptOuts: 3 }).score, 10);
+      assert.equal(score(template, 'transactional', { recentOptOuts: 12 }).score, 20);
+      assert.equal(score(template, 'transactional', { recentOptOuts: 40 }).score, 30);
+    });
+
+    it('behaviour alone, however extreme, stops below block (velocity is throttle.json’s job)', () => {
+      const result = score(template, 'transactional', {
+        sameSkeletonRecipients: 5000,
+        newRecipientsLastHour: 5000,
+        isNewRecipient: true,
+      });
+      assert.equal(result.action, 'review');
+      assert.ok(result.score < block);
+    });
+
+    it('OTP traffic is identical for everyone by design: no duplicate penalty', () => {
+      const result = score('Your verification code is 482913', 'authentication', {
+        sameSkeletonRecipients: 200,
+        newRecipientsLastHour: 30,
+        isNewRecipient: true,
+      });
+      assert.equal(result.action, 'allow');
+      assert.ok(!ids(result).includes('same_skeleton_fanout'));
+      assert.ok(!ids(result).includes('same_skeleton_to_new_recipient'));
+      assertFired(result, ['trust_otp_shape', 'new_recipient_burst']);
+    });
+  });
+
+  describe('purpose mismatch', () => {
+    it('authentication without a code → review', () => {
+      const result = score('Hello, check out our new menu', 'authentication');
+      assert.deepEqual(ids(result), ['purpose_mismatch_auth_no_code']);
+      assert.equal(result.score, 40);
+      assert.equal(result.action, 'review');
+    });
+
+    it('authentication with a code (any digit script) is not a mismatch', () => {
+      for (const text of ['Your login code is 4829', 'Code: 123-456', 'Kode verifikasi Anda ٤٨٢٩١٣']) {
+        assert.ok(!ids(score(text, 'authentication')).includes('purpose_mismatch_auth_no_code'), text);
+      }
+    });
+
+    it('needs two marketing signals, so one mention in a receipt is not a mismatch', () => {
+      assert.ok(!ids(score('Free shipping applied to order #123')).includes('purpose_mismatch_marketing'));
+      assertFired(score('Promo voucher cashback untuk Anda'), ['purpose_mismatch_marketing']);
+    });
+  });
+
+  describe('hard negatives stay allowed', () => {
+    const allowed: [string, string][] = [
+      ['Free shipping applied to order #123', 'transactional'],
+      ['Your OTP is ١٢٣٤٥٦', 'authentication'],
+      ['Kode OTP Anda 482913. Jangan berikan kode ini kepada siapa pun.', 'authentication'],
+      ['رمز التحقق الخاص بك هو 4829', 'authentication'],
+      ['Your order #A-1029 has shipped and will arrive Tuesday', 'transactional'],
+      ['Appointment reminder: Dr. Sari tomorrow 10:00', 'operational'],
+      [
+        'Reminder: invoice INV-2041 for $120.00 is due on 15 May. Pay securely at https://billing.acme-shop.com/pay/INV-2041',
+        'transactional',
+      ],
+      [
+        'Halo Budi, tagihan INV-2041 sebesar Rp250.000 jatuh tempo 15 Mei. Silakan bayar melalui https://tokobudi.co.id/bayar/INV-2041. Terima kasih.',
+        'transactional',
+      ],
+      [
+        'تذكير: فاتورتك رقم 2041 بمبلغ 250 ريال مستحقة بتاريخ 15 مايو. ادفع عبر https://shop.example.sa/pay/2041',
+        'transactional',
+      ],
+      ['Gratis ongkir untuk pesanan Anda #8812 sudah diterapkan.', 'transactional'],
+      ['Total Rp250.000 sudah termasuk diskon member 10%.', 'transactional'],
+      ['Your payment of $25.00 was received. Thank you!', 'transactional'],
+      ['Paket Anda sedang dalam perjalanan. Lacak di https://tokobudi.co.id/lacak/8812', 'transactional'],
+      ['تم شحن طلبك رقم ٥٥٣١ وسيصل خلال يومين', 'transactional'],
+      ['Hi Budi, the technician will arrive between 13:00 and 15:00. Reply here to reschedule.', 'support'],
+      ['Thanks for contacting support! Feel free to reply if you have more questions.', 'support'],
+      ['Your subscription expires today. Renew in the app to keep access.', 'operational'],
+      ['SERVER ALERT: DISK USAGE ON DB-01 ABOVE 90 PERCENT', 'internal_team'],
+      ['Use 482913 to verify your account. It expires in 10 minutes.', 'authentication'],
+    ];
+    for (const [text, purpose] of allowed) {
+      it(`${purpose}: ${text}`, () => {
+        const result = score(text, purpose);
+        assert.equal(result.action, 'allow', JSON.stringify(result));
+        assert.ok(result.score < review);
+      });
+    }
+  });
+
+  describe('scoring mechanics', () => {
+    it('clamps at 100 and at 0', () => {
+      const heavy = score(
+        'Slot gacor hari ini maxwin! Bonus new member 100%, daftar wa.me/6281234567890',
+        'support',
+      );
+      assert.ok(heavy.rules.reduce((sum, r) => sum + r.weight, 0) > 100);
+      assert.equal(heavy.score, 100);
+      const otp = score('Your OTP is 123456', 'authentication');
+      assert.deepEqual(ids(otp), ['trust_otp_shape']);
+      assert.equal(otp.rules[0]?.weight, -20);
+      assert.equal(otp.score, 0);
+    });
+
+    it('caps a lexicon at max_weight and counts "free" inside "free shipping" once', () => {
+      const result = score('promo sale discount voucher coupon cashback bonus', 'operational');
+      assert.equal(result.rules.find((r) => r.id === 'marketing_terms')?.weight, 48);
+      assert.equal(score('Free shipping, for free').rules[0]?.evidence, 'free shipping, for free');
+    });
+
+    it('never copies codes or amounts from the message into evidence', () => {
+      const price = score('Diskon 70% untuk 482913', 'transactional').rules.find(
+        (r) => r.id === 'price_offer',
+      );
+      assert.equal(price?.evidence, 'diskon ##%');
+      const otp = score('Your OTP is 123456', 'authentication');
+      assert.doesNotMatch(JSON.stringify(otp), /123456/);
+    });
+
+    it('takes isGroup and hasMedia from the input and the when filters from the policy', () => {
+      const custom: RiskPolicy = {
+        ...policy,
+        rules: [
+          {
+            id: 'group_media',
+            kind: 'link_count',
+            tiers: [{ min: 1, weight: 50 }],
+            when: { is_group: true, has_media: true },
+          },
+          {
+            id: 'support_only',
+            kind: 'link_count',
+            tiers: [{ min: 1, weight: 5 }],
+            when: { purposes: ['support'] },
+          },
+        ],
+      };
+      const e = createRiskEngine(custom);
+      const text = 'See https://example.com/x';
+      const run = (isGroup: boolean, hasMedia: boolean, purpose: string) =>
+        e.score({ text, purpose, isGroup, hasMedia }, QUIET).rules.map((r) => r.id);
+      assert.deepEqual(run(true, true, 'internal_team'), ['group_media']);
+      assert.deepEqual(run(true, false, 'internal_team'), []);
+      assert.deepEqual(run(false, true, 'support'), ['support_only']);
+    });
+
+    it('is fast enough to run on every send', () => {
+      const texts = [
+        'Your order #A-1029 has shipped and will arrive Tuesday',
+        'PROMO GILA! Diskon 70% hanya hari ini, buruan klik bit.ly/abc123',
+        'عرض خاص لفترة محدودة! خصم 50% على جميع المنتجات، اشتر الآن',
+        'Kode OTP Anda 482913. Jangan berikan kode ini kepada siapa pun.',
+      ];
+      const started = performance.now();
+      for (let i = 0; i < 2000; i++) {
+        const text = texts[i % texts.length] ?? '';
+        engine.skeleton(text);
+        score(text);
+      }
+      // Typically ~0.05 ms per message; the bound only catches pathological regressions.
+      assert.ok(performance.now() - started < 4000);
+    });
+  });
+
+  describe('skeleton', () => {
+    const same: [string, string][] = [
+      ['Order #123 shipped', 'Order #456 shipped'],
+      ['Hi Budi, your order A-1029 has shipped', 'Hi Sari Dewi, your order B-77 has shipped'],
+      ['Your OTP is ١٢٣٤٥٦', 'Your OTP is 987654'],
+      ['Track at https://shop.example.com/t/1', 'Track at bit.ly/xyz'],
+      ['PROMO!!! 🔥 Diskon   hari ini', 'promo diskon hari ini'],
+      ['Total Rp 250.000', 'Total Rp 1.250.000'],
+      ['Appointment reminder: Dr. Sari tomorrow 10:00', 'Appointment reminder: Dr. Budi tomorrow 14:30'],
+      ['Halo Kak Budi, pesanan #8812 sudah dikirim', 'Halo kak Rina, pesanan #9001 sudah dikirim'],
+      ['مرحبا أحمد، تم شحن طلبك رقم ١٢٣', 'مرحبا خالد، تم شحن طلبك رقم 456'],
+      ['Write to budi@shop.com', 'Write to sari@shop.co.id'],
+      ['Refund of $12.50 sent on 01/05', 'Refund of $7.00 sent on 22/11'],
+    ];
+    for (const [a, b] of same) {
+      it(`${JSON.stringify(a)} ≡ ${JSON.stringify(b)}`, () =>
+        assert.equal(engine.skeleton(a), engine.skeleton(b)));
+    }
+
+    const different: [string, string][] = [
+      ['Your order has shipped', 'Your order was cancelled'],
+      ['Order #123 shipped', 'Flash sale today'],
+      ['Your OTP is 123456', 'Your PIN is 123456'],
+    ];
+    for (const [a, b] of different) {
+      it(`${JSON.stringify(a)} ≢ ${JSON.stringify(b)}`, () =>
+        assert.notEqual(engine.skeleton(a), engine.skeleton(b)));
+    }
+
+    it('produces readable placeholders', () => {
+      assert.equal(
+        engine.skeleton('Hi Budi, your order #A-1029 ships to budi@x.com, track https://t.co/abc 🔥'),
+        'hi <name> your order <n> ships to <email> track <url>',
+      );
+      assert.equal(engine.skeleton('Hi, your order shipped'), 'hi your order shipped');
+      assert.equal(engine.skeleton(''), '');
+    });
+  });
+
+  describe('policy errors are caught when the engine is built', () => {
+    function withRules(rules: RiskRule[]): RiskPolicy {
+      return { ...policy, rules };
+    }
+    const lexicon: RiskRule = { id: 'a', kind: 'lexicon', weight: 5, terms: { en: ['promo'] } };
+
+    it('duplicate ids', () => {
+      assert.throws(() => createRiskEngine(withRules([lexicon, lexicon])), /duplicate id/);
+    });
+
+    it('references to unknown or later rules', () => {
+      const combo: RiskRule = { id: 'b', kind: 'combination', weight: 5, all_of: ['a'] };
+      assert.throws(() => createRiskEngine(withRules([combo, lexicon])), /"a" must be a rule listed earlier/);
+      const obf: RiskRule = { id: 'c', kind: 'obfuscation', weight: 5, lexicons: ['d'] };
+      const regex: RiskRule = { id: 'd', kind: 'regex', weight: 5, target: 'raw', patterns: ['x'] };
+      assert.throws(() => createRiskEngine(withRules([regex, obf])), /"d" is not an earlier lexicon rule/);
+    });
+
+    it('invalid regular expressions', () => {
+      const bad: RiskRule = { id: 'a', kind: 'regex', weight: 5, target: 'folded', patterns: ['(unclosed'] };
+      assert.throws(
+        () => createRiskEngine(withRules([bad])),
+        /rules\[0\] \(a\)\.patterns\[0\]: invalid pattern/,
+      );
+    });
+
+    it('thresholds out of order', () => {
+      assert.throws(
+        () => createRiskEngine({ ...policy, thresholds: { review: 60, block: 60 } }),
+        /review < block/,
+      );
+    });
+  });
+});
