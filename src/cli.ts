@@ -139,7 +139,7 @@ async function main(argv: string[]): Promise<void> {
       case 'admin token':
         return out({
           admin_token: await rotateAdminToken(db, Date.now()),
-          note: 'The previous token no longer works after a restart of every node.',
+          note: 'Running nodes switch to the new token within 10 seconds; the previous one stops working.',
         });
       default:
         fail(`unknown command "${command}"\n\n${USAGE}`);

@@ -33,6 +33,15 @@ async function main(): Promise<void> {
     process.stdout.write(
       firstStartBanner({ token: admin.token, port: config.port, transport: config.transport }),
     );
+  if (!config.adminToken) {
+    // `warden admin token` rotates the stored token; every node picks it up within 10 s.
+    const reload = setInterval(() => {
+      resolveAdminToken(container.db, null, Date.now())
+        .then((r) => container.setAdminToken(r.token))
+        .catch(() => {});
+    }, 10_000);
+    reload.unref();
+  }
   if (config.transport === 'sandbox')
     log.warn('SANDBOX MODE: messages go to a simulated phone, not to WhatsApp');
 
