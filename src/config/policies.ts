@@ -3,8 +3,8 @@ import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import type { RiskPolicy } from '../sending/risk/risk-engine.ts';
-import type { OptOutPolicy } from '../suppression/opt-out-matcher.ts';
+import { createRiskEngine, type RiskPolicy } from '../sending/risk/risk-engine.ts';
+import { createOptOutMatcher, type OptOutPolicy } from '../suppression/opt-out-matcher.ts';
 
 /**
  * Policy is data: JSON files under POLICIES_DIR, each validated against its JSON Schema in
@@ -84,7 +84,12 @@ function compile(schemaPath: string): ValidateFunction {
 function describe(file: string, errors: ErrorObject[] | null | undefined): string[] {
   return (errors ?? []).map((e) => {
     const pointer = e.instancePath === '' ? '/' : e.instancePath;
-    const extra = e.keyword === 'additionalProperties' ? ` (${String(e.params.additionalProperty)})` : '';
+    const extra =
+      e.keyword === 'additionalProperties'
+        ? ` (${String(e.params.additionalProperty)})`
+        : e.keyword === 'unevaluatedProperties'
+          ? ` (${String(e.params.unevaluatedProperty)})`
+          : '';
     return `${file}: ${pointer}: ${e.message ?? 'is invalid'}${extra}`;
   });
 }
@@ -98,6 +103,19 @@ function crossCheck(policies: Partial<Policies>): string[] {
   }
   for (const p of policies.purposes?.group_purposes ?? []) {
     if (!allowed.has(p)) problems.push(`purposes.json: /group_purposes: "${p}" is not an allowed purpose`);
+  }
+  // The engines check what a schema cannot (duplicate rule ids, regexes, thresholds, keyword clashes).
+  const build: [string, (() => unknown) | null][] = [
+    ['risk-rules.json', policies.risk ? () => createRiskEngine(policies.risk as RiskPolicy) : null],
+    ['opt-out.json', policies.optOut ? () => createOptOutMatcher(policies.optOut as OptOutPolicy) : null],
+  ];
+  for (const [file, fn] of build) {
+    if (!fn) continue;
+    try {
+      fn();
+    } catch (error) {
+      problems.push(`${file}: /: ${(error as Error).message}`);
+    }
   }
   return problems;
 }
