@@ -12,6 +12,7 @@ import { messageRoutes } from './http/routes/messages.routes.ts';
 import { sandboxRoutes } from './http/routes/sandbox.routes.ts';
 import { sendMessageRoutes } from './http/routes/send-message.routes.ts';
 import { suppressionRoutes } from './http/routes/suppressions.routes.ts';
+import { threeCxRoutes } from './http/routes/threecx.routes.ts';
 import { webhookRoutes } from './http/routes/webhooks.routes.ts';
 
 /** Feature routers register here; each is a list of routes whose handlers are middleware lists. */
@@ -28,6 +29,7 @@ const ROUTERS: RouterFactory[] = [
   inboundLogRoutes,
   mediaRoutes,
   eventSchemaRoutes,
+  threeCxRoutes,
 ];
 
 /** createApp(container): middleware order, routers, JSON 404, one error handler. */

@@ -13,13 +13,17 @@ import { InstanceStore } from './instances/instance-store.ts';
 import { type Clock, systemClock } from './lib/clock.ts';
 import { moduleLogger } from './lib/logger.ts';
 import { LocalMediaStore, type MediaStore } from './media/media-store.ts';
+import { AdminActions } from './review/admin-actions.ts';
+import { AdminSessionStore } from './review/admin-sessions.ts';
 import { AuditLog } from './review/audit-log.ts';
+import { AutoPauseService } from './review/auto-pause-service.ts';
 import { ReviewService } from './review/review-service.ts';
 import { IdempotencyStore } from './sending/idempotency-store.ts';
 import { MessageLog } from './sending/message-log.ts';
 import { QuotaLedger } from './sending/quota-ledger.ts';
 import { ResponsibleMessageSender } from './sending/responsible-message-sender.ts';
-import type { SendDeps } from './sending/send-context.ts';
+import { fanOutDecisions, type SendDeps } from './sending/send-context.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-metrics.ts';
 import { createRiskEngine, type RiskEngine } from './sending/risk/risk-engine.ts';
 import { ThrottleService, type ThrottleStore } from './sending/throttle-service.ts';
 import { createOptOutMatcher, type OptOutMatcher } from './suppression/opt-out-matcher.ts';
@@ -30,6 +34,12 @@ import { WebhookDeliveryStore } from './webhooks/webhook-delivery-store.ts';
 import { WebhookEndpointStore } from './webhooks/webhook-endpoint-store.ts';
 import { createWebhookMetrics, type WebhookMetrics } from './webhooks/webhook-metrics.ts';
 import { WebhookService } from './webhooks/webhook-service.ts';
+import { SecretBox } from './integrations/threecx/secret-box.ts';
+import { ThreeCxRateLimiter } from './integrations/threecx/threecx-rate-limiter.ts';
+import { ThreeCxService } from './integrations/threecx/threecx-service.ts';
+import { ThreeCxStore } from './integrations/threecx/threecx-store.ts';
+import { ThreeCxTemplates } from './integrations/threecx/threecx-templates.ts';
+import { ThreeCxWebhook } from './integrations/threecx/threecx-webhook.ts';
 
 /** Things that live for the whole process and must be closed on shutdown. */
 type Closer = () => Promise<void> | void;
@@ -55,6 +65,11 @@ export interface Container {
   idempotency: IdempotencyStore;
   audit: AuditLog;
   review: ReviewService;
+  /** Automatic pause-for-review: triggers, strike ladder, evidence (policies/pause.json). */
+  autoPause: AutoPauseService;
+  /** Audited admin changes shared by the admin API and the console. */
+  adminActions: AdminActions;
+  adminSessions: AdminSessionStore;
   sender: ResponsibleMessageSender;
   sendDeps: SendDeps;
   media: MediaStore;
@@ -65,6 +80,12 @@ export interface Container {
   webhooks: WebhookService;
   /** Delivery counters the worker keeps and /metrics reads. */
   webhookMetrics: WebhookMetrics;
+  /** 3CX integration settings (customer API). */
+  threecx: ThreeCxService;
+  /** The 3CX webhook: authentication and events. */
+  threecxWebhook: ThreeCxWebhook;
+  /** Prometheus registry of this process (`GET /metrics`). */
+  metrics: GatewayMetrics;
   adminToken: () => string;
   setAdminToken: (token: string) => void;
   /** Register something to close on shutdown (workers, sockets, pools). */
@@ -131,6 +152,17 @@ export async function createContainer(
   const idempotency = new IdempotencyStore(db, clock);
   const audit = new AuditLog(db, clock);
   const review = new ReviewService(db, instanceStore, outbox, audit, clock);
+  const autoPause = new AutoPauseService({
+    db,
+    clock,
+    policy: policies.pause,
+    instances: instanceStore,
+    review,
+    audit,
+  });
+  const adminActions = new AdminActions({ db, accounts, suppressions, audit });
+  const adminSessions = new AdminSessionStore(db, clock);
+  const metrics = createGatewayMetrics({ transport: transport.kind });
   const sendDeps: SendDeps = {
     db,
     clock,
@@ -142,8 +174,13 @@ export async function createContainer(
     throttle,
     risk,
     messages,
-    transport,
+    transport: metrics.instrumentTransport(transport),
     outbox,
+    throttleMultiplierFor: (instance) => autoPause.throttleMultiplierFor(instance),
+    onDecision: fanOutDecisions(
+      [(decision) => autoPause.onDecision(decision), metrics.observeDecision],
+      (error) => moduleLogger('sender').error('decision listener failed', { error }),
+    ),
   };
   const sender = new ResponsibleMessageSender(sendDeps);
   const webhookEndpoints = new WebhookEndpointStore(db);
@@ -158,6 +195,29 @@ export async function createContainer(
     clock,
   });
   const webhookMetrics = createWebhookMetrics();
+  const threecxStore = new ThreeCxStore(db);
+  const threecxBox = new SecretBox({ db, clock, secretKey: config.secretKey }, 'threecx-secret');
+  const threecxTemplates = new ThreeCxTemplates();
+  const threecx = new ThreeCxService({
+    db,
+    store: threecxStore,
+    box: threecxBox,
+    instances: instanceStore,
+    webhooks,
+    templates: threecxTemplates,
+    clock,
+  });
+  const threecxWebhook = new ThreeCxWebhook({
+    store: threecxStore,
+    box: threecxBox,
+    accounts: accountStore,
+    instances: instanceStore,
+    sender,
+    policies,
+    templates: threecxTemplates,
+    rateLimiter: new ThreeCxRateLimiter(clock, db),
+    clock,
+  });
   const media = new LocalMediaStore(db, clock, config.mediaDir);
   const inboundLog = new InboundLog(db);
   const inbound = new InboundService({
@@ -197,6 +257,9 @@ export async function createContainer(
     idempotency,
     audit,
     review,
+    autoPause,
+    adminActions,
+    adminSessions,
     sender,
     sendDeps,
     media,
@@ -206,6 +269,9 @@ export async function createContainer(
     webhookDeliveries,
     webhooks,
     webhookMetrics,
+    threecx,
+    threecxWebhook,
+    metrics,
     adminToken: () => adminToken,
     setAdminToken: (token) => {
       adminToken = token;

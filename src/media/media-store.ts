@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import type { Knex } from 'knex';
 import { isUniqueViolation } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -35,11 +37,12 @@ export interface MediaStore {
   /** The object if `mediaPath` is well formed, stored, and owned by `accountId`; else null. */
   find(accountId: string, mediaPath: string): Promise<StoredMedia | null>;
   /** A stream of the bytes of an object returned by `find`/`put` (null when the bytes are gone). */
-  open(media: StoredMedia): Promise<NodeJS.ReadableStream | null>;
+  open(media: StoredMedia): Promise<Readable | null>;
   remove(media: StoredMedia): Promise<void>;
 }
 
 const TABLE = 'media_objects';
+const openFd = promisify(fs.open);
 
 /** `<account hash:16 hex>/<yyyy>/<mm>/<random:32 base64url>.<ext>`: nothing else is ever a path. */
 export const MEDIA_PATH_RE = /^[0-9a-f]{16}\/\d{4}\/(?:0[1-9]|1[0-2])\/[A-Za-z0-9_-]{32}\.[a-z0-9]{1,8}$/;
@@ -94,9 +97,11 @@ export function sanitizeMimeType(value: string | null | undefined): string {
 /** A display name only: separators, control characters and leading dots go. */
 export function sanitizeFileName(value: string | null | undefined): string | null {
   if (!value) return null;
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
-  const cleaned = value
-    .replace(/[\u0000-\u001f\u007f/\\]/g, '_')
+  const cleaned = Array.from(value, (ch) => {
+    const code = ch.codePointAt(0) ?? 0;
+    return code < 0x20 || code === 0x7f || ch === '/' || ch === '\\' ? '_' : ch;
+  })
+    .join('')
     .replace(/^\.+/, '')
     .trim()
     .slice(0, 200);
@@ -196,20 +201,19 @@ export class LocalMediaStore implements MediaStore {
     return row ? fromRow(row) : null;
   }
 
-  async open(media: StoredMedia): Promise<NodeJS.ReadableStream | null> {
+  async open(media: StoredMedia): Promise<Readable | null> {
     const file = this.fileOf(media.path);
     if (!file) return null;
+    let fd: number;
     try {
-      const handle = await fs.promises.open(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
-      return handle.createReadStream();
+      fd = await openFd(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
     } catch (error) {
-      if (
-        (error as NodeJS.ErrnoException).code === 'ENOENT' ||
-        (error as NodeJS.ErrnoException).code === 'ELOOP'
-      )
-        return null;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ELOOP') return null;
       throw error;
     }
+    // The stream owns the descriptor and closes it on end, error or destroy.
+    return fs.createReadStream('', { fd, autoClose: true });
   }
 
   async remove(media: StoredMedia): Promise<void> {

@@ -185,7 +185,7 @@ describe('inbound opt-out and opt-in (STOP / START)', () => {
       const used = await quota();
       await receive(ctx, key, instanceId, { from: '+966501234567', text: 'إيقاف' });
       const confirmation = await waitFor('opt-out confirmation', async () =>
-        ctx.container.db('messages').where({ source: 'confirmation', status: 'sent' }).first(),
+        ctx.container.db('messages').where({ source: 'confirmation' }).whereNotNull('wa_message_id').first(),
       );
       assert.equal(confirmation.recipient, '+966501234567');
       assert.equal(confirmation.purpose, 'support');
@@ -205,7 +205,8 @@ describe('inbound opt-out and opt-in (STOP / START)', () => {
       await waitFor(
         'opt-in confirmation',
         async () =>
-          (await ctx.container.db('messages').where({ source: 'confirmation', status: 'sent' })).length === 2,
+          (await ctx.container.db('messages').where({ source: 'confirmation' }).whereNotNull('wa_message_id'))
+            .length === 2,
       );
       const texts = (await ctx.container.db('messages').where({ source: 'confirmation' }).orderBy('id')).map(
         (m) => m.text,
@@ -224,7 +225,7 @@ describe('inbound opt-out and opt-in (STOP / START)', () => {
     it('YES opts back in only as the answer to the opt-out confirmation', async () => {
       await receive(ctx, key, instanceId, { from: '+6281234567890', text: 'STOP' });
       await waitFor('confirmation', async () =>
-        ctx.container.db('messages').where({ source: 'confirmation', status: 'sent' }).first(),
+        ctx.container.db('messages').where({ source: 'confirmation' }).whereNotNull('wa_message_id').first(),
       );
       await receive(ctx, key, instanceId, { from: '+6281234567890', text: 'yes' });
       assert.equal(await suppression('+6281234567890'), undefined);

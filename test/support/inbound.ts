@@ -16,7 +16,12 @@ export interface StoredEnvelope {
   payload: Record<string, unknown>;
 }
 
-export function sandboxInbound(ctx: TestContext, key: string, instanceId: string, body: Record<string, unknown>) {
+export function sandboxInbound(
+  ctx: TestContext,
+  key: string,
+  instanceId: string,
+  body: Record<string, unknown>,
+) {
   return ctx.http
     .post(`/api/instances/${instanceId}/sandbox/inbound`)
     .set('Authorization', `Bearer ${key}`)
@@ -25,7 +30,12 @@ export function sandboxInbound(ctx: TestContext, key: string, instanceId: string
 }
 
 /** Inbound via the sandbox; fails the test unless it was accepted. Returns the WhatsApp id. */
-export async function receive(ctx: TestContext, key: string, instanceId: string, body: Record<string, unknown>): Promise<string> {
+export async function receive(
+  ctx: TestContext,
+  key: string,
+  instanceId: string,
+  body: Record<string, unknown>,
+): Promise<string> {
   const res = await sandboxInbound(ctx, key, instanceId, body);
   assert.equal(res.status, 200, JSON.stringify(res.body));
   await ctx.container.inbound.drain();
@@ -33,12 +43,21 @@ export async function receive(ctx: TestContext, key: string, instanceId: string,
 }
 
 /** Events of the outbox (optionally one type), in insertion order where the database keeps it. */
-export async function events(ctx: TestContext, filter: { accountId?: string; type?: string } = {}): Promise<StoredEnvelope[]> {
-  const q = ctx.container.db('events').select('id', 'envelope', 'type', 'account_id').orderBy('created_at', 'asc');
+export async function events(
+  ctx: TestContext,
+  filter: { accountId?: string; type?: string } = {},
+): Promise<StoredEnvelope[]> {
+  const q = ctx.container
+    .db('events')
+    .select('id', 'envelope', 'type', 'account_id')
+    .orderBy('created_at', 'asc');
   if (filter.accountId) q.where({ account_id: filter.accountId });
   if (filter.type) q.where({ type: filter.type });
   const rows = await q;
-  return rows.map((r) => ({ id: String(r.id), ...(JSON.parse(String(r.envelope)) as Omit<StoredEnvelope, 'id'>) }));
+  return rows.map((r) => ({
+    id: String(r.id),
+    ...(JSON.parse(String(r.envelope)) as Omit<StoredEnvelope, 'id'>),
+  }));
 }
 
 /** Every event row in the outbox matches the published schema of its type. */
@@ -51,7 +70,11 @@ export async function assertAllEventsValid(ctx: TestContext): Promise<number> {
   return all.length;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 5000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | null | undefined | false>,
+  timeoutMs = 5000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await fn();
@@ -73,5 +96,9 @@ export async function instanceRow(ctx: TestContext, id: string): Promise<Instanc
 }
 
 export function send(ctx: TestContext, key: string, body: Record<string, unknown>) {
-  return ctx.http.post('/api/send-message').set('Authorization', `Bearer ${key}`).set('Content-Type', 'application/json').send(JSON.stringify(body));
+  return ctx.http
+    .post('/api/send-message')
+    .set('Authorization', `Bearer ${key}`)
+    .set('Content-Type', 'application/json')
+    .send(JSON.stringify(body));
 }

@@ -17,7 +17,10 @@ describe('event JSON Schemas', () => {
       const schema = EVENT_SCHEMAS[type];
       assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
       assert.equal(schema.title, type);
-      assert.ok(typeof schema.description === 'string' && schema.description.length > 10, `${type} has a description`);
+      assert.ok(
+        typeof schema.description === 'string' && schema.description.length > 10,
+        `${type} has a description`,
+      );
       const example = exampleEvent(type);
       assert.equal(example.event, type);
       const result = validateEvent(example);
@@ -50,8 +53,16 @@ describe('event JSON Schemas', () => {
     assert.equal(bad((e) => delete e.request_id).valid, false, 'request_id required');
     assert.equal(bad((e) => (e.timestamp = '2026-05-08T10:00:00.123Z')).valid, false, 'second precision');
     assert.equal(bad((e) => (e.extra = 1)).valid, false, 'closed envelope');
-    assert.equal(bad((e) => ((e.payload as Record<string, unknown>).reason = 'customer_blocked')).valid, false, 'reason const');
-    assert.equal(bad((e) => delete (e.payload as Record<string, unknown>).from).valid, false, 'payload required');
+    assert.equal(
+      bad((e) => ((e.payload as Record<string, unknown>).reason = 'customer_blocked')).valid,
+      false,
+      'reason const',
+    );
+    assert.equal(
+      bad((e) => delete (e.payload as Record<string, unknown>).from).valid,
+      false,
+      'payload required',
+    );
     const unknownField = bad((e) => ((e.payload as Record<string, unknown>).surprise = true));
     assert.equal(unknownField.valid, false, 'closed payload');
     assert.match(JSON.stringify(unknownField.errors), /surprise/);

@@ -20,7 +20,6 @@ import {
 } from '../schemas/account.schema.ts';
 import { adminSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { optionalString, pageParams } from './pagination.ts';
-import { normalizeOrReject } from './suppressions.routes.ts';
 
 /** The compliance admin's JSON API (SPEC §9). Every change is written to the audit log. */
 export function adminApiRoutes(c: Container): Router {
@@ -89,17 +88,8 @@ export function adminApiRoutes(c: Container): Router {
     ...body,
     validateBody(updateAccountSchema),
     handler(async (req, res) => {
-      await loadAccount(String(req.params.id));
-      const account = await c.accounts.update(String(req.params.id), req.body);
-      if (!account) throw new NotFoundError(undefined, 'No account with this id exists.');
-      await c.audit.record(c.db, {
-        actor: actor(res),
-        action: 'account.updated',
-        targetType: 'account',
-        targetId: account.id,
-        note: req.body.override_reason ?? null,
-        detail: req.body,
-      });
+      // Shared with the console: the change and its audit entry.
+      const account = await c.adminActions.updateAccount(String(req.params.id), req.body, actor(res));
       res.json({ success: true, account: presentAccount(account, c.accounts.limitsFor(account)) });
     }),
   );
@@ -251,28 +241,10 @@ export function adminApiRoutes(c: Container): Router {
     ...body,
     validateBody(adminSuppressionSchema),
     handler(async (req, res) => {
-      const accountId: string | null = req.body.account_id ?? null;
-      const account = accountId ? await loadAccount(accountId) : null;
-      const phone = normalizeOrReject(String(req.body.phone), account?.defaultCountry ?? null);
-      const scope = accountId ?? GLOBAL_SCOPE;
-      const { suppression, created } = await c.db.transaction(async (trx) => {
-        const r = await c.suppressions.add(trx, {
-          scope,
-          phone,
-          reason: 'admin_blocked',
-          note: req.body.note ?? null,
-          createdBy: actor(res),
-        });
-        await c.audit.record(trx, {
-          actor: actor(res),
-          action: 'suppression.added',
-          targetType: 'suppression',
-          targetId: r.suppression.id,
-          note: req.body.note ?? null,
-          detail: { scope: scope === GLOBAL_SCOPE ? 'global' : scope },
-        });
-        return r;
-      });
+      const { suppression, created } = await c.adminActions.addSuppression(
+        { accountId: req.body.account_id ?? null, phone: String(req.body.phone), note: req.body.note ?? null },
+        actor(res),
+      );
       res.status(created ? 201 : 200).json({ success: true, suppression: presentSuppression(suppression) });
     }),
   );
@@ -281,22 +253,10 @@ export function adminApiRoutes(c: Container): Router {
     ...body,
     validateBody(adminSuppressionSchema),
     handler(async (req, res) => {
-      const accountId: string | null = req.body.account_id ?? null;
-      const phone = normalizeOrReject(String(req.body.phone), null);
-      const scope = accountId ?? GLOBAL_SCOPE;
-      const removed = await c.db.transaction(async (trx) => {
-        const r = await c.suppressions.remove(trx, { scope, phone, by: 'admin' });
-        if (r)
-          await c.audit.record(trx, {
-            actor: actor(res),
-            action: 'suppression.removed',
-            targetType: 'suppression',
-            targetId: r.id,
-            note: req.body.note ?? null,
-            detail: { scope: scope === GLOBAL_SCOPE ? 'global' : scope, reason: r.reason },
-          });
-        return r;
-      });
+      const removed = await c.adminActions.removeSuppression(
+        { accountId: req.body.account_id ?? null, phone: String(req.body.phone), note: req.body.note ?? null },
+        actor(res),
+      );
       if (!removed) throw new NotFoundError(undefined, 'This number is not on that suppression list.');
       res.json({ success: true, removed: presentSuppression(removed) });
     }),

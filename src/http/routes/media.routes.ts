@@ -1,3 +1,4 @@
+import { pipeline } from 'node:stream';
 import { Router } from 'express';
 import type { Container } from '../../container.ts';
 import { NotFoundError, ValidationError } from '../../errors/errors.ts';
@@ -52,11 +53,11 @@ export function mediaRoutes(c: Container): Router {
     res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
     res.setHeader('Cache-Control', 'private, no-store');
     res.setHeader('ETag', `"${media.sha256}"`);
-    stream.on('error', (error) => {
-      log.warn('media read failed', { error });
-      res.destroy();
+    // pipeline destroys the file stream (closing its descriptor) if the client goes away.
+    pipeline(stream, res, (error) => {
+      if (error && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE')
+        log.warn('media read failed', { error });
     });
-    stream.pipe(res);
   });
 
   router.get('/media', apiKeyAuth(c.apiKeys, c.accountStore), get);
