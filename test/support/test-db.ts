@@ -76,7 +76,9 @@ export async function createTestDatabase(options: { poolMax?: number } = {}): Pr
   if (currentLane() === 'mysql') {
     const url = mysqlUrl();
     if (!mysqlMigrated) {
-      await ensureMysqlDatabase(url);
+      // A test run owns its database: start from nothing, so migrations of other checkouts
+      // sharing this server cannot make the migration list look corrupt.
+      await ensureMysqlDatabase(url, { recreate: true });
       const db = createDb(url);
       await migrateLatest(db);
       await db.destroy();
