@@ -38,15 +38,14 @@ async function goldenSqlite(): Promise<string> {
   return file;
 }
 
-export async function ensureMysqlDatabase(url = mysqlUrl()): Promise<void> {
+export async function ensureMysqlDatabase(url = mysqlUrl(), options: { recreate?: boolean } = {}): Promise<void> {
   const u = new URL(url);
   const dbName = u.pathname.replace(/^\//, '');
   u.pathname = '/mysql';
   const root = createDb(u.toString());
   try {
-    await root.raw(
-      `CREATE DATABASE IF NOT EXISTS \`${dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`,
-    );
+    if (options.recreate) await root.raw(`DROP DATABASE IF EXISTS \`${dbName}\``);
+    await root.raw(`CREATE DATABASE IF NOT EXISTS \`${dbName}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
   } finally {
     await root.destroy();
   }

@@ -620,7 +620,11 @@ export class CallTracker {
 }
 
 /** `call` → `call` event: offer → offer; accept → accept; timeout/reject/terminate without accept → missed. */
-export function mapCall(call: WACallEvent, tracker: CallTracker, ctx: MapperContext): TransportEvent | null {
+export function mapCall(
+  call: WACallEvent,
+  tracker: CallTracker,
+  ctx: MapperContext,
+): Extract<TransportEvent, { type: 'call' }> | null {
   const state = tracker.get(call.id);
   const who = identityOf(call.callerPn ?? call.from, call.from, ctx);
   const from = who.phone ?? who.lid ?? call.from ?? null;
@@ -673,6 +677,11 @@ export function mapGroupUpdates(
       }
       if (subject !== undefined) {
         change.subject = subject;
+      }
+      const author = rest as { author?: string; authorPn?: string };
+      if (author.author || author.authorPn) {
+        const who = identityOf(author.author, author.authorPn, ctx);
+        change.by = who.phone ?? who.lid ?? author.author ?? null;
       }
       return {
         type: 'group_update',

@@ -53,7 +53,7 @@ import {
   recipientToJid,
 } from './baileys-event-mapper.ts';
 import { type BaileysLogLevel, makeBaileysLogger, noopLogger, type WinstonLike } from './baileys-logger.ts';
-import { clearAuthState, type DbAuthState, useDbAuthState } from './db-auth-state.ts';
+import { clearAuthState, type DbAuthState, SentMessageStore, useDbAuthState } from './db-auth-state.ts';
 import { assertLoopbackUrl, GuardedHttpsAgent, isLoopbackHost } from './net-guard.ts';
 import { assertSignatureVerification } from './signature-self-test.ts';
 import { TtlCache } from './ttl-cache.ts';
@@ -121,6 +121,11 @@ export interface BaileysTransportOptions {
   loopbackOnly?: boolean;
   /** Check `onWhatsApp` before the first send to a number (cached; default true). */
   checkRecipientOnWhatsApp?: boolean;
+  /**
+   * Keep a copy of each sent message for retry receipts (default 72 h; 0 disables). Used when
+   * `getMessage` does not know the message.
+   */
+  retainSentMessagesMs?: number;
   /** Runs inside every auth-state write transaction (lease fencing); throw to abort. */
   beforeAuthWrite?: (instanceId: string, trx: Knex.Transaction) => Promise<void> | void;
 }
@@ -142,6 +147,7 @@ interface Runtime {
   /** a `disconnected` event was emitted for the current outage */
   announced: boolean;
   calls: CallTracker;
+  sentStore?: SentMessageStore;
   waChecks: TtlCache;
   retryCounts: TtlCache;
   sentIds: TtlCache;
@@ -156,6 +162,7 @@ export class BaileysTransport implements Transport {
   readonly kind = 'baileys' as const;
   private listener: TransportListener | undefined;
   private readonly runtimes = new Map<string, Runtime>();
+  private readonly starting = new Map<string, Promise<void>>();
   private readonly log: WinstonLike;
   private readonly clock: TransportClock;
   private readonly loopbackOnly: boolean;
@@ -212,7 +219,18 @@ export class BaileysTransport implements Transport {
     return this.runtimes.get(instanceId)?.connected ?? false;
   }
 
-  async start({ instanceId, restore }: StartOptions): Promise<void> {
+  async start(options: StartOptions): Promise<void> {
+    // concurrent start() calls for one instance share the same start-up
+    const pending = this.starting.get(options.instanceId);
+    if (pending) {
+      return pending;
+    }
+    const run = this.doStart(options).finally(() => this.starting.delete(options.instanceId));
+    this.starting.set(options.instanceId, run);
+    return run;
+  }
+
+  private async doStart({ instanceId, restore }: StartOptions): Promise<void> {
     if (this.closed) {
       throw new Error('transport is closed');
     }
@@ -229,6 +247,10 @@ export class BaileysTransport implements Transport {
       await clearAuthState(this.options.db, instanceId);
     }
     const rt = this.newRuntime(instanceId);
+    const retain = this.options.retainSentMessagesMs ?? 72 * 3600_000;
+    if (retain > 0) {
+      rt.sentStore = new SentMessageStore(this.options.db, instanceId, retain, () => this.clock.now());
+    }
     this.runtimes.set(instanceId, rt);
     await this.loadAuth(rt);
     if (restore && !rt.auth?.restored) {
@@ -359,7 +381,7 @@ export class BaileysTransport implements Transport {
         ...(this.options.qrTimeoutMs ? { qrTimeout: this.options.qrTimeoutMs } : {}),
         msgRetryCounterCache: rt.retryCounts,
         ...(this.uploadAgent ? { fetchAgent: this.uploadAgent } : {}),
-        getMessage: (key) => this.lookupMessage(rt.id, key),
+        getMessage: (key) => this.lookupMessage(rt, key),
       });
     } catch (err) {
       this.log.error('baileys: could not create socket', {
@@ -382,19 +404,26 @@ export class BaileysTransport implements Transport {
     });
   }
 
-  private async lookupMessage(
-    instanceId: string,
-    key: proto.IMessageKey,
-  ): Promise<proto.IMessage | undefined> {
-    if (!this.options.getMessage) {
-      return undefined;
+  /** For retry receipts: the caller's message log first, then our own copy; never a placeholder. */
+  private async lookupMessage(rt: Runtime, key: proto.IMessageKey): Promise<proto.IMessage | undefined> {
+    if (this.options.getMessage) {
+      try {
+        const found = await this.options.getMessage(rt.id, key);
+        if (found) {
+          return found;
+        }
+      } catch (err) {
+        this.log.warn('baileys: getMessage failed', { instanceId: rt.id, error: (err as Error).message });
+      }
     }
-    try {
-      return (await this.options.getMessage(instanceId, key)) ?? undefined;
-    } catch (err) {
-      this.log.warn('baileys: getMessage failed', { instanceId, error: (err as Error).message });
-      return undefined;
+    if (rt.sentStore && key.id && key.fromMe) {
+      try {
+        return await rt.sentStore.get(key.id);
+      } catch (err) {
+        this.log.warn('baileys: reading the sent-message copy failed', { instanceId: rt.id, error: (err as Error).message });
+      }
     }
+    return undefined;
   }
 
   private async handleEvents(
@@ -442,33 +471,49 @@ export class BaileysTransport implements Transport {
           });
         });
     }
+    // the rest may carry LIDs: resolve them to phone numbers (mapping store only) in order
     const updates = events['messages.update'];
     if (updates?.length) {
-      for (const ev of this.trackReceipts(rt, mapMessageUpdates(updates, this.ctx(rt, sock)))) {
-        this.emit(rt, ev);
-      }
+      this.enqueue(rt, 'message updates', async () => {
+        const pnForLid = await this.resolveLids(sock, updates.flatMap((u) => [u.key.remoteJid, u.key.remoteJidAlt]));
+        return this.trackReceipts(rt, mapMessageUpdates(updates, this.ctx(rt, sock, pnForLid)));
+      });
     }
     const receipts = events['message-receipt.update'];
     if (receipts?.length) {
-      for (const ev of mapReceiptUpdates(receipts, this.ctx(rt, sock))) {
-        this.emit(rt, ev);
-      }
+      this.enqueue(rt, 'receipts', async () => {
+        const pnForLid = await this.resolveLids(sock, receipts.map((r) => r.receipt.userJid));
+        return mapReceiptUpdates(receipts, this.ctx(rt, sock, pnForLid));
+      });
     }
-    for (const call of events.call ?? []) {
-      const ev = mapCall(call, rt.calls, this.ctx(rt, sock));
-      if (ev) {
-        this.emit(rt, ev);
-      }
+    const calls = events.call;
+    if (calls?.length) {
+      this.enqueue(rt, 'calls', async () => {
+        const pnForLid = await this.resolveLids(sock, calls.flatMap((c) => [c.from, c.chatId]));
+        return calls
+          .map((call) => mapCall(call, rt.calls, this.ctx(rt, sock, pnForLid)))
+          .filter((ev): ev is NonNullable<typeof ev> => ev !== null);
+      });
     }
     const groups = events['groups.update'];
     if (groups?.length) {
-      for (const ev of mapGroupUpdates(groups, this.ctx(rt, sock))) {
-        this.emit(rt, ev);
-      }
+      this.enqueue(rt, 'group updates', async () => {
+        const pnForLid = await this.resolveLids(
+          sock,
+          groups.flatMap((g) => [g.author, g.owner, g.subjectOwner]),
+        );
+        return mapGroupUpdates(groups, this.ctx(rt, sock, pnForLid));
+      });
     }
     const participants = events['group-participants.update'];
     if (participants) {
-      this.emit(rt, mapGroupParticipants(participants as never, this.ctx(rt, sock)));
+      this.enqueue(rt, 'group participants', async () => {
+        const pnForLid = await this.resolveLids(sock, [
+          participants.author,
+          ...participants.participants.map((p) => p.id),
+        ]);
+        return [mapGroupParticipants(participants as never, this.ctx(rt, sock, pnForLid))];
+      });
     }
     const capping = (events as Record<string, unknown>)['message-capping.update'];
     if (capping && typeof capping === 'object') {
@@ -715,17 +760,7 @@ export class BaileysTransport implements Transport {
         }
         continue;
       }
-      const pnForLid = new Map<string, string>();
-      for (const lid of lidsToResolve(msg)) {
-        try {
-          const pn = normalizePn(await sock.signalRepository.lidMapping.getPNForLID(lid));
-          if (pn) {
-            pnForLid.set(lid, pn);
-          }
-        } catch {
-          // unknown mapping: payload carries the LID only
-        }
-      }
+      const pnForLid = await this.resolveLids(sock, lidsToResolve(msg));
       const mapped = mapUpsertMessage(msg, this.ctx(rt, sock, pnForLid));
       if (mapped.kind === 'ignore') {
         continue;
@@ -743,6 +778,26 @@ export class BaileysTransport implements Transport {
       }
       await this.emitNow(rt, { type: 'message', instanceId: rt.id, message });
     }
+  }
+
+  /** LID → PN JID for the LIDs Baileys' mapping store knows (no network). */
+  private async resolveLids(sock: WASocket, jids: Array<string | null | undefined>): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const jid of jids) {
+      const lid = normalizeLid(jid);
+      if (!lid || out.has(lid)) {
+        continue;
+      }
+      try {
+        const pn = normalizePn(await sock.signalRepository.lidMapping.getPNForLID(lid));
+        if (pn) {
+          out.set(lid, pn);
+        }
+      } catch {
+        // unknown mapping: payloads carry the LID only
+      }
+    }
+    return out;
   }
 
   private async downloadMedia(
@@ -828,6 +883,11 @@ export class BaileysTransport implements Transport {
         throw new TransportSendError('WhatsApp did not return a message id', 'send_failed');
       }
       rt.sentIds.set(messageId, 0);
+      if (rt.sentStore && sent.message) {
+        await rt.sentStore.put(messageId, sent.message).catch((err) => {
+          this.log.warn('baileys: storing the sent-message copy failed', { instanceId: rt.id, error: (err as Error).message });
+        });
+      }
       let recipientLid: string | undefined;
       if (isPnUser(jid)) {
         try {
@@ -912,7 +972,14 @@ export class BaileysTransport implements Transport {
       this.cancelReconnect(rt);
       this.endSocket(rt);
     }
-    await Promise.all(all.map((rt) => rt.chain.catch(() => undefined)));
+    // let queued events reach the listener, but do not hang on a stuck listener
+    await Promise.race([
+      Promise.all(all.map((rt) => rt.chain.catch(() => undefined))),
+      new Promise((resolve) => {
+        const t = setTimeout(resolve, 5_000);
+        t.unref?.();
+      }),
+    ]);
     for (const rt of all) {
       rt.auth?.dispose();
     }
@@ -925,6 +992,19 @@ export class BaileysTransport implements Transport {
 
   private emit(rt: Runtime, event: TransportEvent): void {
     rt.chain = rt.chain.then(() => this.deliver(event));
+  }
+
+  /** Run `produce` in the instance's event chain and deliver what it returns, in order. */
+  private enqueue(rt: Runtime, what: string, produce: () => Promise<TransportEvent[]>): void {
+    rt.chain = rt.chain
+      .then(async () => {
+        for (const ev of await produce()) {
+          await this.deliver(ev);
+        }
+      })
+      .catch((err) => {
+        this.log.error(`baileys: handling ${what} failed`, { instanceId: rt.id, error: (err as Error).message });
+      });
   }
 
   private emitNow(_rt: Runtime, event: TransportEvent): Promise<void> {

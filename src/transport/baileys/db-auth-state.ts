@@ -288,3 +288,55 @@ export async function useDbAuthState(
     },
   };
 }
+
+/** Category for the copies of sent messages kept for retry receipts (see SentMessageStore). */
+export const SENT_MESSAGE_CATEGORY = 'sent-message';
+
+/**
+ * Copies of recently sent messages, so a contact's retry receipt ("waiting for this message")
+ * can be answered with the original `proto.Message` even after a restart (Baileys' own recent
+ * message cache is in memory only). Stored in `baileys_auth` under category `sent-message`,
+ * pruned after `retainMs`, deleted with the instance.
+ */
+export class SentMessageStore {
+  private lastPrune = 0;
+
+  constructor(
+    private readonly db: Knex,
+    private readonly instanceId: string,
+    private readonly retainMs = 72 * 3600_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async put(messageId: string, message: proto.IMessage): Promise<void> {
+    const value = JSON.stringify({ b64: Buffer.from(proto.Message.encode(message).finish()).toString('base64') });
+    const at = this.now();
+    await this.db(AUTH_TABLE)
+      .insert({ instance_id: this.instanceId, category: SENT_MESSAGE_CATEGORY, key_id: messageId, value, updated_at: at })
+      .onConflict(['instance_id', 'category', 'key_id'])
+      .merge(['value', 'updated_at']);
+    if (at - this.lastPrune > 3600_000) {
+      this.lastPrune = at;
+      await this.prune();
+    }
+  }
+
+  async get(messageId: string): Promise<proto.IMessage | undefined> {
+    const row = await this.db(AUTH_TABLE)
+      .where({ instance_id: this.instanceId, category: SENT_MESSAGE_CATEGORY, key_id: messageId })
+      .where('updated_at', '>=', this.now() - this.retainMs)
+      .first('value');
+    if (!row) {
+      return undefined;
+    }
+    const { b64 } = JSON.parse(row.value) as { b64: string };
+    return proto.Message.decode(Buffer.from(b64, 'base64'));
+  }
+
+  async prune(): Promise<void> {
+    await this.db(AUTH_TABLE)
+      .where({ instance_id: this.instanceId, category: SENT_MESSAGE_CATEGORY })
+      .where('updated_at', '<', this.now() - this.retainMs)
+      .delete();
+  }
+}

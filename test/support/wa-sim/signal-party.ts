@@ -6,6 +6,23 @@
 import { ProtocolAddress, SessionBuilder, SessionCipher, type SessionRecord, type SignalStorage } from 'libsignal';
 import { type RawKeyPair, seededInt, seededKeyPair, signalPub, xeddsaSign } from './keys.ts';
 
+// libsignal logs session bookkeeping (with key material) straight to the console; in tests that
+// is noise, so those lines are dropped unless WA_SIM_DEBUG=1.
+const LIBSIGNAL_NOISE =
+  /^(Closing session|Opening session|Closing open session in favor|Session already|Removing old closed session|Decrypted message with closed session|Migrating session to)/;
+if (process.env.WA_SIM_DEBUG !== '1' && !(globalThis as { __waSimConsoleFilter?: boolean }).__waSimConsoleFilter) {
+  (globalThis as { __waSimConsoleFilter?: boolean }).__waSimConsoleFilter = true;
+  for (const level of ['info', 'warn'] as const) {
+    const original = console[level].bind(console);
+    console[level] = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && LIBSIGNAL_NOISE.test(args[0])) {
+        return;
+      }
+      original(...args);
+    };
+  }
+}
+
 interface LsKeyPair {
   pubKey: Buffer;
   privKey: Buffer;

@@ -25,7 +25,16 @@ import {
 } from '@whiskeysockets/baileys';
 import { buildCertChain, type CertMode, installTrustAnchor, simulatorRoot } from './cert.ts';
 import { type ConnectionHandlers, SimConnection, type WsLike } from './connection.ts';
-import { bigEndian, type RawKeyPair, readBigEndian, seededInt, seededKeyPair, xeddsaSign, xeddsaVerify } from './keys.ts';
+import {
+  bigEndian,
+  type RawKeyPair,
+  readBigEndian,
+  seededBytes,
+  seededInt,
+  seededKeyPair,
+  xeddsaSign,
+  xeddsaVerify,
+} from './keys.ts';
 import { type MediaHost, startMediaHost } from './media-host.ts';
 import { NoiseServerSession } from './noise.ts';
 import { bytes, iqResult, kid, kids, leaf, S_WHATSAPP_NET, text, unixNow } from './nodes.ts';
@@ -215,7 +224,7 @@ export class WaSimulator {
   private onConnection(ws: WsLike): void {
     const id = ++this.connCounter;
     const noise = new NoiseServerSession(this.staticKey, this.certChain, () =>
-      seededKeyPair(this.world.seed, `server-ephemeral-${id}-${randomBytes(4).toString('hex')}`),
+      seededKeyPair(this.world.seed, `server-ephemeral-${id}`),
     );
     const conn = new SimConnection(id, ws, noise, this.handlers);
     this.connections.add(conn);
@@ -260,7 +269,10 @@ export class WaSimulator {
       return;
     }
     const refCount = this.options.qrRefs ?? 6;
-    const refs = Array.from({ length: refCount }, (_, i) => `2@sim${conn.id}r${i}${randomBytes(6).toString('base64url')}`);
+    const refs = Array.from(
+      { length: refCount },
+      (_, i) => `2@sim${conn.id}r${i}${seededBytes(this.world.seed, `ref-${conn.id}-${i}`, 9).toString('base64url')}`,
+    );
     conn.registration = {
       refs,
       identityPub: Buffer.from(pairing.eIdent),
@@ -850,6 +862,27 @@ export class WaSimulator {
     }
   }
 
+  /**
+   * The contact could not decrypt a message ("waiting for this message") and asks for it again.
+   * The gateway must re-send it (from its cache or `getMessage`); the re-sent copy shows up in
+   * `expectOutgoing` with the same id.
+   */
+  sendRetryReceipt(contactRef: string | SimContact, msgId: string, count = 1): void {
+    const contact = this.world.contact(contactRef);
+    const rec = this.outgoing.find((r) => r.id === msgId);
+    const conns = rec?.conn.isOpen ? [rec.conn] : this.liveConnections();
+    for (const conn of conns) {
+      conn.send({
+        tag: 'receipt',
+        attrs: { from: contact.jid, id: msgId, type: 'retry', t: unixNow() },
+        content: [
+          { tag: 'retry', attrs: { count: String(count), id: msgId, t: unixNow(), v: '1' } },
+          leaf('registration', bigEndian(contact.party.registrationId, 4)),
+        ],
+      });
+    }
+  }
+
   // ---------------------------------------------------------------- inbound messages
 
   /** A contact sends a text to the account; every live companion receives its own copy. */
@@ -951,6 +984,58 @@ export class WaSimulator {
       conn.send({ tag: 'call', attrs: { from: contact.jid, id: this.nextId('call'), t: unixNow() }, content: [child] });
     }
     return callId;
+  }
+
+  // ---------------------------------------------------------------- notifications
+
+  /** A group member renames a group (w:gp2 subject notification). */
+  sendGroupSubjectChange(groupJid: string, subject: string, by: string | SimContact): void {
+    const contact = this.world.contact(by);
+    const t = unixNow();
+    for (const conn of this.liveConnections()) {
+      conn.send({
+        tag: 'notification',
+        attrs: {
+          from: groupJid,
+          type: 'w:gp2',
+          id: this.nextId('gp2'),
+          t,
+          participant: contact.lidJid,
+          participant_pn: contact.jid,
+          addressing_mode: 'lid',
+        },
+        content: [{ tag: 'subject', attrs: { subject, s_t: t, s_o: contact.lidJid } }],
+      });
+    }
+  }
+
+  /** A server "mex" notification, e.g. MessageCappingInfoNotification or NotificationUserReachoutTimelockUpdate. */
+  sendMexNotification(opName: string, data: Record<string, unknown>): void {
+    for (const conn of this.liveConnections()) {
+      conn.send({
+        tag: 'notification',
+        attrs: { from: S_WHATSAPP_NET, type: 'mex', id: this.nextId('mex'), t: unixNow() },
+        content: [{ tag: 'update', attrs: { op_name: opName }, content: Buffer.from(JSON.stringify({ data })) }],
+      });
+    }
+  }
+
+  /** New-chat message capping status update (WhatsApp's "message-capping"). */
+  sendMessageCapping(info: Record<string, unknown>): void {
+    this.sendMexNotification('MessageCappingInfoNotification', {
+      xwa2_notify_new_chat_messages_capping_info_update: info,
+    });
+  }
+
+  /** Reach-out time lock set (or lifted with isActive false). */
+  sendReachoutTimelock(opts: { isActive: boolean; endsAt?: Date; enforcementType?: string }): void {
+    this.sendMexNotification('NotificationUserReachoutTimelockUpdate', {
+      xwa2_notify_account_reachout_timelock: {
+        is_active: opts.isActive,
+        time_enforcement_ends: opts.endsAt ? String(Math.floor(opts.endsAt.getTime() / 1000)) : undefined,
+        enforcement_type: opts.enforcementType,
+      },
+    });
   }
 
   // ---------------------------------------------------------------- connection faults
