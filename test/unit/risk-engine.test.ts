@@ -541,6 +541,21 @@ describe('createRiskEngine (policies/risk-rules.json)', () => {
       // Typically ~0.05 ms per message; the bound only catches pathological regressions.
       assert.ok(performance.now() - started < 4000);
     });
+
+    it('stays linear on hostile 60 KB messages (no regex backtracking blow-up)', () => {
+      // These took 4-7 s each when the e-mail pattern could start anywhere in a run.
+      for (const text of [
+        'a'.repeat(65536),
+        'a.'.repeat(30000),
+        'a-a.'.repeat(15000),
+        'a@a.'.repeat(15000),
+      ]) {
+        const started = performance.now();
+        score(text, 'support');
+        engine.skeleton(text);
+        assert.ok(performance.now() - started < 1500, `${text.slice(0, 8)}… took too long`);
+      }
+    });
   });
 
   describe('skeleton', () => {

@@ -242,8 +242,11 @@ function words(text: string): string[] {
   return text === '' ? [] : text.split(' ');
 }
 
-const EMAIL_SOURCE = '[\\p{L}\\p{N}._%+-]+@[\\p{L}\\p{N}-]+(?:\\.[\\p{L}\\p{N}-]+)+';
-const SCHEME_URL_SOURCE = `(?:https?:\\/\\/|www\\.)[^\\s<>"'«»]+`;
+// Every pattern starts with a lookbehind so a match can only begin where a run of its
+// characters begins: without it a long run ("aaaa…", 64 KB) is rescanned from every position,
+// which is quadratic on the send path.
+const EMAIL_SOURCE = '(?<![\\p{L}\\p{N}._%+-])[\\p{L}\\p{N}._%+-]+@[\\p{L}\\p{N}-]+(?:\\.[\\p{L}\\p{N}-]+)+';
+const SCHEME_URL_SOURCE = `(?<![\\p{L}\\p{N}])(?:https?:\\/\\/|www\\.)[^\\s<>"'«»]+`;
 const BARE_URL_SOURCE =
   `(?<![\\p{L}\\p{N}@.\\-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\\.)+(?:[a-z]{2,24}|xn--[a-z0-9-]{1,59})` +
   `(?![\\p{L}\\p{N}\\-])(?::\\d{2,5})?(?:\\/[^\\s<>"'«»]*)?`;
@@ -478,7 +481,7 @@ function compileRule(rule: RiskRule, lexicons: Map<string, LexiconIndex>, where:
         if (found === null) return null;
         const evidence =
           minMatches > 1
-            ? `${found.matches} matches`
+            ? `at least ${found.matches} matches`
             : maskEvidence(rule.target === 'hosts' ? found.subject : found.first);
         return { weight: rule.weight, evidence };
       };
