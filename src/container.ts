@@ -288,12 +288,9 @@ export async function createContainer(
 async function createTransport(config: Readonly<Config>, db: Knex, clock: Clock): Promise<Transport> {
   // The Baileys transport keeps real time: WhatsApp's timers are not ours to fake.
   if (config.transport === 'sandbox') return new SandboxTransport({ clock });
-  // Imported lazily: only this branch loads Baileys.
-  const { BaileysTransport } = await import('./transport/baileys/baileys-transport.ts');
-  return new BaileysTransport({
-    db,
-    mediaDir: config.mediaDir,
-    waWebSocketUrl: config.waWebSocketUrl ?? undefined,
-    logger: moduleLogger('baileys'),
-  });
+  // Imported lazily: only this branch loads Baileys. The factory wires media dir, logger,
+  // terminal QR and getMessage (see baileys-factory.ts) and runs the signature self-test: it
+  // throws when strict certificate verification cannot be installed, so the server refuses to start.
+  const { createBaileysTransport } = await import('./transport/baileys/baileys-factory.ts');
+  return createBaileysTransport(config, db);
 }

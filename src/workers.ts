@@ -44,6 +44,10 @@ export function startBackgroundJobs(c: Container): BackgroundJobs {
   };
   every(60_000, 'reclaim stale reservations', () => reclaimStaleReservations(c));
   every(3600_000, 'purge idempotency keys', () => c.idempotency.purgeExpired());
+  // Pause triggers that can only be judged over time (opt-out and failure rates, WhatsApp
+  // restriction signals); refusals, flags and failures are also evaluated as they happen.
+  every(c.policies.pause.evaluation.sweep_interval_seconds * 1000, 'pause-trigger sweep', () => c.autoPause.sweep());
+  every(3600_000, 'purge admin sessions', () => c.adminSessions.purgeExpired());
   // Webhook outbox relay: woken by outbox commits, polling as a fallback (other nodes' commits).
   const webhookWorker = createDeliveryWorker(c);
   webhookWorker.start();

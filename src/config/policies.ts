@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { checkPausePolicy, type PausePolicy } from '../review/pause-policy.ts';
 import { createRiskEngine, type RiskPolicy } from '../sending/risk/risk-engine.ts';
 import { createOptOutMatcher, type OptOutPolicy } from '../suppression/opt-out-matcher.ts';
 
@@ -47,8 +48,8 @@ export interface Policies {
   throttle: ThrottlePolicy;
   optOut: OptOutPolicy;
   risk: RiskPolicy;
-  /** Present once `pause.json` exists (compliance review). */
-  pause: unknown;
+  /** Automatic pause-for-review triggers and the strike ladder (compliance review). */
+  pause: PausePolicy;
 }
 
 const FILES: { key: keyof Policies; file: string; required: boolean }[] = [
@@ -57,7 +58,7 @@ const FILES: { key: keyof Policies; file: string; required: boolean }[] = [
   { key: 'throttle', file: 'throttle.json', required: true },
   { key: 'optOut', file: 'opt-out.json', required: true },
   { key: 'risk', file: 'risk-rules.json', required: true },
-  { key: 'pause', file: 'pause.json', required: false },
+  { key: 'pause', file: 'pause.json', required: true },
 ];
 
 export class PolicyError extends Error {
@@ -103,6 +104,10 @@ function crossCheck(policies: Partial<Policies>): string[] {
   }
   for (const p of policies.purposes?.group_purposes ?? []) {
     if (!allowed.has(p)) problems.push(`purposes.json: /group_purposes: "${p}" is not an allowed purpose`);
+  }
+  if (policies.pause) {
+    const ruleIds = policies.risk ? new Set(policies.risk.rules.map((r) => r.id)) : null;
+    problems.push(...checkPausePolicy(policies.pause, ruleIds));
   }
   // The engines check what a schema cannot (duplicate rule ids, regexes, thresholds, keyword clashes).
   const build: [string, (() => unknown) | null][] = [

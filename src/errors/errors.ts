@@ -298,3 +298,74 @@ export function describePublicErrors(): { status: number; code: string; message:
     return { status: e.status, code: e.code, message: e.message };
   });
 }
+
+// --- 3CX middleware (SPEC §10, reference/003 troubleshooting table) -------------------------
+
+/** Every 3CX webhook failure before authentication: one status, one body, whatever the cause. */
+export class InvalidThreeCxWebhookError extends ApiError {
+  readonly status = 401;
+  readonly code = 'invalid_3cx_webhook';
+  constructor(details?: ErrorDetails, message = 'Invalid 3CX webhook request.') {
+    super(message, details);
+  }
+}
+
+export class WebhookRateLimitedError extends ApiError {
+  readonly status = 429;
+  readonly code = 'webhook_rate_limited';
+  constructor(
+    details?: ErrorDetails,
+    message = 'More than 60 requests per minute were sent for this 3CX integration. Slow down the event sender.',
+  ) {
+    super(message, details);
+  }
+}
+
+export class MissingPhoneError extends ApiError {
+  readonly status = 422;
+  readonly code = 'missing_phone';
+  constructor(
+    details?: ErrorDetails,
+    message = 'The 3CX event does not include a valid customer phone. Include to, from, customer_phone, caller, or phone.',
+  ) {
+    super(message, details);
+  }
+}
+
+export class MissingMessageTextError extends ApiError {
+  readonly status = 422;
+  readonly code = 'missing_message_text';
+  constructor(
+    details?: ErrorDetails,
+    message = 'The 3CX event does not include message text. Include message_text or message in the event payload.',
+  ) {
+    super(message, details);
+  }
+}
+
+export class ConversationWindowClosedError extends ApiError {
+  readonly status = 403;
+  readonly code = 'conversation_window_closed';
+  constructor(
+    details?: ErrorDetails,
+    message = 'The recipient has not messaged first or the last inbound WhatsApp message is outside the active conversation window.',
+  ) {
+    super(message, details);
+  }
+}
+
+export class OutboundDisabledError extends ApiError {
+  readonly status = 403;
+  readonly code = 'outbound_disabled';
+  constructor(details?: ErrorDetails, message = 'Outbound messaging is disabled in the 3CX integration settings.') {
+    super(message, details);
+  }
+}
+
+export class CallEventsDisabledError extends ApiError {
+  readonly status = 403;
+  readonly code = 'call_events_disabled';
+  constructor(details?: ErrorDetails, message = 'Call events are disabled in the 3CX integration settings.') {
+    super(message, details);
+  }
+}

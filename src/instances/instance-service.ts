@@ -190,6 +190,18 @@ export class InstanceService {
           this.resolveQrWaiters(instance.id, event.qr.raw);
           return;
         case 'connected':
+          // A reconnect that changes nothing (515 restart, session restored after a gateway
+          // restart while the row still says connected): no row change, no duplicate events.
+          if (
+            instance.state === 'connected' &&
+            instance.hasSession &&
+            instance.phone === event.phone &&
+            instance.lid === (event.lid ?? null) &&
+            instance.stateReason === null
+          ) {
+            this.resolveQrWaiters(instance.id, null);
+            return;
+          }
           await this.applyState(instance, {
             patch: {
               state: 'connected',

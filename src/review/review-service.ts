@@ -38,7 +38,8 @@ export class ReviewService {
         id,
         {
           paused: true,
-          pause_reason: input.reason,
+          // The column holds 500 characters; the audit entry keeps the full reason.
+          pause_reason: input.reason.slice(0, 500),
           pause_evidence: input.evidence ? JSON.stringify(input.evidence) : null,
           paused_by: input.by,
           paused_at: now,
@@ -46,6 +47,8 @@ export class ReviewService {
         },
         trx,
       );
+      // Repeat pauses escalate the strike ladder (pause.json `repeat_pauses`); the count is shown.
+      await trx('instances').where({ id }).increment('pause_count', 1);
       await this.audit.record(trx, {
         actor: input.by,
         action: input.automatic ? 'instance.auto_paused' : 'instance.paused',
@@ -88,6 +91,10 @@ export class ReviewService {
         },
         trx,
       );
+      // A person decided: strikes before now are resolved and the ladder's slowdown is lifted.
+      await trx('instances')
+        .where({ id })
+        .update({ last_resumed_at: now, review_throttle_multiplier: null, review_throttle_until: null });
       await this.audit.record(trx, {
         actor: input.by,
         action: 'instance.resumed',

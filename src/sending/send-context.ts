@@ -64,8 +64,29 @@ export interface SendDeps {
   outbox: EventOutbox;
   /** Review-imposed slowdown per instance (1 = none); the compliance review feature sets it. */
   throttleMultiplierFor?: (instance: Instance) => Promise<number> | number;
-  /** Called after every recorded decision (pause triggers, metrics). */
-  onDecision?: (decision: SendDecision) => void | Promise<void>;
+  /** Called after every recorded decision (pause triggers, metrics): build it with `fanOutDecisions`. */
+  onDecision?: DecisionHandler;
+}
+
+export type DecisionHandler = (decision: SendDecision) => void | Promise<void>;
+
+/**
+ * One `onDecision` slot, several listeners (compliance auto-pause, metrics): each runs in order,
+ * and one that throws is reported to `onError` without failing the send or skipping the others.
+ */
+export function fanOutDecisions(
+  handlers: readonly DecisionHandler[],
+  onError: (error: unknown, index: number) => void = () => {},
+): DecisionHandler {
+  return async (decision) => {
+    for (const [index, handle] of handlers.entries()) {
+      try {
+        await handle(decision);
+      } catch (error) {
+        onError(error, index);
+      }
+    }
+  };
 }
 
 export interface SendDecision {

@@ -16,7 +16,12 @@ import { moduleLogger } from '../lib/logger.ts';
 import { deliverOnce, isDestinationRefused, type AttemptOutcome } from './http-attempt.ts';
 import { nextAttemptDelay } from './retry-schedule.ts';
 import { createGuardedAgent, parseCidrList, type Resolver } from './ssrf-guard.ts';
-import type { ClaimedDelivery, FinalState, WebhookDeliveryStore } from './webhook-delivery-store.ts';
+import type {
+  ClaimedDelivery,
+  FinalState,
+  FinalizeItem,
+  WebhookDeliveryStore,
+} from './webhook-delivery-store.ts';
 import { signingSecrets, type WebhookEndpointStore } from './webhook-endpoint-store.ts';
 import { createWebhookMetrics, observeAttempt, type WebhookMetrics } from './webhook-metrics.ts';
 import { signWebhook } from './webhook-signer.ts';
@@ -27,6 +32,31 @@ const log = moduleLogger('webhooks');
 export const LEASE_MARGIN_MS = 30_000;
 export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_POLL_INTERVAL_MS = 500;
+/** Attempts recorded per finalize transaction at most. */
+const MAX_FINALIZE_BATCH = 64;
+/** Finished-but-unrecorded attempts allowed, as a multiple of the concurrency, before claiming pauses. */
+const MAX_UNRECORDED_FACTOR = 2;
+/** Longest wait for more finished attempts before a finalize transaction starts. */
+const FINALIZE_GATHER_MS = 2;
+
+/** Claimed rows kept waiting for a free slot, as a multiple of the concurrency (in flight included). */
+const PREFETCH_FACTOR = 2;
+/** A claimed row that waited this long for its endpoint's slots is given back to the database. */
+const READY_MAX_WAIT_MS = 5_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+interface ReadyItem {
+  delivery: ClaimedDelivery;
+  owner: string;
+  at: number;
+}
+
+function bump(map: Map<string, number>, key: string, by: number): void {
+  const value = (map.get(key) ?? 0) + by;
+  if (value <= 0) map.delete(key);
+  else map.set(key, value);
+}
 const DEFAULT_JITTER = 0.1;
 
 export interface DeliveryWorkerOptions {
@@ -71,6 +101,12 @@ export interface DeliveryWorkerOptions {
 
 /** The JSON body: the stored envelope plus `request_id` (= the delivery id), in the documented order. */
 export function buildDeliveryBody(envelopeJson: string, requestId: string): string {
+  // The outbox stores JSON.stringify({event, timestamp, …}) without request_id: splice it in
+  // after `event` instead of parsing and re-serializing every body.
+  const prefix = /^\{"event":"[A-Za-z0-9_.]+",(?="timestamp":)/.exec(envelopeJson);
+  if (prefix) {
+    return `${prefix[0]}"request_id":${JSON.stringify(requestId)},${envelopeJson.slice(prefix[0].length)}`;
+  }
   const envelope = JSON.parse(envelopeJson) as Record<string, unknown>;
   const { event, timestamp, ...rest } = envelope;
   delete rest.request_id;
@@ -81,7 +117,12 @@ export class DeliveryWorker {
   readonly metrics: WebhookMetrics;
   private readonly concurrency: number;
   private readonly perEndpoint: number;
-  private readonly loadByEndpoint = new Map<string, number>();
+  private readonly minClaimBatch: number;
+  /** Attempts whose HTTP exchange is in progress (the concurrency limit applies to these). */
+  private busy = 0;
+  private readonly busyByEndpoint = new Map<string, number>();
+  private readonly readyByEndpoint = new Map<string, number>();
+  private ready: ReadyItem[] = [];
   private readonly leaseMs: number;
   private readonly pollIntervalMs: number;
   private readonly now: () => number;
@@ -96,6 +137,14 @@ export class DeliveryWorker {
   private waiter: (() => void) | null = null;
   private wakeRequested = false;
   private idleWaiters: (() => void)[] = [];
+  private readonly finalizeQueue: {
+    item: FinalizeItem;
+    resolve: (fenced: boolean) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  private flushing: Promise<void> | null = null;
+  /** Terminal failures this worker recorded, per endpoint (see FinalizeItem.resetStreak). */
+  private readonly failuresRecorded = new Map<string, number>();
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.metrics = options.metrics ?? createWebhookMetrics();
@@ -104,6 +153,7 @@ export class DeliveryWorker {
       1,
       Math.min(this.concurrency, options.perEndpointConcurrency ?? Math.ceil((this.concurrency * 3) / 4)),
     );
+    this.minClaimBatch = this.concurrency;
     this.leaseMs = options.leaseMs ?? options.timeoutMs + LEASE_MARGIN_MS;
     if (this.leaseMs <= options.timeoutMs) {
       throw new Error(
@@ -193,8 +243,18 @@ export class DeliveryWorker {
       }
     }
     while (this.running) {
-      const free = this.concurrency - this.inFlight.size;
-      if (free <= 0) {
+      await this.startReady();
+      // Claimed rows wait in `ready` for a slot: up to PREFETCH_FACTOR × concurrency leased at once,
+      // claimed in batches of at least half the slots, so one claim serves many deliveries.
+      const room = this.concurrency * PREFETCH_FACTOR - this.busy - this.ready.length;
+      const idle = this.busy === 0 && this.ready.length === 0;
+      const unrecorded = this.inFlight.size - this.busy;
+      if (
+        room <= 0 ||
+        (room < this.minClaimBatch && !idle) ||
+        // Many finished attempts still wait for their finalize: the database is the bottleneck.
+        unrecorded >= this.concurrency * MAX_UNRECORDED_FACTOR
+      ) {
         await this.waitForSignal(this.pollIntervalMs);
         continue;
       }
@@ -206,7 +266,7 @@ export class DeliveryWorker {
           owner,
           now: this.now(),
           leaseMs: this.leaseMs,
-          limit: free,
+          limit: room,
           excludeEndpoints: this.saturatedEndpoints(),
         });
       } catch (error) {
@@ -214,25 +274,61 @@ export class DeliveryWorker {
         await this.waitForSignal(this.pollIntervalMs);
         continue;
       }
+      const at = this.now();
       for (const delivery of batch) {
-        if ((this.loadByEndpoint.get(delivery.endpointId) ?? 0) >= this.perEndpoint) {
-          // The batch held more of one endpoint than its share: hand the extra back unsent.
-          await this.options.deliveries
-            .release(delivery.id, owner, this.now())
-            .catch((error) => log.warn('could not release a delivery; it returns after its lease', { error }));
-          continue;
-        }
-        this.spawn(delivery, owner);
+        this.ready.push({ delivery, owner, at });
+        bump(this.readyByEndpoint, delivery.endpointId, 1);
       }
-      if (batch.length === free || this.wakeRequested) continue;
-      if (batch.length === 0 && this.inFlight.size === 0) this.notifyIdle();
+      await this.startReady();
+      if (batch.length === room || this.wakeRequested) continue;
+      if (batch.length === 0 && this.inFlight.size === 0 && this.ready.length === 0) this.notifyIdle();
       await this.waitForSignal(this.pollIntervalMs);
+    }
+    await this.releaseReady(this.ready.splice(0));
+  }
+
+  /**
+   * Starts claimed deliveries while slots are free, skipping (not blocking on) endpoints already
+   * at their share of the slots. Rows that waited too long for their endpoint go back to the
+   * database, so a hanging receiver cannot sit on leases.
+   */
+  private async startReady(): Promise<void> {
+    if (this.ready.length === 0) return;
+    const now = this.now();
+    const waiting: ReadyItem[] = [];
+    const stale: ReadyItem[] = [];
+    for (const item of this.ready) {
+      const endpointId = item.delivery.endpointId;
+      if (this.running && this.busy < this.concurrency && (this.busyByEndpoint.get(endpointId) ?? 0) < this.perEndpoint) {
+        bump(this.readyByEndpoint, endpointId, -1);
+        this.spawn(item.delivery, item.owner);
+      } else if (now - item.at > READY_MAX_WAIT_MS) {
+        stale.push(item);
+      } else {
+        waiting.push(item);
+      }
+    }
+    this.ready = waiting;
+    await this.releaseReady(stale);
+  }
+
+  private async releaseReady(items: ReadyItem[]): Promise<void> {
+    for (const item of items) {
+      bump(this.readyByEndpoint, item.delivery.endpointId, -1);
+      await this.options.deliveries
+        .release(item.delivery.id, item.owner, this.now())
+        .catch((error) => log.warn('could not release a delivery; it returns after its lease', { error }));
     }
   }
 
+  /** Endpoints with a full share of slots and a full share waiting: claim nothing more for them. */
   private saturatedEndpoints(): string[] {
     const out: string[] = [];
-    for (const [endpointId, load] of this.loadByEndpoint) if (load >= this.perEndpoint) out.push(endpointId);
+    for (const [endpointId, waiting] of this.readyByEndpoint) {
+      if (waiting >= this.perEndpoint && (this.busyByEndpoint.get(endpointId) ?? 0) >= this.perEndpoint) {
+        out.push(endpointId);
+      }
+    }
     return out;
   }
 
@@ -242,9 +338,21 @@ export class DeliveryWorker {
 
   private spawn(delivery: ClaimedDelivery, owner: string): void {
     this.metrics.inFlight += 1;
+    this.busy += 1;
     const endpointId = delivery.endpointId;
-    this.loadByEndpoint.set(endpointId, (this.loadByEndpoint.get(endpointId) ?? 0) + 1);
-    const task = this.attempt(delivery, owner)
+    bump(this.busyByEndpoint, endpointId, 1);
+    let slotHeld = true;
+    // The HTTP slot is given back as soon as the exchange is over; recording it (group commit)
+    // happens in the background, so slots never wait on the database.
+    const releaseSlot = () => {
+      if (!slotHeld) return;
+      slotHeld = false;
+      this.metrics.inFlight -= 1;
+      this.busy -= 1;
+      bump(this.busyByEndpoint, endpointId, -1);
+      this.signal();
+    };
+    const task = this.attempt(delivery, owner, releaseSlot)
       .catch((error) => {
         // The lease will expire and the row comes due again: nothing is lost.
         log.warn('webhook attempt could not be recorded; it will be retried after the lease', {
@@ -253,17 +361,45 @@ export class DeliveryWorker {
         });
       })
       .finally(() => {
-        this.metrics.inFlight -= 1;
-        const load = (this.loadByEndpoint.get(endpointId) ?? 1) - 1;
-        if (load <= 0) this.loadByEndpoint.delete(endpointId);
-        else this.loadByEndpoint.set(endpointId, load);
+        releaseSlot();
         this.inFlight.delete(task);
         this.signal();
       });
     this.inFlight.add(task);
   }
 
-  private async attempt(delivery: ClaimedDelivery, owner: string): Promise<void> {
+  /**
+   * Group commit: attempts that finish while a finalize transaction is running (or in the same
+   * event-loop turn) are written together in the next one. Under load this turns hundreds of
+   * small transactions into a few larger ones; when idle it adds no delay beyond one tick.
+   */
+  private finalize(item: FinalizeItem): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.finalizeQueue.push({ item, resolve, reject });
+      if (!this.flushing) this.flushing = this.flushFinalizes();
+    });
+  }
+
+  private async flushFinalizes(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    // While attempts are still landing, wait a moment for more of them: a finalize transaction
+    // costs about the same for 2 rows as for 16. Recording is off the delivery path, so this
+    // delays no receiver; it only keeps the lease a millisecond or two longer.
+    if (this.finalizeQueue.length < this.minClaimBatch && this.busy > 0) await sleep(FINALIZE_GATHER_MS);
+    while (this.finalizeQueue.length > 0) {
+      const batch = this.finalizeQueue.splice(0, MAX_FINALIZE_BATCH);
+      try {
+        const fenced = await this.options.deliveries.finalizeMany(batch.map((b) => b.item));
+        batch.forEach((b, i) => b.resolve(fenced[i] === true));
+      } catch (error) {
+        for (const b of batch) b.reject(error);
+      }
+    }
+    this.flushing = null;
+  }
+
+  private async attempt(delivery: ClaimedDelivery, owner: string, releaseSlot: () => void): Promise<void> {
+    const failuresAtStart = this.failuresRecorded.get(delivery.endpointId) ?? 0;
     const startedAt = this.now();
     let outcome: AttemptOutcome;
     try {
@@ -295,6 +431,7 @@ export class DeliveryWorker {
         gone: false,
       };
     }
+    releaseSlot();
     observeAttempt(this.metrics, outcome);
 
     const at = this.now();
@@ -312,14 +449,22 @@ export class DeliveryWorker {
       state = delay === null ? { status: 'failed' } : { status: 'pending', nextAttemptAt: at + delay };
     }
 
-    const fenced = await this.options.deliveries.finalize(delivery, owner, state, {
-      url: delivery.destinationUrl,
-      statusCode: outcome.statusCode,
-      latencyMs: outcome.latencyMs,
-      responseBody: outcome.responseBody,
-      error: outcome.error,
-      trigger: delivery.scheduleOffset > 0 && cycleAttempt === 1 ? 'manual' : 'scheduled',
-      at,
+    const fenced = await this.finalize({
+      delivery,
+      owner,
+      state,
+      resetStreak:
+        delivery.endpointFailures > 0 ||
+        (this.failuresRecorded.get(delivery.endpointId) ?? 0) > failuresAtStart,
+      attempt: {
+        url: delivery.destinationUrl,
+        statusCode: outcome.statusCode,
+        latencyMs: outcome.latencyMs,
+        responseBody: outcome.responseBody,
+        error: outcome.error,
+        trigger: delivery.scheduleOffset > 0 && cycleAttempt === 1 ? 'manual' : 'scheduled',
+        at,
+      },
     });
     if (!fenced) {
       this.metrics.lostLeases += 1;
@@ -338,8 +483,8 @@ export class DeliveryWorker {
       error: outcome.error,
     };
     if (state.status === 'succeeded') {
+      // (The endpoint's failure streak was reset by finalizeMany.)
       this.metrics.deliveries.succeeded += 1;
-      await this.options.endpoints.recordSuccess(delivery.endpointId);
       return;
     }
     if (state.status === 'pending') {
@@ -355,6 +500,7 @@ export class DeliveryWorker {
         endpoint_id: delivery.endpointId,
       });
     }
+    this.failuresRecorded.set(delivery.endpointId, (this.failuresRecorded.get(delivery.endpointId) ?? 0) + 1);
     const disabled = await this.options.endpoints.recordFailure(delivery.endpointId, at);
     if (disabled) {
       this.metrics.endpointsDisabled.consecutive_failures += 1;

@@ -33,6 +33,8 @@ export interface ClaimedDelivery {
   secret: string;
   previousSecret: string | null;
   previousSecretExpiresAt: number | null;
+  /** The endpoint's failure streak when the row was claimed. */
+  endpointFailures: number;
 }
 
 export interface AttemptRecord {
@@ -43,6 +45,23 @@ export interface AttemptRecord {
   error: string | null;
   trigger: AttemptTrigger;
   at: number;
+}
+
+export interface FinalizeItem {
+  delivery: ClaimedDelivery;
+  owner: string;
+  state: FinalState;
+  attempt: AttemptRecord;
+  /**
+   * A success here must reset the endpoint's failure streak. The worker leaves it false when the
+   * streak was 0 at claim time and it recorded no failure for the endpoint since, which spares a
+   * write (and an fsync on MySQL) per batch in the common, healthy case.
+   */
+  resetStreak?: boolean;
+}
+
+function truncateError(error: string | null): string | null {
+  return error === null ? null : error.slice(0, 2000);
 }
 
 export type FinalState =
@@ -135,6 +154,33 @@ export function attemptFromRow(row: Record<string, unknown>): Attempt {
   };
 }
 
+/** Deadlock victim or lock wait timeout (MySQL), busy database (SQLite): safe to run again. */
+function isLockConflict(error: unknown): boolean {
+  const e = error as { code?: string; errno?: number };
+  return (
+    e?.code === 'ER_LOCK_DEADLOCK' ||
+    e?.errno === 1213 ||
+    e?.code === 'ER_LOCK_WAIT_TIMEOUT' ||
+    e?.errno === 1205 ||
+    e?.code === 'SQLITE_BUSY'
+  );
+}
+
+/**
+ * Runs a whole transaction again when the database picked it as a deadlock victim. Without this a
+ * lost finalize would leave the row leased until the lease expires, and then send it twice.
+ */
+async function retryOnLockConflict<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (i >= attempts || !isLockConflict(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * i + Math.random() * 10));
+    }
+  }
+}
+
 /** Live, enabled endpoints: deliveries of any other endpoint are held (or cancelled). */
 function activeEndpointIds(db: Knex): Knex.QueryBuilder {
   return db('webhook_endpoints').select('id').where({ enabled: true }).whereNull('deleted_at');
@@ -168,11 +214,14 @@ export class WebhookDeliveryStore {
     const exclude = opts.excludeEndpoints ?? [];
     if (limit <= 0) return [];
     const leaseUntil = now + leaseMs;
-    const stamp = (trx: Knex, ids: Knex.QueryBuilder | string[]) =>
+    const sqlite = this.dialect === 'sqlite';
+    const stamp = (trx: Knex, ids: string[]) =>
       trx(DELIVERIES)
         .whereIn('id', ids)
-        .andWhere({ status: 'pending' })
-        .andWhere('next_attempt_at', '<=', now)
+        // On SQLite a unary + keeps the planner on the primary key for this short id list; it
+        // would otherwise walk the (status, next_attempt_at) index over the whole due backlog.
+        .andWhereRaw(sqlite ? '+status = ?' : 'status = ?', ['pending'])
+        .andWhereRaw(sqlite ? '+next_attempt_at <= ?' : 'next_attempt_at <= ?', [now])
         .andWhere((q) => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<=', now))
         .update({
           lease_owner: owner,
@@ -193,19 +242,49 @@ export class WebhookDeliveryStore {
 
     let claimed: number;
     if (this.dialect === 'sqlite') {
-      // SQLite allows the subquery on the table being updated, and one statement is atomic.
-      claimed = affected(await stamp(this.db, candidates(this.db)));
+      // Candidates first, then the conditional UPDATE on that literal id list (as one statement
+      // with a subquery SQLite scans the whole due backlog). The UPDATE's condition decides who
+      // wins a row when several processes claim at once.
+      const rows = (await candidates(this.db)) as { id: string }[];
+      if (rows.length === 0) return [];
+      claimed = affected(
+        await stamp(
+          this.db,
+          rows.map((r) => r.id),
+        ),
+      );
     } else {
-      claimed = await this.db.transaction(async (trx) => {
-        const rows = (await candidates(trx).forUpdate().skipLocked()) as { id: string }[];
-        if (rows.length === 0) return 0;
-        return affected(
-          await stamp(
-            trx,
-            rows.map((r) => r.id),
-          ),
-        );
-      });
+      // One statement: MySQL/MariaDB's single-table UPDATE … ORDER BY … LIMIT picks the due rows
+      // and stamps them atomically under row locks. READ COMMITTED matters: under REPEATABLE READ
+      // the index range scan takes gap locks, and a finalize moving a row into that range
+      // deadlocks with it; under READ COMMITTED rows that do not match (or are locked by another
+      // claimer and no longer match once committed) are skipped without holding locks.
+      const query = this.db(DELIVERIES)
+        .where({ status: 'pending' })
+        .andWhere('next_attempt_at', '<=', now)
+        .andWhere((q) => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<=', now))
+        .whereIn('endpoint_id', activeEndpointIds(this.db));
+      if (exclude.length > 0) query.whereNotIn('endpoint_id', exclude);
+      claimed = await retryOnLockConflict(() =>
+        this.db.transaction(
+          async (trx) =>
+            affected(
+              await query
+                .clone()
+                .transacting(trx)
+                .orderBy('next_attempt_at', 'asc')
+                .limit(limit)
+                .update({
+                  lease_owner: owner,
+                  lease_expires_at: leaseUntil,
+                  next_attempt_at: leaseUntil,
+                  attempts: this.db.raw('attempts + 1'),
+                  updated_at: now,
+                }),
+            ),
+          { isolationLevel: 'read committed' },
+        ),
+      );
     }
     if (claimed === 0) return [];
     return this.readClaimed(owner);
@@ -231,6 +310,7 @@ export class WebhookDeliveryStore {
         'ep.secret',
         'ep.previous_secret',
         'ep.previous_secret_expires_at',
+        'ep.consecutive_failures',
       )) as Record<string, unknown>[];
     return rows.map((row) => ({
       id: String(row.id),
@@ -247,6 +327,7 @@ export class WebhookDeliveryStore {
       secret: String(row.secret),
       previousSecret: (row.previous_secret as string | null) ?? null,
       previousSecretExpiresAt: num(row.previous_secret_expires_at),
+      endpointFailures: Number(row.consecutive_failures ?? 0),
     }));
   }
 
@@ -261,38 +342,114 @@ export class WebhookDeliveryStore {
     state: FinalState,
     attempt: AttemptRecord,
   ): Promise<boolean> {
-    const error = attempt.error === null ? null : attempt.error.slice(0, 2000);
-    return this.db.transaction(async (trx) => {
-      const common = {
-        lease_owner: null,
-        lease_expires_at: null,
-        last_status_code: attempt.statusCode,
-        last_error: error,
-        updated_at: attempt.at,
-      };
-      const patch =
-        state.status === 'pending'
-          ? { ...common, status: 'pending', next_attempt_at: state.nextAttemptAt }
-          : { ...common, status: state.status, next_attempt_at: attempt.at, completed_at: attempt.at };
-      const n = affected(await trx(DELIVERIES).where({ id: delivery.id, lease_owner: owner }).update(patch));
-      await trx(ATTEMPTS).insert({
-        delivery_id: delivery.id,
-        endpoint_id: delivery.endpointId,
-        url: attempt.url,
-        method: 'POST',
-        request_id: delivery.id,
-        event_type: delivery.eventType,
-        instance_id: delivery.instanceId,
-        message_id: delivery.messageId,
-        attempt_number: delivery.attemptNumber,
-        status_code: attempt.statusCode,
-        latency_ms: attempt.latencyMs,
-        response_body: attempt.responseBody === '' ? null : attempt.responseBody,
-        error,
-        trigger: attempt.trigger,
-        created_at: attempt.at,
-      });
-      return n === 1;
+    const [fenced] = await this.finalizeMany([{ delivery, owner, state, attempt }]);
+    return fenced === true;
+  }
+
+  /**
+   * `finalize` for many attempts in one transaction (group commit): one fenced UPDATE per
+   * delivery and one multi-row INSERT for the attempt log. Returns the fence result per item.
+   */
+  async finalizeMany(items: readonly FinalizeItem[]): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    return retryOnLockConflict(() =>
+      this.db.transaction(async (trx) => {
+        // Who holds each lease now (row-locked on MySQL until commit). Successes, the bulk of any
+        // batch, are then written with one UPDATE per status code instead of one per delivery.
+        const ids = items.map((item) => item.delivery.id);
+        const current = trx(DELIVERIES).select('id', 'lease_owner').whereIn('id', ids);
+        if (this.dialect === 'mysql') current.forUpdate();
+        const owners = new Map(
+          ((await current) as { id: string; lease_owner: string | null }[]).map((r) => [r.id, r.lease_owner]),
+        );
+        const fenced = items.map((item) => owners.get(item.delivery.id) === item.owner);
+        const successGroups = new Map<number | null, FinalizeItem[]>();
+        items.forEach((item, i) => {
+          if (!fenced[i] || item.state.status !== 'succeeded') return;
+          const group = successGroups.get(item.attempt.statusCode) ?? [];
+          group.push(item);
+          successGroups.set(item.attempt.statusCode, group);
+        });
+        for (const [statusCode, group] of successGroups) {
+          const at = Math.max(...group.map((item) => item.attempt.at));
+          const n = affected(
+            await trx(DELIVERIES)
+              .whereIn(
+                'id',
+                group.map((item) => item.delivery.id),
+              )
+              // Still fenced: on SQLite another process may have written since the read above.
+              .whereIn(
+                'lease_owner',
+                group.map((item) => item.owner),
+              )
+              .update({
+                status: 'succeeded',
+                lease_owner: null,
+                lease_expires_at: null,
+                last_status_code: statusCode,
+                last_error: null,
+                next_attempt_at: at,
+                completed_at: at,
+                updated_at: at,
+              }),
+          );
+          if (n !== group.length) {
+            // A lease changed hands between the read and the write; we cannot tell which one.
+            for (const item of group) fenced[items.indexOf(item)] = false;
+          }
+        }
+        for (const [i, { delivery, owner, state, attempt }] of items.entries()) {
+          if (!fenced[i] || state.status === 'succeeded') continue;
+          const common = {
+            lease_owner: null,
+            lease_expires_at: null,
+            last_status_code: attempt.statusCode,
+            last_error: truncateError(attempt.error),
+            updated_at: attempt.at,
+          };
+          const patch =
+            state.status === 'pending'
+              ? { ...common, status: 'pending', next_attempt_at: state.nextAttemptAt }
+              : { ...common, status: state.status, next_attempt_at: attempt.at, completed_at: attempt.at };
+          fenced[i] =
+            affected(await trx(DELIVERIES).where({ id: delivery.id, lease_owner: owner }).update(patch)) === 1;
+        }
+        const rows = items.map(({ delivery, attempt }) => ({
+          delivery_id: delivery.id,
+          endpoint_id: delivery.endpointId,
+          url: attempt.url,
+          method: 'POST',
+          request_id: delivery.id,
+          event_type: delivery.eventType,
+          instance_id: delivery.instanceId,
+          message_id: delivery.messageId,
+          attempt_number: delivery.attemptNumber,
+          status_code: attempt.statusCode,
+          latency_ms: attempt.latencyMs,
+          response_body: attempt.responseBody === '' ? null : attempt.responseBody,
+          error: truncateError(attempt.error),
+          trigger: attempt.trigger,
+          created_at: attempt.at,
+        }));
+        for (let i = 0; i < rows.length; i += 100) await trx(ATTEMPTS).insert(rows.slice(i, i + 100));
+        return fenced;
+      }),
+    ).then(async (fenced) => {
+      // A success ends the endpoint's failure streak. After the commit, one conditional statement
+      // per batch, so the endpoint row is not held locked by the delivery transaction.
+      const succeeded = new Set(
+        items
+          .filter((item, i) => fenced[i] && item.state.status === 'succeeded' && item.resetStreak !== false)
+          .map((item) => item.delivery.endpointId),
+      );
+      if (succeeded.size > 0) {
+        await this.db('webhook_endpoints')
+          .whereIn('id', [...succeeded])
+          .where('consecutive_failures', '<>', 0)
+          .update({ consecutive_failures: 0 });
+      }
+      return fenced;
     });
   }
 

@@ -281,8 +281,21 @@ export function webhookRow(e: WebhookEndpoint, accountNames: Map<string, string>
   };
 }
 
+/** One line about what an audit entry changed (evidence snapshots are read on the instance page). */
+function auditSummary(e: AuditEntry): string {
+  const d = e.detail ?? {};
+  if (e.action === 'instance.auto_paused') {
+    const trigger = obj(d.trigger);
+    return `Trigger ${String(trigger.id ?? '?')}: ${String(trigger.explanation ?? '')}`;
+  }
+  if (e.action === 'instance.slowed')
+    return `Trigger ${String(d.trigger ?? '?')}: ${String(d.explanation ?? '')} → throttle ×${String(d.throttle_multiplier ?? '')} until ${formatDate(d.until)}`;
+  const text = JSON.stringify(d);
+  if (text === '{}') return '';
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
 export function auditRow(e: AuditEntry): Record<string, unknown> {
-  const detail = e.detail ? JSON.stringify(e.detail) : '';
   return {
     id: e.id,
     at: formatDate(e.createdAt),
@@ -293,7 +306,6 @@ export function auditRow(e: AuditEntry): Record<string, unknown> {
     isInstance: e.targetType === 'instance',
     isAccount: e.targetType === 'account',
     note: e.note ?? '',
-    // Evidence details can be long; the instance page shows them in full.
-    detail: detail.length > 240 ? `${maskText(detail, 240)}` : maskText(detail, 240),
+    detail: auditSummary(e),
   };
 }

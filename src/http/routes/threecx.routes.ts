@@ -1,11 +1,11 @@
 import express, { type RequestHandler, Router } from 'express';
 import type { Container } from '../../container.ts';
+import { InvalidJsonError, InvalidThreeCxWebhookError, PayloadTooLargeError } from '../../errors/errors.ts';
 import {
-  InvalidJsonError,
-  InvalidThreeCxWebhookError,
-  PayloadTooLargeError,
-} from '../../errors/errors.ts';
-import { SECRET_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../integrations/threecx/threecx-auth.ts';
+  SECRET_HEADER,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+} from '../../integrations/threecx/threecx-auth.ts';
 import { presentIntegration } from '../../integrations/threecx/threecx-service.ts';
 import type { ThreeCxIntegration } from '../../integrations/threecx/threecx-store.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
@@ -78,7 +78,11 @@ export function threeCxRoutes(c: Container): Router {
   });
   const update = handler(async (req, res) => {
     const { integration, forwarding } = await service.update(accountOf(res), id(req), req.body);
-    res.json({ success: true, integration: presentIntegration(integration), forwarding });
+    res.json({
+      success: true,
+      integration: presentIntegration(integration),
+      forwarding,
+    });
   });
   const remove = handler(async (req, res) => {
     await service.remove(accountOf(res), id(req));
@@ -86,7 +90,12 @@ export function threeCxRoutes(c: Container): Router {
   });
   const rotate = handler(async (req, res) => {
     const { integration, secret } = await service.rotateSecret(accountOf(res), id(req));
-    res.json({ success: true, id: integration.id, secret, integration: presentIntegration(integration) });
+    res.json({
+      success: true,
+      id: integration.id,
+      secret,
+      integration: presentIntegration(integration),
+    });
   });
   const events = handler(async (req, res) => {
     const page = pageParams(req.query as Record<string, unknown>);
@@ -113,7 +122,13 @@ export function threeCxRoutes(c: Container): Router {
     update,
   );
   router.delete('/api/integrations/3cx/:id', auth, remove);
-  router.post('/api/integrations/3cx/:id/rotate-secret', requireJson({ optional: true }), auth, ...jsonBody('1mb'), rotate);
+  router.post(
+    '/api/integrations/3cx/:id/rotate-secret',
+    requireJson({ optional: true }),
+    auth,
+    ...jsonBody('1mb'),
+    rotate,
+  );
   router.get('/api/integrations/3cx/:id/events', auth, events);
 
   // ---- webhook -------------------------------------------------------------------------------
@@ -137,12 +152,19 @@ export function threeCxRoutes(c: Container): Router {
       next(error);
     }
   };
-  const raw = express.raw({ type: () => true, limit: THREECX_BODY_LIMIT_BYTES });
+  const raw = express.raw({
+    type: () => true,
+    limit: THREECX_BODY_LIMIT_BYTES,
+  });
   const readBody: RequestHandler = (req, res, next) => {
     raw(req, res, (error?: unknown) => {
       if (error) {
         return next(
-          isBodyTooLarge(error) ? new PayloadTooLargeError({ limit_bytes: THREECX_BODY_LIMIT_BYTES }) : new InvalidJsonError(),
+          isBodyTooLarge(error)
+            ? new PayloadTooLargeError({
+                limit_bytes: THREECX_BODY_LIMIT_BYTES,
+              })
+            : new InvalidJsonError(),
         );
       }
       const body = Buffer.isBuffer(req.body) ? (req.body as Buffer) : Buffer.alloc(0);
@@ -182,7 +204,11 @@ export function threeCxRoutes(c: Container): Router {
     next();
   };
   const handle = handler(async (req, res) => {
-    const result = await webhook.handle(integrationOf(res), req.body, (res.locals.requestId as string) ?? null);
+    const result = await webhook.handle(
+      integrationOf(res),
+      req.body,
+      (res.locals.requestId as string) ?? null,
+    );
     res.json(result);
   });
 

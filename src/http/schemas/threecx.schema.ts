@@ -31,7 +31,10 @@ const properties = {
     maxLength: 120,
     description: 'Used as {{business_name}} in call-event templates; default: the account name.',
   },
-  enabled: { type: 'boolean', description: 'false refuses every webhook request (as an unknown integration).' },
+  enabled: {
+    type: 'boolean',
+    description: 'false refuses every webhook request (as an unknown integration).',
+  },
   require_hmac: {
     type: 'boolean',
     description: 'Require X-WhatsApp-Gateway-Timestamp and X-WhatsApp-Gateway-Signature on every request.',
@@ -40,8 +43,14 @@ const properties = {
   trusted_proxies: ipList(
     'Reverse proxies (addresses or CIDR ranges) whose X-Forwarded-For is believed for the allowlist. Empty: X-Forwarded-For is ignored.',
   ),
-  outbound_enabled: { type: 'boolean', description: 'Allow outbound_message / inbound_reply events to send.' },
-  call_events_enabled: { type: 'boolean', description: 'Allow call events to send templated replies.' },
+  outbound_enabled: {
+    type: 'boolean',
+    description: 'Allow outbound_message / inbound_reply events to send.',
+  },
+  call_events_enabled: {
+    type: 'boolean',
+    description: 'Allow call events to send templated replies.',
+  },
   enabled_call_events: {
     type: 'array',
     uniqueItems: true,
@@ -59,7 +68,12 @@ const properties = {
     description:
       'Default true: every send needs an inbound WhatsApp message from the contact within window_hours.',
   },
-  window_hours: { type: 'integer', minimum: 1, maximum: 24, description: 'Conversation window length (default 24).' },
+  window_hours: {
+    type: 'integer',
+    minimum: 1,
+    maximum: 24,
+    description: 'Conversation window length (default 24).',
+  },
   destination_url: {
     type: ['string', 'null'],
     minLength: 1,
@@ -99,18 +113,39 @@ export const threeCxEventSchema = {
     event_type: { type: 'string', enum: THREECX_EVENT_TYPES },
     to: { type: 'string', description: 'Customer phone (replies).' },
     from: { type: 'string', description: 'Customer phone (calls).' },
-    customer_phone: { type: 'string', description: 'Customer phone; wins over every other field.' },
+    customer_phone: {
+      type: 'string',
+      description: 'Customer phone; wins over every other field.',
+    },
     caller: { type: 'string', description: 'Customer phone (calls).' },
     phone: { type: 'string', description: 'Customer phone.' },
-    message_text: { type: 'string', maxLength: 4096, description: 'Reply text (outbound_message, inbound_reply).' },
-    message: { type: 'string', maxLength: 4096, description: 'Alias of message_text.' },
+    message_text: {
+      type: 'string',
+      maxLength: 4096,
+      description: 'Reply text (outbound_message, inbound_reply).',
+    },
+    message: {
+      type: 'string',
+      maxLength: 4096,
+      description: 'Alias of message_text.',
+    },
     message_purpose: {
       type: 'string',
-      description: 'Required for replies: support, operational, transactional, internal_team or authentication.',
+      description:
+        'Required for replies: support, operational, transactional, internal_team or authentication.',
     },
-    conversation_id: { type: 'string', description: 'Echoed as the message reference.' },
-    agent_extension: { type: 'string', description: 'Extension of the agent (numbers accepted too).' },
+    conversation_id: {
+      type: 'string',
+      description: 'Echoed as the message reference.',
+    },
+    agent_extension: {
+      type: 'string',
+      description: 'Extension of the agent (numbers accepted too).',
+    },
     queue: { type: 'string' },
-    call_time: { type: 'string', description: 'RFC 3339, unix seconds/ms (numbers accepted too), or free text.' },
+    call_time: {
+      type: 'string',
+      description: 'RFC 3339, unix seconds/ms (numbers accepted too), or free text.',
+    },
   },
 } as const;

@@ -55,7 +55,9 @@ export class GuardedHttpsAgent extends https.Agent {
     if (this.loopbackOnly && !isLoopbackHost(options.host ?? options.hostname ?? null)) {
       throw new LoopbackViolationError(`media upload to ${options.host ?? options.hostname}`);
     }
-    // biome-ignore lint/suspicious/noExplicitAny: Node's typing of createConnection is internal
-    return (https.Agent.prototype as any).createConnection.call(this, options, callback);
+    // Node's typing of Agent.prototype.createConnection is internal
+    const base = (https.Agent.prototype as unknown as { createConnection: GuardedHttpsAgent['createConnection'] })
+      .createConnection;
+    return base.call(this, options, callback);
   }
 }

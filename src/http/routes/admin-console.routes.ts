@@ -1,0 +1,588 @@
+import { randomBytes } from 'node:crypto';
+import express, {
+  type ErrorRequestHandler,
+  type Request,
+  type RequestHandler,
+  type Response,
+  Router,
+} from 'express';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { UpdateAccountInput } from '../../accounts/account-service.ts';
+import type { Module } from '../../accounts/account-store.ts';
+import type { Container } from '../../container.ts';
+import { ApiError } from '../../errors/api-error.ts';
+import { InvalidInstanceError, NotFoundError, ValidationError } from '../../errors/errors.ts';
+import { moduleLogger } from '../../lib/logger.ts';
+import { GLOBAL_SCOPE } from '../../suppression/suppression-service.ts';
+import { createConsoleViews, formatDate } from '../admin-console/views.ts';
+import {
+  accountRow,
+  auditRow,
+  decisionRow,
+  evidenceView,
+  instanceRow,
+  standingView,
+  suppressionRow,
+  webhookRow,
+} from '../admin-console/view-models.ts';
+import { safeEqual } from '../middleware/auth.ts';
+import { handler } from '../middleware/async-handler.ts';
+import { adminSuppressionSchema, } from '../schemas/suppression.schema.ts';
+import { pauseSchema, resumeSchema, updateAccountSchema } from '../schemas/account.schema.ts';
+import { compileSchema } from '../schemas/validator.ts';
+
+const log = moduleLogger('admin-console');
+
+export const SESSION_COOKIE = 'warden_admin';
+export const LOGIN_CSRF_COOKIE = 'warden_login_csrf';
+/** Failed logins allowed per client address per minute before the login answers 429. */
+export const LOGIN_FAILURES_PER_MINUTE = 5;
+
+/** Fixed notices after a redirect (`?notice=`): user text is never reflected through the URL. */
+const NOTICES: Record<string, string> = {
+  resumed: 'The instance was resumed. The customer was notified (instance.resumed).',
+  kept: 'Your decision to keep the instance paused was recorded.',
+  paused: 'The instance was paused for review. The customer was notified (instance.paused).',
+  account_saved: 'The account was saved.',
+  suppression_added: 'The number was blocked.',
+  suppression_removed: 'The block was lifted.',
+  suppression_missing: 'That number was not on the list.',
+};
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i < 1) continue;
+    const name = part.slice(0, i).trim();
+    const value = part.slice(i + 1).trim();
+    try {
+      if (!out.has(name)) out.set(name, decodeURIComponent(value));
+    } catch {
+      // A malformed cookie is simply absent.
+    }
+  }
+  return out;
+}
+
+function cookie(req: Request, name: string, value: string, maxAgeSeconds: number): string {
+  const parts = [
+    `${name}=${value}`,
+    'Path=/admin',
+    'HttpOnly',
+    'SameSite=Strict',
+    `Max-Age=${maxAgeSeconds}`,
+  ];
+  if (req.secure) parts.push('Secure');
+  return parts.join('; ');
+}
+
+function field(body: unknown, name: string): string {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  if (Array.isArray(value)) return String(value[0] ?? '');
+  return typeof value === 'string' ? value : '';
+}
+
+function list(body: unknown, name: string): string[] {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  if (Array.isArray(value)) return value.map(String);
+  return typeof value === 'string' && value !== '' ? [value] : [];
+}
+
+function validate(schema: object, data: Record<string, unknown>): void {
+  const errors = compileSchema(schema)(data);
+  if (errors.length > 0) throw new ValidationError({ errors });
+}
+
+/** A relative path inside the console, else the dashboard (never an open redirect). */
+function safeNext(value: string): string {
+  return /^\/admin(\/[A-Za-z0-9_\-/?=&.%]*)?$/.test(value) && !value.startsWith('/admin/login') ? value : '/admin';
+}
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * The compliance console (SPEC §9): server-rendered pages at `/admin`. Login with the admin
+ * token opens a server-side session (HttpOnly, SameSite=Strict cookie on Path=/admin); every
+ * form carries the session's CSRF token; every change goes through the same services as the
+ * admin JSON API and is written to the audit log.
+ */
+export function adminConsoleRoutes(c: Container): Router {
+  const router = Router();
+  const views = createConsoleViews();
+  const limiter = new RateLimiterMemory({
+    keyPrefix: 'admin_login',
+    points: LOGIN_FAILURES_PER_MINUTE,
+    duration: 60,
+  });
+  const form = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 60 });
+  const now = () => c.clock.now().getTime();
+
+  const isConsolePath = (path: string) => path === '/admin' || (path.startsWith('/admin/') && !path.startsWith('/admin/api/') && path !== '/admin/api');
+
+  // Session lookup for every console request; the layout reads `res.locals.view`.
+  router.use(
+    handler(async (req, res, next) => {
+      if (!isConsolePath(req.path)) return next();
+      res.locals.adminConsole = true;
+      const cookies = parseCookies(req.get('cookie'));
+      res.locals.cookies = cookies;
+      const session = await c.adminSessions.find(cookies.get(SESSION_COOKIE), c.adminToken());
+      if (session) {
+        res.locals.consoleSession = session;
+        res.locals.adminSession = session.actor;
+      }
+      const notice = typeof req.query.notice === 'string' ? NOTICES[req.query.notice] : undefined;
+      res.locals.view = {
+        actor: session?.actor ?? null,
+        csrf: session?.csrfToken ?? null,
+        notice: notice ?? null,
+        year: new Date(now()).getUTCFullYear(),
+      };
+      next();
+    }),
+  );
+
+  const requireSession: RequestHandler = (req, res, next) => {
+    if (res.locals.consoleSession) return next();
+    const next_ = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
+    res.redirect(303, `/admin/login${next_}`);
+  };
+  const requireCsrf: RequestHandler = (req, res, next) => {
+    const presented = field(req.body, '_csrf');
+    const expected = (res.locals.consoleSession as { csrfToken: string } | undefined)?.csrfToken ?? '';
+    if (!presented || !expected || !safeEqual(presented, expected)) {
+      log.warn('console form without a valid CSRF token', { path: req.path });
+      return views.render(res, 'error', forbidden(), 403);
+    }
+    next();
+  };
+  const forbidden = () => ({
+    title: 'Form refused',
+    heading: 'This form could not be accepted',
+    message:
+      'The form was missing its security token or the token did not match your session. Reload the page and try again.',
+    status: 403,
+  });
+  const actor = (res: Response) => String(res.locals.adminSession);
+  const page = (nav: string) => ({ nav: { [nav]: true } });
+  const get = (path: string, fn: (req: Request, res: Response) => Promise<void>) =>
+    router.get(path, requireSession, handler(fn));
+  const post = (path: string, fn: (req: Request, res: Response) => Promise<void>) =>
+    router.post(path, form, requireSession, requireCsrf, handler(fn));
+
+  const accountNames = async () => new Map((await c.accounts.list()).map((a) => [a.id, a.name]));
+  const loadInstance = async (id: string) => {
+    if (!ID.test(id)) throw new InvalidInstanceError();
+    const instance = await c.instanceStore.get(id);
+    if (!instance || instance.destroyedAt !== null) throw new InvalidInstanceError();
+    return instance;
+  };
+
+  // ------------------------------------------------------------------ login / logout
+
+  const renderLogin = (req: Request, res: Response, status: number, error: string | null) => {
+    const token = randomBytes(24).toString('base64url');
+    res.setHeader('Set-Cookie', cookie(req, LOGIN_CSRF_COOKIE, token, 900));
+    views.render(
+      res,
+      'login',
+      {
+        title: 'Sign in',
+        loginCsrf: token,
+        error,
+        next: safeNext(typeof req.query.next === 'string' ? req.query.next : field(req.body, 'next')),
+      },
+      status,
+    );
+  };
+
+  router.get('/admin/login', (req, res) => {
+    if (res.locals.consoleSession) return res.redirect(303, '/admin');
+    renderLogin(req, res, 200, null);
+  });
+
+  router.post(
+    '/admin/login',
+    form,
+    handler(async (req, res) => {
+      const key = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+      const tooMany = (r: RateLimiterRes) => {
+        const retry = Math.max(1, Math.ceil(r.msBeforeNext / 1000));
+        res.setHeader('Retry-After', String(retry));
+        views.render(
+          res,
+          'error',
+          {
+            title: 'Too many attempts',
+            heading: 'Too many sign-in attempts',
+            message: `Sign-in is locked for this address for ${retry} seconds after ${LOGIN_FAILURES_PER_MINUTE} failed attempts.`,
+            status: 429,
+            showLogin: true,
+          },
+          429,
+        );
+      };
+      const state = await limiter.get(key);
+      if (state && state.consumedPoints >= LOGIN_FAILURES_PER_MINUTE) return tooMany(state);
+      const presented = field(req.body, '_csrf');
+      const expected = (res.locals.cookies as Map<string, string>).get(LOGIN_CSRF_COOKIE) ?? '';
+      if (!presented || !expected || !safeEqual(presented, expected))
+        return views.render(res, 'error', { ...forbidden(), showLogin: true }, 403);
+      const token = field(req.body, 'token').trim();
+      const current = c.adminToken();
+      if (!token || !current || !safeEqual(token, current)) {
+        try {
+          await limiter.consume(key, 1);
+        } catch (rejection) {
+          if (rejection instanceof RateLimiterRes) return tooMany(rejection);
+          throw rejection;
+        }
+        log.warn('failed console sign-in', { ip: key });
+        return renderLogin(req, res, 401, 'That admin token is not valid.');
+      }
+      await limiter.delete(key);
+      const name = field(req.body, 'name')
+        .replace(/[^\p{L}\p{N} ._@-]/gu, '')
+        .trim()
+        .slice(0, 60);
+      const who = name ? `${name} (console)` : 'admin (console)';
+      const { cookieValue, session } = await c.adminSessions.create({ actor: who, token: current, ip: key });
+      await c.audit.record(c.db, { actor: who, action: 'admin.signed_in', targetType: 'session' });
+      res.setHeader('Set-Cookie', [
+        cookie(req, SESSION_COOKIE, cookieValue, Math.floor((session.expiresAt - session.createdAt) / 1000)),
+        cookie(req, LOGIN_CSRF_COOKIE, '', 0),
+      ]);
+      res.redirect(303, safeNext(field(req.body, 'next')));
+    }),
+  );
+
+  post('/admin/logout', async (req, res) => {
+    await c.adminSessions.destroy((res.locals.cookies as Map<string, string>).get(SESSION_COOKIE));
+    await c.audit.record(c.db, { actor: actor(res), action: 'admin.signed_out', targetType: 'session' });
+    res.setHeader('Set-Cookie', cookie(req, SESSION_COOKIE, '', 0));
+    res.redirect(303, '/admin/login');
+  });
+
+  // ------------------------------------------------------------------ dashboard
+
+  get('/admin', async (_req, res) => {
+    const names = await accountNames();
+    const paused = await c.instanceStore.list({ paused: true });
+    const slowed = await c.autoPause.slowedInstanceIds();
+    const pausedViews = await Promise.all(
+      paused.map(async (i) => ({
+        ...instanceRow(i, { accountName: names.get(i.accountId) ?? null }),
+        evidence: evidenceView(i.pauseEvidence),
+        decisions: (await c.messages.list({ instanceId: i.id, limit: 10 })).map(decisionRow),
+      })),
+    );
+    const slowedViews = [];
+    for (const [id, throttle] of slowed) {
+      const i = await c.instanceStore.get(id);
+      if (i && !i.paused) slowedViews.push(instanceRow(i, { accountName: names.get(i.accountId) ?? null, throttle }));
+    }
+    const endpoints = await c.webhookEndpoints.listAll({ limit: 500, offset: 0 });
+    const live = await c.instanceStore.list({ paused: false });
+    views.render(res, 'dashboard', {
+      ...page('dashboard'),
+      title: 'Review queue',
+      paused: pausedViews,
+      slowed: slowedViews,
+      stats: {
+        paused: paused.length,
+        slowed: slowedViews.length,
+        instances: live.length + paused.length,
+        accounts: names.size,
+        webhooksDisabled: endpoints.filter((e) => !e.enabled).length,
+        webhooksFailing: endpoints.filter((e) => e.enabled && e.consecutiveFailures > 0).length,
+      },
+      audit: (await c.audit.list({ limit: 8 })).map(auditRow),
+    });
+  });
+
+  // ------------------------------------------------------------------ instances
+
+  get('/admin/instances', async (req, res) => {
+    const accountId = typeof req.query.account_id === 'string' && ID.test(req.query.account_id) ? req.query.account_id : undefined;
+    const names = await accountNames();
+    const slowed = await c.autoPause.slowedInstanceIds();
+    const items = await c.instanceStore.list({ accountId });
+    views.render(res, 'instances', {
+      ...page('instances'),
+      title: 'Instances',
+      accountFilter: accountId ? (names.get(accountId) ?? accountId) : null,
+      instances: items.map((i) =>
+        instanceRow(i, { accountName: names.get(i.accountId) ?? null, throttle: slowed.get(i.id) ?? null }),
+      ),
+    });
+  });
+
+  get('/admin/instances/:id', async (req, res) => {
+    const instance = await loadInstance(String(req.params.id));
+    const account = await c.accounts.get(instance.accountId);
+    const standing = await c.autoPause.standing(instance.id);
+    views.render(res, 'instance', {
+      ...page('instances'),
+      title: instance.name,
+      instance: instanceRow(instance, { accountName: account?.name ?? null, throttle: standing.throttle }),
+      evidence: evidenceView(instance.pauseEvidence),
+      standing: standingView(standing),
+      decisions: (await c.messages.list({ instanceId: instance.id, limit: 30 })).map(decisionRow),
+      audit: (await c.audit.list({ limit: 20, targetId: instance.id })).map(auditRow),
+    });
+  });
+
+  post('/admin/instances/:id/pause', async (req, res) => {
+    const instance = await loadInstance(String(req.params.id));
+    const reason = field(req.body, 'reason').trim();
+    validate(pauseSchema, { reason });
+    await c.review.pause(instance.id, { reason, by: actor(res) });
+    res.redirect(303, `/admin/instances/${encodeURIComponent(instance.id)}?notice=paused`);
+  });
+  post('/admin/instances/:id/resume', async (req, res) => {
+    const instance = await loadInstance(String(req.params.id));
+    const note = field(req.body, 'note').trim();
+    validate(resumeSchema, { note });
+    await c.review.resume(instance.id, { note, by: actor(res) });
+    res.redirect(303, '/admin?notice=resumed');
+  });
+  post('/admin/instances/:id/keep-paused', async (req, res) => {
+    const instance = await loadInstance(String(req.params.id));
+    const note = field(req.body, 'note').trim();
+    validate(resumeSchema, { note });
+    await c.review.keepPaused(instance.id, { note, by: actor(res) });
+    res.redirect(303, `/admin/instances/${encodeURIComponent(instance.id)}?notice=kept`);
+  });
+
+  // ------------------------------------------------------------------ decision log
+
+  get('/admin/decisions', async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    const instanceId = typeof q.instance_id === 'string' && ID.test(q.instance_id) ? q.instance_id : undefined;
+    const outcome = q.outcome === 'allowed' || q.outcome === 'blocked' ? q.outcome : undefined;
+    const before = typeof q.before === 'string' && /^\d{1,15}$/.test(q.before) ? Number(q.before) : undefined;
+    const items = await c.messages.list({ instanceId, outcome, limit: 50, beforeId: before });
+    const last = items.at(-1);
+    views.render(res, 'decisions', {
+      ...page('decisions'),
+      title: 'Decision log',
+      filter: { instanceId: instanceId ?? '', outcome: outcome ?? '' },
+      decisions: items.map(decisionRow),
+      nextBefore: items.length === 50 && last ? last.id : null,
+    });
+  });
+
+  // ------------------------------------------------------------------ accounts
+
+  get('/admin/accounts', async (_req, res) => {
+    const accounts = await c.accounts.list();
+    const instances = await c.instanceStore.list();
+    const counts = new Map<string, { instances: number; paused: number }>();
+    for (const i of instances) {
+      const n = counts.get(i.accountId) ?? { instances: 0, paused: 0 };
+      n.instances += 1;
+      if (i.paused) n.paused += 1;
+      counts.set(i.accountId, n);
+    }
+    views.render(res, 'accounts', {
+      ...page('accounts'),
+      title: 'Accounts',
+      accounts: accounts.map((a) => accountRow(a, c.accounts.limitsFor(a), counts.get(a.id))),
+    });
+  });
+
+  get('/admin/accounts/:id', async (req, res) => {
+    const id = String(req.params.id);
+    if (!ID.test(id)) throw new NotFoundError(undefined, 'No account with this id exists.');
+    const account = await c.adminActions.loadAccount(id);
+    const names = new Map([[account.id, account.name]]);
+    const instances = await c.instanceStore.list({ accountId: account.id });
+    const keys = await c.apiKeys.list(account.id);
+    const slowed = await c.autoPause.slowedInstanceIds();
+    views.render(res, 'account', {
+      ...page('accounts'),
+      title: account.name,
+      account: accountRow(account, c.accounts.limitsFor(account), {
+        instances: instances.length,
+        paused: instances.filter((i) => i.paused).length,
+      }),
+      plans: Object.entries(c.policies.plans.plans).map(([planId, p]) => ({
+        id: planId,
+        name: p.name,
+        daily: p.daily_limit,
+        monthly: p.monthly_limit,
+        selected: planId === account.plan,
+      })),
+      modules: (['api', 'threecx'] as const).map((m) => ({ id: m, checked: account.modules.includes(m) })),
+      instances: instances.map((i) =>
+        instanceRow(i, { accountName: account.name, throttle: slowed.get(i.id) ?? null }),
+      ),
+      keys: keys.map((k) => ({
+        name: k.name,
+        prefix: k.prefix,
+        createdAt: formatDate(k.createdAt),
+        lastUsedAt: formatDate(k.lastUsedAt),
+        revoked: k.revokedAt !== null,
+        revokedAt: formatDate(k.revokedAt),
+      })),
+      suppressions: (await c.suppressions.list(account.id, { limit: 20, offset: 0 })).map((s) =>
+        suppressionRow(s, names),
+      ),
+      audit: (await c.audit.list({ limit: 15, targetId: account.id })).map(auditRow),
+    });
+  });
+
+  post('/admin/accounts/:id', async (req, res) => {
+    const id = String(req.params.id);
+    if (!ID.test(id)) throw new NotFoundError(undefined, 'No account with this id exists.');
+    const account = await c.adminActions.loadAccount(id);
+    const b = req.body;
+    const input: UpdateAccountInput = {};
+    const plan = field(b, 'plan');
+    if (plan) input.plan = plan;
+    input.plan_active = field(b, 'plan_active') === 'on';
+    input.modules = list(b, 'modules').filter((m): m is Module => m === 'api' || m === 'threecx');
+    const timezone = field(b, 'timezone').trim();
+    if (timezone) input.timezone = timezone;
+    const override = (name: string, errors: { field: string; reason: string }[]): number | null => {
+      const raw = field(b, name).trim();
+      if (raw === '') return null;
+      if (!/^\d{1,8}$/.test(raw)) {
+        errors.push({ field: `/${name}`, reason: 'must be a whole number, or empty for the plan limit' });
+        return null;
+      }
+      return Number(raw);
+    };
+    const errors: { field: string; reason: string }[] = [];
+    const daily = override('daily_limit_override', errors);
+    const monthly = override('monthly_limit_override', errors);
+    if (errors.length > 0) throw new ValidationError({ errors });
+    // Only a changed override is a new reviewed decision needing its reason and approver.
+    if (daily !== account.dailyLimitOverride) input.daily_limit_override = daily;
+    if (monthly !== account.monthlyLimitOverride) input.monthly_limit_override = monthly;
+    const reason = field(b, 'override_reason').trim();
+    const approvedBy = field(b, 'override_approved_by').trim();
+    if (reason) input.override_reason = reason;
+    if (approvedBy) input.override_approved_by = approvedBy;
+    validate(updateAccountSchema, input as Record<string, unknown>);
+    await c.adminActions.updateAccount(account.id, input, actor(res));
+    res.redirect(303, `/admin/accounts/${encodeURIComponent(account.id)}?notice=account_saved`);
+  });
+
+  // ------------------------------------------------------------------ suppressions
+
+  get('/admin/suppressions', async (req, res) => {
+    const scopeParam = typeof req.query.scope === 'string' ? req.query.scope : '';
+    const scope = scopeParam === 'global' ? GLOBAL_SCOPE : ID.test(scopeParam) ? scopeParam : null;
+    const names = await accountNames();
+    const items = await c.suppressions.list(scope, { limit: 200, offset: 0 });
+    views.render(res, 'suppressions', {
+      ...page('suppressions'),
+      title: 'Suppressions',
+      scope: scopeParam,
+      accounts: [...names.entries()].map(([id, name]) => ({ id, name, selected: id === scopeParam })),
+      suppressions: items.map((s) => suppressionRow(s, names)),
+    });
+  });
+
+  post('/admin/suppressions', async (req, res) => {
+    const accountId = field(req.body, 'account_id') || null;
+    const data: Record<string, unknown> = { phone: field(req.body, 'phone').trim(), account_id: accountId };
+    const note = field(req.body, 'note').trim();
+    if (note) data.note = note;
+    validate(adminSuppressionSchema, data);
+    await c.adminActions.addSuppression(
+      { accountId, phone: String(data.phone), note: note || null },
+      actor(res),
+    );
+    res.redirect(303, `/admin/suppressions?notice=suppression_added${accountId ? `&scope=${encodeURIComponent(accountId)}` : ''}`);
+  });
+
+  post('/admin/suppressions/remove', async (req, res) => {
+    const accountId = field(req.body, 'account_id') || null;
+    const data: Record<string, unknown> = { phone: field(req.body, 'phone').trim(), account_id: accountId };
+    const note = field(req.body, 'note').trim();
+    if (note) data.note = note;
+    validate(adminSuppressionSchema, data);
+    const removed = await c.adminActions.removeSuppression(
+      { accountId, phone: String(data.phone), note: note || null },
+      actor(res),
+    );
+    res.redirect(303, `/admin/suppressions?notice=${removed ? 'suppression_removed' : 'suppression_missing'}`);
+  });
+
+  // ------------------------------------------------------------------ webhooks, audit
+
+  get('/admin/webhooks', async (_req, res) => {
+    const names = await accountNames();
+    const endpoints = await c.webhookEndpoints.listAll({ limit: 500, offset: 0 });
+    const rank = (e: { enabled: boolean; consecutiveFailures: number }) =>
+      !e.enabled ? 0 : e.consecutiveFailures > 0 ? 1 : 2;
+    endpoints.sort((a, b) => rank(a) - rank(b) || b.consecutiveFailures - a.consecutiveFailures);
+    views.render(res, 'webhooks', {
+      ...page('webhooks'),
+      title: 'Webhook health',
+      endpoints: endpoints.map((e) => webhookRow(e, names)),
+    });
+  });
+
+  get('/admin/audit', async (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    const before = typeof q.before === 'string' && /^\d{1,15}$/.test(q.before) ? Number(q.before) : undefined;
+    const targetId = typeof q.target_id === 'string' && /^[A-Za-z0-9_-]{1,80}$/.test(q.target_id) ? q.target_id : undefined;
+    const entries = await c.audit.list({ limit: 50, beforeId: before, targetId });
+    const last = entries.at(-1);
+    views.render(res, 'audit', {
+      ...page('audit'),
+      title: 'Audit log',
+      targetId: targetId ?? '',
+      entries: entries.map(auditRow),
+      nextBefore: entries.length === 50 && last ? last.id : null,
+    });
+  });
+
+  // ------------------------------------------------------------------ 404 and errors (HTML)
+
+  router.use((req, res, next) => {
+    if (!res.locals.adminConsole) return next();
+    if (!res.locals.consoleSession) return res.redirect(303, '/admin/login');
+    views.render(
+      res,
+      'error',
+      { title: 'Not found', heading: 'Page not found', message: 'There is no console page at this address.', status: 404 },
+      404,
+    );
+  });
+
+  const consoleErrors: ErrorRequestHandler = (error, req, res, next) => {
+    if (!res.locals.adminConsole || res.headersSent) return next(error);
+    if (error instanceof ApiError) {
+      const errors = (error.details?.errors as { field: string; reason: string }[] | undefined) ?? [];
+      return views.render(
+        res,
+        'error',
+        {
+          title: 'Not done',
+          heading: error.status === 404 ? 'Not found' : error.status === 409 ? 'Nothing to do' : 'Please check the form',
+          message: error.message,
+          errors,
+          status: error.status,
+          back: safeNext(String(req.get('referer') ?? '').replace(/^https?:\/\/[^/]+/, '')),
+        },
+        error.status,
+      );
+    }
+    if ((error as { type?: string })?.type === 'entity.too.large')
+      return views.render(res, 'error', { title: 'Too large', heading: 'Form too large', message: 'The form was too large.', status: 413 }, 413);
+    log.error('console error', { path: req.path, error });
+    views.render(
+      res,
+      'error',
+      { title: 'Error', heading: 'Something went wrong', message: 'The request could not be processed.', status: 500 },
+      500,
+    );
+  };
+  router.use(consoleErrors);
+  return router;
+}

@@ -1,0 +1,40 @@
+import { Router } from 'express';
+import type { Container } from '../../container.ts';
+import { presentMessage } from '../../sending/message-log.ts';
+import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
+import { handler } from '../middleware/async-handler.ts';
+import { optionalString, pageParams } from './pagination.ts';
+
+/**
+ * The customer's decision log: the same rows as `GET /api/messages` (the message log is the
+ * decision log: every attempt, allowed or refused, with the deciding check, error code, risk
+ * score and rules), under the name the compliance docs use. Scoped by the caller's account, so
+ * `instance_id` of another account simply matches nothing.
+ */
+export function decisionRoutes(c: Container): Router {
+  const router = Router();
+  const auth = apiKeyAuth(c.apiKeys, c.accountStore);
+  router.get(
+    '/api/decisions',
+    auth,
+    handler(async (req, res) => {
+      const q = req.query as Record<string, unknown>;
+      const page = pageParams(q);
+      const items = await c.messages.list({
+        accountId: accountOf(res).id,
+        instanceId: optionalString(q, 'instance_id', /^[A-Za-z0-9_-]{1,64}$/),
+        outcome: optionalString(q, 'outcome', /^(allowed|blocked)$/) as 'allowed' | 'blocked' | undefined,
+        errorCode: optionalString(q, 'error', /^[a-z_0-9]{1,60}$/),
+        limit: page.limit,
+        beforeId: page.beforeId,
+      });
+      const last = items.at(-1);
+      res.json({
+        success: true,
+        decisions: items.map(presentMessage),
+        next_before: items.length === page.limit && last ? last.id : null,
+      });
+    }),
+  );
+  return router;
+}

@@ -1,0 +1,33 @@
+import { Router } from 'express';
+import type { Container } from '../container.ts';
+import { InvalidAdminTokenError } from '../errors/errors.ts';
+import { handler } from '../http/middleware/async-handler.ts';
+import { bearer, safeEqual } from '../http/middleware/auth.ts';
+import { METRICS_CONTENT_TYPE, renderMetrics } from './scrape-metrics.ts';
+
+/**
+ * `GET /metrics` for Prometheus. Bearer METRICS_TOKEN (so a scraper need not hold the admin
+ * token) or the admin token; anything else is `401 invalid_admin_token`, like every admin route.
+ */
+export function metricsRoutes(c: Container): Router {
+  const router = Router();
+  const authorized = (presented: string | undefined): boolean => {
+    if (!presented) return false;
+    const tokens = [c.config.metricsToken, c.adminToken()].filter((t): t is string => Boolean(t));
+    // Compare against every token (no early exit) so timing says nothing about which one matched.
+    let ok = false;
+    for (const token of tokens) if (safeEqual(presented, token)) ok = true;
+    return ok;
+  };
+  router.get(
+    '/metrics',
+    (req, _res, next) => (authorized(bearer(req)) ? next() : next(new InvalidAdminTokenError())),
+    handler(async (_req, res) => {
+      const body = await renderMetrics(c);
+      res.setHeader('Content-Type', METRICS_CONTENT_TYPE);
+      res.setHeader('Cache-Control', 'no-store');
+      res.send(body);
+    }),
+  );
+  return router;
+}
