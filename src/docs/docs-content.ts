@@ -28,6 +28,7 @@ function example(file: string): string {
 const json = (value: unknown) => JSON.stringify(value, null, 2);
 
 export function humanDuration(seconds: number): string {
+  if (seconds === 86400) return '24 hours';
   if (seconds % 86400 === 0 && seconds >= 86400) {
     const d = seconds / 86400;
     return d === 7 ? '7 days' : d === 30 ? '30 days' : `${d} ${d === 1 ? 'day' : 'days'}`;
@@ -41,6 +42,12 @@ export function humanDuration(seconds: number): string {
     return `${m} ${m === 1 ? 'minute' : 'minutes'}`;
   }
   return `${seconds} ${seconds === 1 ? 'second' : 'seconds'}`;
+}
+
+/** "per minute", "per 10 seconds", "per hour". */
+export function perDuration(seconds: number): string {
+  const d = humanDuration(seconds);
+  return d.startsWith('1 ') ? `per ${d.slice(2)}` : `per ${d}`;
 }
 
 function humanMs(ms: number): string {
@@ -155,12 +162,12 @@ function policiesData(c: Container) {
   }));
   const t = p.throttle;
   const throttle = {
-    instance: `${fmt(t.per_instance.points)} per ${humanDuration(t.per_instance.duration_seconds)}`,
+    instance: `${fmt(t.per_instance.points)} ${perDuration(t.per_instance.duration_seconds)}`,
     burst: t.per_instance.burst
-      ? `${fmt(t.per_instance.burst)} more per ${humanDuration(t.per_instance.burst_duration_seconds ?? t.per_instance.duration_seconds)}`
+      ? `${fmt(t.per_instance.burst)} more ${perDuration(t.per_instance.burst_duration_seconds ?? t.per_instance.duration_seconds)}`
       : null,
-    recipient: `${fmt(t.per_recipient.points)} per ${humanDuration(t.per_recipient.duration_seconds)}`,
-    newRecipients: `${fmt(t.new_recipients.points)} per ${humanDuration(t.new_recipients.duration_seconds)}`,
+    recipient: `${fmt(t.per_recipient.points)} ${perDuration(t.per_recipient.duration_seconds)}`,
+    newRecipients: `${fmt(t.new_recipients.points)} ${perDuration(t.new_recipients.duration_seconds)}`,
     exempt: t.exempt_purposes_from_recipient_limit ?? [],
   };
 
@@ -213,8 +220,9 @@ function policiesData(c: Container) {
     throttle,
     risk: {
       review: risk.thresholds.review,
+      reviewUpTo: risk.thresholds.block - 1,
       block: risk.thresholds.block,
-      window: humanDuration(risk.behaviour_window_seconds ?? 3600),
+      window: perDuration(risk.behaviour_window_seconds ?? 3600).replace(/^per /, ''),
       rules,
     },
     optOut,
@@ -249,7 +257,7 @@ function pauseData(raw: unknown) {
       reason: t.public_reason ?? t.description ?? t.id,
       description: t.description ?? '',
       threshold: isRate
-        ? `${Math.round(t.threshold * 1000) / 10}%${t.min_sample ? ` (with at least ${t.min_sample} sends)` : ''}`
+        ? `${Math.round(t.threshold * 1000) / 10}%${t.min_sample ? ` (judged from ${t.min_sample} or more)` : ''}`
         : fmt(t.threshold),
       window: humanDuration(t.window_seconds),
       action: t.action === 'pause' ? 'Pause at once' : 'One strike',

@@ -66,6 +66,7 @@ const SUBPAGE_ORDER = ['webhooks', 'call-events', 'troubleshooting'];
 const SUBPAGE_LABELS: Record<string, string> = {
   webhooks: 'Webhook reference',
   'call-events': 'Call event templates',
+  troubleshooting: '3CX troubleshooting',
 };
 
 function sourceExists(page: DocsPage): boolean {

@@ -1,4 +1,4 @@
-import { Router, type Request } from 'express';
+import { type NextFunction, type Request, type Response, Router } from 'express';
 import type { Container } from '../container.ts';
 import { NotFoundError } from '../errors/errors.ts';
 import { DocsSite } from './docs-site.ts';
@@ -25,12 +25,14 @@ function baseUrlOf(req: Request, port: number): string {
 export function docsRoutes(c: Container): Router {
   const router = Router();
   const site = new DocsSite(c);
-  const page = (req: Request, res: import('express').Response, next: import('express').NextFunction) => {
+  const page = (req: Request, res: Response, next: NextFunction) => {
     const found = site.find(req.path);
     if (!found) return next(new NotFoundError(undefined, 'No documentation page exists at this path.'));
     const rendered = site.render(found, baseUrlOf(req, c.config.port));
     res.setHeader('Content-Security-Policy', CSP);
     res.setHeader('Cache-Control', 'public, max-age=60');
+    // The copy-paste examples embed the host the reader used.
+    res.setHeader('Vary', 'Host, X-Forwarded-Host, X-Forwarded-Proto');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.type('html').send(rendered.html);
   };

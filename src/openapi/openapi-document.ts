@@ -93,7 +93,9 @@ function operation(route: CatalogRoute): Record<string, unknown> {
   if (route.response.schema || contentType !== 'application/json') {
     success.content = {
       [contentType]: {
-        schema: route.response.schema ?? { type: 'string', format: 'binary' },
+        schema:
+          route.response.schema ??
+          (contentType.startsWith('text/') ? { type: 'string' } : { type: 'string', contentMediaType: contentType }),
         ...(route.response.example !== undefined ? { example: route.response.example } : {}),
       },
     };

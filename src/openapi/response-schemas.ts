@@ -476,7 +476,7 @@ export const RESPONSES = {
     schema: ok(['pairing_code'], {
       pairing_code: str('Type it on the phone: WhatsApp → Linked devices → Link with phone number.'),
     }),
-    example: { success: true, pairing_code: 'K7QP-2XMA' },
+    example: { success: true, pairing_code: 'K7QP2XMA' },
   },
   destroyed: {
     schema: ok(['destroyed'], { destroyed: { const: true } }),

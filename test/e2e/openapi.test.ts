@@ -128,6 +128,12 @@ describe('OpenAPI document (/openapi.json)', function () {
     );
   });
 
+  it('gives every operation a unique operationId and a summary', () => {
+    const ids = Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => String(op.operationId)));
+    assert.equal(new Set(ids).size, ids.length, `duplicate operationIds: ${ids.join(', ')}`);
+    for (const item of Object.values(doc.paths)) for (const op of Object.values(item)) assert.ok(op.summary);
+  });
+
   it('marks sandbox-only routes', () => {
     const sandbox = ROUTE_CATALOG.filter((r) => r.path.includes('/sandbox/'));
     assert.ok(sandbox.length >= 4);
