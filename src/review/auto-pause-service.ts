@@ -164,7 +164,11 @@ export class AutoPauseService {
     const longest = Math.max(...swept.map((t) => t.window_seconds)) * 1000;
     const since = now - longest;
     const [sent, signalled] = await Promise.all([
-      this.deps.db('messages').distinct('instance_id').whereNotNull('instance_id').andWhere('created_at', '>=', since),
+      this.deps
+        .db('messages')
+        .distinct('instance_id')
+        .whereNotNull('instance_id')
+        .andWhere('created_at', '>=', since),
       this.deps
         .db('instance_restriction_signals')
         .distinct('instance_id')
@@ -248,10 +252,8 @@ export class AutoPauseService {
           .where({ instance_id: instanceId, flagged: true })
           .andWhere('created_at', '>=', since)
           .limit(1000);
-        return {
-          events: rows.filter((r) => flagCounts(trigger, parseJson<{ id: string; weight?: number }[]>(r.risk_rules, [])))
-            .length,
-        };
+        const hits = (r: { risk_rules: unknown }) => parseJson<{ id: string; weight?: number }[]>(r.risk_rules, []);
+        return { events: rows.filter((r) => flagCounts(trigger, hits(r))).length };
       }
       case 'rule_hits': {
         const wanted = new Set(trigger.rules ?? []);
@@ -462,7 +464,8 @@ export class AutoPauseService {
     const { db, policy } = this.deps;
     const now = this.now();
     const daySince = now - DAY_MS;
-    const columns = ['id', 'recipient', 'purpose', 'text', 'risk_score', 'risk_rules', 'error_code', 'status', 'flagged', 'failure_reason', 'created_at'];
+    const columns = ['id', 'recipient', 'purpose', 'text', 'risk_score', 'risk_rules', 'error_code'];
+    columns.push('status', 'flagged', 'failure_reason', 'created_at');
     const [strikes, rates, risky, sampleRows, signalRows] = await Promise.all([
       db('instance_strikes')
         .where({ instance_id: instance.id })

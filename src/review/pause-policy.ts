@@ -121,7 +121,8 @@ export function evaluateTrigger(trigger: PauseTrigger, facts: TriggerFacts): Tri
     const insufficient = sample < minSample ? 'sample' : events < minEvents ? 'events' : null;
     const fired = insufficient === null && rate >= trigger.threshold;
     const denominator = trigger.signal === 'opt_out_rate' ? 'recipients' : 'attempted sends';
-    let explanation = `${events} ${events === 1 ? one : many} among ${sample} ${denominator} in the last ${window} = ${formatPercent(rate)} (threshold ${formatPercent(trigger.threshold)}`;
+    let explanation = `${events} ${events === 1 ? one : many} among ${sample} ${denominator}`;
+    explanation += ` in the last ${window} = ${formatPercent(rate)} (threshold ${formatPercent(trigger.threshold)}`;
     explanation += `, minimum ${minSample} ${denominator} and ${minEvents} ${minEvents === 1 ? one : many})`;
     if (insufficient === 'sample') explanation += ': too few to judge';
     else if (insufficient === 'events') explanation += `: too few ${many} to judge`;
@@ -212,7 +213,8 @@ export function maskText(text: string | null, max: number): string | null {
   const masked = text.replace(/\+?\d[\d\s().-]{4,}\d/g, (run) => {
     const digits = run.replace(/\D/g, '');
     if (digits.length < 6) return run;
-    return `${run.startsWith('+') ? '+' : ''}${digits.slice(0, 2)}${'•'.repeat(Math.max(3, digits.length - 4))}${digits.slice(-2)}`;
+    const hidden = '•'.repeat(Math.max(3, digits.length - 4));
+    return `${run.startsWith('+') ? '+' : ''}${digits.slice(0, 2)}${hidden}${digits.slice(-2)}`;
   });
   const chars = [...masked];
   return chars.length > max ? `${chars.slice(0, max).join('')}…` : masked;

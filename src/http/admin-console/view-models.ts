@@ -289,7 +289,10 @@ function auditSummary(e: AuditEntry): string {
     return `Trigger ${String(trigger.id ?? '?')}: ${String(trigger.explanation ?? '')}`;
   }
   if (e.action === 'instance.slowed')
-    return `Trigger ${String(d.trigger ?? '?')}: ${String(d.explanation ?? '')} → throttle ×${String(d.throttle_multiplier ?? '')} until ${formatDate(d.until)}`;
+    return (
+      `Trigger ${String(d.trigger ?? '?')}: ${String(d.explanation ?? '')}` +
+      ` → throttle ×${String(d.throttle_multiplier ?? '')} until ${formatDate(d.until)}`
+    );
   const text = JSON.stringify(d);
   if (text === '{}') return '';
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;

@@ -28,7 +28,14 @@ function templatesDir(): string {
  * (by hash), forms post only here, no framing, nothing cached.
  */
 export function consoleCsp(styleHash: string): string {
-  return `default-src 'none'; style-src '${styleHash}'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+  return [
+    "default-src 'none'",
+    `style-src '${styleHash}'`,
+    "img-src 'self' data:",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
 }
 
 export function consoleHeaders(res: Response, csp: string): void {
@@ -72,7 +79,8 @@ function createEnv(dir: string): { env: typeof Handlebars; pages: Map<string, Ha
   }
   const pages = new Map<string, Handlebars.TemplateDelegate>();
   for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.hbs') && f !== 'layout.hbs')) {
-    pages.set(file.replace(/\.hbs$/, ''), env.compile(fs.readFileSync(path.join(dir, file), 'utf8'), { strict: false }));
+    const source = fs.readFileSync(path.join(dir, file), 'utf8');
+    pages.set(file.replace(/\.hbs$/, ''), env.compile(source));
   }
   return { env, pages };
 }

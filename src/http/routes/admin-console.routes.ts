@@ -27,7 +27,7 @@ import {
 } from '../admin-console/view-models.ts';
 import { safeEqual } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { adminSuppressionSchema, } from '../schemas/suppression.schema.ts';
+import { adminSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { pauseSchema, resumeSchema, updateAccountSchema } from '../schemas/account.schema.ts';
 import { compileSchema } from '../schemas/validator.ts';
 
@@ -116,9 +116,10 @@ export function adminConsoleRoutes(c: Container): Router {
     duration: 60,
   });
   const form = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 60 });
-  const now = () => c.clock.now().getTime();
 
-  const isConsolePath = (path: string) => path === '/admin' || (path.startsWith('/admin/') && !path.startsWith('/admin/api/') && path !== '/admin/api');
+  // Everything under /admin except the JSON API, which keeps its own auth and JSON errors.
+  const isConsolePath = (p: string) =>
+    p === '/admin' || (p.startsWith('/admin/') && p !== '/admin/api' && !p.startsWith('/admin/api/'));
 
   // Session lookup for every console request; the layout reads `res.locals.view`.
   router.use(
@@ -137,7 +138,6 @@ export function adminConsoleRoutes(c: Container): Router {
         actor: session?.actor ?? null,
         csrf: session?.csrfToken ?? null,
         notice: notice ?? null,
-        year: new Date(now()).getUTCFullYear(),
       };
       next();
     }),
@@ -216,7 +216,9 @@ export function adminConsoleRoutes(c: Container): Router {
           {
             title: 'Too many attempts',
             heading: 'Too many sign-in attempts',
-            message: `Sign-in is locked for this address for ${retry} seconds after ${LOGIN_FAILURES_PER_MINUTE} failed attempts.`,
+            message:
+              `Sign-in is locked for this address for ${retry} seconds ` +
+              `after ${LOGIN_FAILURES_PER_MINUTE} failed attempts.`,
             status: 429,
             showLogin: true,
           },
@@ -304,7 +306,8 @@ export function adminConsoleRoutes(c: Container): Router {
   // ------------------------------------------------------------------ instances
 
   get('/admin/instances', async (req, res) => {
-    const accountId = typeof req.query.account_id === 'string' && ID.test(req.query.account_id) ? req.query.account_id : undefined;
+    const raw = req.query.account_id;
+    const accountId = typeof raw === 'string' && ID.test(raw) ? raw : undefined;
     const names = await accountNames();
     const slowed = await c.autoPause.slowedInstanceIds();
     const items = await c.instanceStore.list({ accountId });
@@ -496,7 +499,8 @@ export function adminConsoleRoutes(c: Container): Router {
       { accountId, phone: String(data.phone), note: note || null },
       actor(res),
     );
-    res.redirect(303, `/admin/suppressions?notice=suppression_added${accountId ? `&scope=${encodeURIComponent(accountId)}` : ''}`);
+    const scope = accountId ? `&scope=${encodeURIComponent(accountId)}` : '';
+    res.redirect(303, `/admin/suppressions?notice=suppression_added${scope}`);
   });
 
   post('/admin/suppressions/remove', async (req, res) => {
@@ -530,7 +534,8 @@ export function adminConsoleRoutes(c: Container): Router {
   get('/admin/audit', async (req, res) => {
     const q = req.query as Record<string, unknown>;
     const before = typeof q.before === 'string' && /^\d{1,15}$/.test(q.before) ? Number(q.before) : undefined;
-    const targetId = typeof q.target_id === 'string' && /^[A-Za-z0-9_-]{1,80}$/.test(q.target_id) ? q.target_id : undefined;
+    const target = q.target_id;
+    const targetId = typeof target === 'string' && /^[A-Za-z0-9_-]{1,80}$/.test(target) ? target : undefined;
     const entries = await c.audit.list({ limit: 50, beforeId: before, targetId });
     const last = entries.at(-1);
     views.render(res, 'audit', {
@@ -550,7 +555,12 @@ export function adminConsoleRoutes(c: Container): Router {
     views.render(
       res,
       'error',
-      { title: 'Not found', heading: 'Page not found', message: 'There is no console page at this address.', status: 404 },
+      {
+        title: 'Not found',
+        heading: 'Page not found',
+        message: 'There is no console page at this address.',
+        status: 404,
+      },
       404,
     );
   });
@@ -574,7 +584,12 @@ export function adminConsoleRoutes(c: Container): Router {
       );
     }
     if ((error as { type?: string })?.type === 'entity.too.large')
-      return views.render(res, 'error', { title: 'Too large', heading: 'Form too large', message: 'The form was too large.', status: 413 }, 413);
+      return views.render(
+        res,
+        'error',
+        { title: 'Too large', heading: 'Form too large', message: 'The form was too large.', status: 413 },
+        413,
+      );
     log.error('console error', { path: req.path, error });
     views.render(
       res,
