@@ -38,6 +38,8 @@ const MAX_FINALIZE_BATCH = 64;
 const MAX_UNRECORDED_FACTOR = 2;
 /** Longest wait for more finished attempts before a finalize transaction starts. */
 const FINALIZE_GATHER_MS = 2;
+/** ± fraction applied to the retry schedule, so a burst of failures does not retry in lockstep. */
+const DEFAULT_JITTER = 0.1;
 
 /** Claimed rows kept waiting for a free slot, as a multiple of the concurrency (in flight included). */
 const PREFETCH_FACTOR = 2;
@@ -57,7 +59,6 @@ function bump(map: Map<string, number>, key: string, by: number): void {
   if (value <= 0) map.delete(key);
   else map.set(key, value);
 }
-const DEFAULT_JITTER = 0.1;
 
 export interface DeliveryWorkerOptions {
   deliveries: WebhookDeliveryStore;
@@ -84,6 +85,8 @@ export interface DeliveryWorkerOptions {
   resolver?: Resolver | undefined;
   /** Replaces the guarded agent entirely (the caller owns and closes it). */
   dispatcher?: Dispatcher | undefined;
+  /** Claim loops / finalize transactions at once. Default: what the store suggests (SQLite 1, MySQL 2). */
+  parallelism?: number | undefined;
   /** Identifies this node in lease owners (`NODE_ID`). */
   nodeId?: string | null | undefined;
   /**
@@ -134,7 +137,7 @@ export class DeliveryWorker {
   private running = false;
   private loopDone: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
-  private waiter: (() => void) | null = null;
+  private readonly waiters = new Set<() => void>();
   private wakeRequested = false;
   private idleWaiters: (() => void)[] = [];
   private readonly finalizeQueue: {
@@ -142,7 +145,11 @@ export class DeliveryWorker {
     resolve: (fenced: boolean) => void;
     reject: (error: unknown) => void;
   }[] = [];
-  private flushing: Promise<void> | null = null;
+  private flushers = 0;
+  /** Claim loops and finalize flushers that may run at once (the store's connection parallelism). */
+  private readonly parallelism: number;
+  /** Rows being claimed right now (counted against the prefetch room by every claim loop). */
+  private claiming = 0;
   /** Terminal failures this worker recorded, per endpoint (see FinalizeItem.resetStreak). */
   private readonly failuresRecorded = new Map<string, number>();
 
@@ -154,6 +161,7 @@ export class DeliveryWorker {
       Math.min(this.concurrency, options.perEndpointConcurrency ?? Math.ceil((this.concurrency * 3) / 4)),
     );
     this.minClaimBatch = this.concurrency;
+    this.parallelism = Math.max(1, options.parallelism ?? options.deliveries.parallelism ?? 1);
     this.leaseMs = options.leaseMs ?? options.timeoutMs + LEASE_MARGIN_MS;
     if (this.leaseMs <= options.timeoutMs) {
       throw new Error(
@@ -182,7 +190,29 @@ export class DeliveryWorker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loopDone = this.loop();
+    this.loopDone = this.run();
+  }
+
+  private async run(): Promise<void> {
+    if (this.options.releaseOwnStaleLeases) {
+      try {
+        const released = await this.options.deliveries.releaseStaleLeases(
+          this.nodePrefix,
+          this.ownerPrefix,
+          this.now(),
+        );
+        if (released > 0)
+          log.warn('took back deliveries leased before a restart', {
+            count: released,
+          });
+      } catch (error) {
+        log.warn('could not release stale leases', { error });
+      }
+    }
+    // Several claim loops when the database serves several connections (MySQL): a claim is a few
+    // round trips, and with one loop those would cap the throughput.
+    await Promise.all(Array.from({ length: this.parallelism }, () => this.loop()));
+    await this.releaseReady(this.ready.splice(0));
   }
 
   /** New rows may be due: claim now instead of at the next poll. */
@@ -210,48 +240,40 @@ export class DeliveryWorker {
   }
 
   private signal(): void {
-    const waiter = this.waiter;
-    this.waiter = null;
-    waiter?.();
+    if (this.waiters.size === 0) return;
+    const waiters = [...this.waiters];
+    this.waiters.clear();
+    for (const waiter of waiters) waiter();
   }
 
   private waitForSignal(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiter = null;
-        resolve();
-      }, ms);
-      timer.unref();
-      this.waiter = () => {
+      const waiter = () => {
         clearTimeout(timer);
+        this.waiters.delete(waiter);
         resolve();
       };
+      const timer = setTimeout(waiter, ms);
+      timer.unref();
+      this.waiters.add(waiter);
     });
   }
 
   private async loop(): Promise<void> {
-    if (this.options.releaseOwnStaleLeases) {
-      try {
-        const released = await this.options.deliveries.releaseStaleLeases(
-          this.nodePrefix,
-          this.ownerPrefix,
-          this.now(),
-        );
-        if (released > 0) log.warn('took back deliveries leased before a restart', { count: released });
-      } catch (error) {
-        log.warn('could not release stale leases', { error });
-      }
-    }
     while (this.running) {
       await this.startReady();
       // Claimed rows wait in `ready` for a slot: up to PREFETCH_FACTOR × concurrency leased at once,
-      // claimed in batches of at least half the slots, so one claim serves many deliveries.
-      const room = this.concurrency * PREFETCH_FACTOR - this.busy - this.ready.length;
-      const idle = this.busy === 0 && this.ready.length === 0;
+      // claimed (while busy) in batches of at least `concurrency` rows, so one claim serves many
+      // deliveries instead of one claim transaction per finished attempt.
+      const room = this.concurrency * PREFETCH_FACTOR - this.busy - this.ready.length - this.claiming;
+      const idle = this.busy === 0 && this.ready.length === 0 && this.claiming === 0;
+      // After startReady, a free slot means nothing waiting can use it (empty, or only rows of
+      // endpoints at their share): claim now, however small, rather than leave the slot idle.
+      const slotsIdle = this.busy < this.concurrency && this.claiming === 0;
       const unrecorded = this.inFlight.size - this.busy;
       if (
         room <= 0 ||
-        (room < this.minClaimBatch && !idle) ||
+        (room < this.minClaimBatch && !idle && !slotsIdle) ||
         // Many finished attempts still wait for their finalize: the database is the bottleneck.
         unrecorded >= this.concurrency * MAX_UNRECORDED_FACTOR
       ) {
@@ -261,6 +283,7 @@ export class DeliveryWorker {
       this.wakeRequested = false;
       const owner = `${this.ownerPrefix}${(this.claimSeq++).toString(36)}`;
       let batch: ClaimedDelivery[];
+      this.claiming += room;
       try {
         batch = await this.options.deliveries.claim({
           owner,
@@ -273,6 +296,8 @@ export class DeliveryWorker {
         log.warn('claiming webhook deliveries failed', { error });
         await this.waitForSignal(this.pollIntervalMs);
         continue;
+      } finally {
+        this.claiming -= room;
       }
       const at = this.now();
       for (const delivery of batch) {
@@ -281,10 +306,11 @@ export class DeliveryWorker {
       }
       await this.startReady();
       if (batch.length === room || this.wakeRequested) continue;
-      if (batch.length === 0 && this.inFlight.size === 0 && this.ready.length === 0) this.notifyIdle();
+      if (batch.length === 0 && this.inFlight.size === 0 && this.ready.length === 0 && this.claiming === 0) {
+        this.notifyIdle();
+      }
       await this.waitForSignal(this.pollIntervalMs);
     }
-    await this.releaseReady(this.ready.splice(0));
   }
 
   /**
@@ -376,7 +402,22 @@ export class DeliveryWorker {
   private finalize(item: FinalizeItem): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.finalizeQueue.push({ item, resolve, reject });
-      if (!this.flushing) this.flushing = this.flushFinalizes();
+      this.maybeFlush();
+    });
+  }
+
+  /** One flusher at a time, or a second one (MySQL) when a full batch is already waiting. */
+  private maybeFlush(): void {
+    if (this.finalizeQueue.length === 0) return;
+    if (
+      this.flushers > 0 &&
+      (this.flushers >= this.parallelism || this.finalizeQueue.length < this.minClaimBatch)
+    )
+      return;
+    this.flushers += 1;
+    void this.flushFinalizes().finally(() => {
+      this.flushers -= 1;
+      this.maybeFlush();
     });
   }
 
@@ -390,12 +431,11 @@ export class DeliveryWorker {
       const batch = this.finalizeQueue.splice(0, MAX_FINALIZE_BATCH);
       try {
         const fenced = await this.options.deliveries.finalizeMany(batch.map((b) => b.item));
-        batch.forEach((b, i) => b.resolve(fenced[i] === true));
+        for (const [i, b] of batch.entries()) b.resolve(fenced[i] === true);
       } catch (error) {
         for (const b of batch) b.reject(error);
       }
     }
-    this.flushing = null;
   }
 
   private async attempt(delivery: ClaimedDelivery, owner: string, releaseSlot: () => void): Promise<void> {

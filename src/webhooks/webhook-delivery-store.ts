@@ -188,9 +188,15 @@ function activeEndpointIds(db: Knex): Knex.QueryBuilder {
 
 export class WebhookDeliveryStore {
   private readonly dialect: 'sqlite' | 'mysql';
+  /**
+   * Claims / finalizes worth running at once: SQLite has one connection (more would only queue),
+   * a MySQL pool serves several.
+   */
+  readonly parallelism: number;
 
   constructor(private readonly db: Knex) {
     this.dialect = dialectOf(db);
+    this.parallelism = this.dialect === 'sqlite' ? 1 : 2;
   }
 
   /**
@@ -215,21 +221,25 @@ export class WebhookDeliveryStore {
     if (limit <= 0) return [];
     const leaseUntil = now + leaseMs;
     const sqlite = this.dialect === 'sqlite';
-    const stamp = (trx: Knex, ids: string[]) =>
-      trx(DELIVERIES)
-        .whereIn('id', ids)
-        // On SQLite a unary + keeps the planner on the primary key for this short id list; it
-        // would otherwise walk the (status, next_attempt_at) index over the whole due backlog.
-        .andWhereRaw(sqlite ? '+status = ?' : 'status = ?', ['pending'])
-        .andWhereRaw(sqlite ? '+next_attempt_at <= ?' : 'next_attempt_at <= ?', [now])
-        .andWhere((q) => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<=', now))
-        .update({
-          lease_owner: owner,
-          lease_expires_at: leaseUntil,
-          next_attempt_at: leaseUntil,
-          attempts: trx.raw('attempts + 1'),
-          updated_at: now,
-        });
+    const stamp = (trx: Knex, ids: string[]) => {
+      const query = trx(DELIVERIES).whereIn('id', ids);
+      if (sqlite) {
+        // The condition decides races between processes. A unary + keeps SQLite's planner on the
+        // primary key for this short id list instead of walking the whole due backlog by index.
+        query
+          .andWhereRaw('+status = ?', ['pending'])
+          .andWhereRaw('+next_attempt_at <= ?', [now])
+          .andWhere((q) => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<=', now));
+      }
+      // (MySQL: the rows are already locked by our SELECT … FOR UPDATE and known to match.)
+      return query.update({
+        lease_owner: owner,
+        lease_expires_at: leaseUntil,
+        next_attempt_at: leaseUntil,
+        attempts: trx.raw('attempts + 1'),
+        updated_at: now,
+      });
+    };
     const candidates = (trx: Knex) => {
       const query = trx(DELIVERIES)
         .select('id')
@@ -254,34 +264,26 @@ export class WebhookDeliveryStore {
         ),
       );
     } else {
-      // One statement: MySQL/MariaDB's single-table UPDATE … ORDER BY … LIMIT picks the due rows
-      // and stamps them atomically under row locks. READ COMMITTED matters: under REPEATABLE READ
-      // the index range scan takes gap locks, and a finalize moving a row into that range
-      // deadlocks with it; under READ COMMITTED rows that do not match (or are locked by another
-      // claimer and no longer match once committed) are skipped without holding locks.
-      const query = this.db(DELIVERIES)
-        .where({ status: 'pending' })
-        .andWhere('next_attempt_at', '<=', now)
-        .andWhere((q) => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<=', now))
-        .whereIn('endpoint_id', activeEndpointIds(this.db));
-      if (exclude.length > 0) query.whereNotIn('endpoint_id', exclude);
+      // MySQL/MariaDB: lock the candidates with SELECT … FOR UPDATE SKIP LOCKED, then stamp them,
+      // in one READ COMMITTED transaction. The claimer never waits for a lock (rows another claimer
+      // or a finalize holds are skipped), so it can never be half of a deadlock; READ COMMITTED
+      // takes no gap locks that would block the outbox's inserts. (A single UPDATE … ORDER BY …
+      // LIMIT is two round trips shorter but waits on locked rows while holding index locks, and
+      // deadlocks with finalizes under load.)
       claimed = await retryOnLockConflict(() =>
         this.db.transaction(
-          async (trx) =>
-            affected(
-              await query
-                .clone()
-                .transacting(trx)
-                .orderBy('next_attempt_at', 'asc')
-                .limit(limit)
-                .update({
-                  lease_owner: owner,
-                  lease_expires_at: leaseUntil,
-                  next_attempt_at: leaseUntil,
-                  attempts: this.db.raw('attempts + 1'),
-                  updated_at: now,
-                }),
-            ),
+          async (trx) => {
+            const rows = (await candidates(trx).forUpdate().skipLocked()) as {
+              id: string;
+            }[];
+            if (rows.length === 0) return 0;
+            return affected(
+              await stamp(
+                trx,
+                rows.map((r) => r.id),
+              ),
+            );
+          },
           { isolationLevel: 'read committed' },
         ),
       );
