@@ -19,7 +19,7 @@ import {
   updateAccountSchema,
 } from '../schemas/account.schema.ts';
 import { adminSuppressionSchema } from '../schemas/suppression.schema.ts';
-import { optionalString, pageParams } from './pagination.ts';
+import { messageLogQuery, optionalString, pageParams } from './pagination.ts';
 
 /** The compliance admin's JSON API (SPEC §9). Every change is written to the audit log. */
 export function adminApiRoutes(c: Container): Router {
@@ -208,15 +208,7 @@ export function adminApiRoutes(c: Container): Router {
     admin,
     handler(async (req, res) => {
       const q = req.query as Record<string, unknown>;
-      const page = pageParams(q);
-      const items = await c.messages.list({
-        accountId: optionalString(q, 'account_id', /^[A-Za-z0-9_-]{1,40}$/),
-        instanceId: optionalString(q, 'instance_id', /^[A-Za-z0-9_-]{1,64}$/),
-        outcome: optionalString(q, 'outcome', /^(allowed|blocked)$/) as 'allowed' | 'blocked' | undefined,
-        errorCode: optionalString(q, 'error', /^[a-z_0-9]{1,60}$/),
-        limit: page.limit,
-        beforeId: page.beforeId,
-      });
+      const items = await c.messages.list(messageLogQuery(q, optionalString(q, 'account_id', /^[A-Za-z0-9_-]{1,40}$/)));
       res.json({
         success: true,
         decisions: items.map((m) => ({ ...presentMessage(m), account_id: m.accountId })),

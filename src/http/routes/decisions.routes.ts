@@ -3,7 +3,7 @@ import type { Container } from '../../container.ts';
 import { presentMessage } from '../../sending/message-log.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { optionalString, pageParams } from './pagination.ts';
+import { messageLogQuery } from './pagination.ts';
 
 /**
  * The customer's decision log: the same rows as `GET /api/messages` (the message log is the
@@ -18,21 +18,13 @@ export function decisionRoutes(c: Container): Router {
     '/api/decisions',
     auth,
     handler(async (req, res) => {
-      const q = req.query as Record<string, unknown>;
-      const page = pageParams(q);
-      const items = await c.messages.list({
-        accountId: accountOf(res).id,
-        instanceId: optionalString(q, 'instance_id', /^[A-Za-z0-9_-]{1,64}$/),
-        outcome: optionalString(q, 'outcome', /^(allowed|blocked)$/) as 'allowed' | 'blocked' | undefined,
-        errorCode: optionalString(q, 'error', /^[a-z_0-9]{1,60}$/),
-        limit: page.limit,
-        beforeId: page.beforeId,
-      });
+      const query = messageLogQuery(req.query as Record<string, unknown>, accountOf(res).id);
+      const items = await c.messages.list(query);
       const last = items.at(-1);
       res.json({
         success: true,
         decisions: items.map(presentMessage),
-        next_before: items.length === page.limit && last ? last.id : null,
+        next_before: items.length === query.limit && last ? last.id : null,
       });
     }),
   );

@@ -5,7 +5,7 @@ import { dayKey, monthKey, nextDayStart, nextMonthStart } from '../../lib/time-w
 import { presentMessage } from '../../sending/message-log.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { optionalString, pageParams } from './pagination.ts';
+import { messageLogQuery } from './pagination.ts';
 
 /** The customer's outbound log (with the decision of every attempt) and quota. */
 export function messageRoutes(c: Container): Router {
@@ -13,23 +13,13 @@ export function messageRoutes(c: Container): Router {
   const auth = apiKeyAuth(c.apiKeys, c.accountStore);
 
   const list = handler(async (req, res) => {
-    const q = req.query as Record<string, unknown>;
-    const page = pageParams(q);
-    const outcome = optionalString(q, 'outcome', /^(allowed|blocked)$/) as 'allowed' | 'blocked' | undefined;
-    const items = await c.messages.list({
-      accountId: accountOf(res).id,
-      instanceId: optionalString(q, 'instance_id', /^[A-Za-z0-9_-]{1,64}$/),
-      status: optionalString(q, 'status', /^[a-z_]{1,20}$/),
-      errorCode: optionalString(q, 'error', /^[a-z_0-9]{1,60}$/),
-      outcome,
-      limit: page.limit,
-      beforeId: page.beforeId,
-    });
+    const query = messageLogQuery(req.query as Record<string, unknown>, accountOf(res).id);
+    const items = await c.messages.list(query);
     const last = items.at(-1);
     res.json({
       success: true,
       messages: items.map(presentMessage),
-      next_before: items.length === page.limit && last ? last.id : null,
+      next_before: items.length === query.limit && last ? last.id : null,
     });
   });
   const get = handler(async (req, res) => {

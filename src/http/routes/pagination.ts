@@ -1,4 +1,5 @@
 import { ValidationError } from '../../errors/errors.ts';
+import type { MessageQuery } from '../../sending/message-log.ts';
 
 /** `?limit=` (1–200, default 50) and `?before=<id>` cursor pagination, newest first. */
 export function pageParams(query: Record<string, unknown>): {
@@ -39,4 +40,22 @@ export function optionalString(
   if (typeof value !== 'string' || !pattern.test(value))
     throw new ValidationError({ errors: [{ field: `query/${name}`, reason: 'has an invalid value' }] });
   return value;
+}
+
+/**
+ * Filters of the message/decision log (`instance_id`, `outcome`, `status`, `error`, `limit`,
+ * `before`), shared by the customer's `/api/messages`, `/api/decisions` and the admin's
+ * `/admin/api/decisions`. `accountId` scopes the query; admins may pass `account_id` instead.
+ */
+export function messageLogQuery(query: Record<string, unknown>, accountId: string | undefined): MessageQuery {
+  const page = pageParams(query);
+  return {
+    accountId,
+    instanceId: optionalString(query, 'instance_id', /^[A-Za-z0-9_-]{1,64}$/),
+    outcome: optionalString(query, 'outcome', /^(allowed|blocked)$/) as MessageQuery['outcome'],
+    status: optionalString(query, 'status', /^[a-z_]{1,20}$/),
+    errorCode: optionalString(query, 'error', /^[a-z_0-9]{1,60}$/),
+    limit: page.limit,
+    beforeId: page.beforeId,
+  };
 }
