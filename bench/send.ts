@@ -43,12 +43,15 @@ async function listen(app: express.Express): Promise<{ url: string; close: () =>
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
-async function load(
+function load(name: string, url: string, path: string, headers: Record<string, string>, body: (i: number) => string): Promise<Result> {
+  return loadMany(name, url, path, (i) => ({ headers, body: body(i) }));
+}
+
+async function loadMany(
   name: string,
   url: string,
   path: string,
-  headers: Record<string, string>,
-  body: (i: number) => string,
+  request: (i: number) => { headers: Record<string, string>; body: string },
 ): Promise<Result> {
   const pool = new Pool(url, { connections: CONCURRENCY, pipelining: 1 });
   const latencies: number[] = [];
@@ -58,14 +61,9 @@ async function load(
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < REQUESTS) {
-        const i = next++;
+        const r = request(next++);
         const t0 = performance.now();
-        const res = await pool.request({
-          method: 'POST',
-          path,
-          headers: { 'content-type': 'application/json', ...headers },
-          body: body(i),
-        });
+        const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json', ...r.headers }, body: r.body });
         await res.body.dump();
         latencies.push(performance.now() - t0);
         if (res.statusCode === 200) ok++;
@@ -126,6 +124,25 @@ async function lane(kind: 'sqlite' | 'mysql'): Promise<Result[]> {
   const app = createApp(container);
   const gateway = await listen(app);
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
+  /** An account with limits out of the way, one API key and one connected sandbox instance. */
+  const provision = async (name: string) => {
+    const acc = (await (
+      await fetch(`${gateway.url}/admin/api/accounts`, { method: 'POST', headers: admin, body: JSON.stringify({ name, plan: 'scale' }) })
+    ).json()) as { id: string };
+    await fetch(`${gateway.url}/admin/api/accounts/${acc.id}`, {
+      method: 'PATCH',
+      headers: admin,
+      body: JSON.stringify({ daily_limit_override: 10_000_000, monthly_limit_override: 10_000_000, override_reason: 'benchmark', override_approved_by: 'bench' }),
+    });
+    const { key: k } = (await (
+      await fetch(`${gateway.url}/admin/api/accounts/${acc.id}/api-keys`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'bench' }) })
+    ).json()) as { key: string };
+    const created = (await (
+      await fetch(`${gateway.url}/api/instances`, { method: 'POST', headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: `${name} line` }) })
+    ).json()) as { instance: { id: string } };
+    await fetch(`${gateway.url}/api/instances/${created.instance.id}/sandbox/scan`, { method: 'POST', headers: { authorization: `Bearer ${k}` } });
+    return { key: k, instanceId: created.instance.id };
+  };
   const account = (await (
     await fetch(`${gateway.url}/admin/api/accounts`, {
       method: 'POST',
@@ -178,6 +195,18 @@ async function lane(kind: 'sqlite' | 'mysql'): Promise<Result[]> {
     await load('(b) express + one INSERT', bareServer.url, '/insert', {}, body),
     await load('(c) full send pipeline', gateway.url, '/api/send-message', auth, body),
   ];
+  // (c2) the same pipeline spread over 16 accounts: shows how much of (c) is the per-account
+  // serialization on the quota counter row (the price of exact limits) rather than pipeline work.
+  const tenants = await Promise.all(Array.from({ length: 16 }, (_, i) => provision(`Tenant ${i}`)));
+  results.push(
+    await loadMany('(c2) pipeline, 16 accounts', gateway.url, '/api/send-message', (i) => {
+      const t = tenants[i % tenants.length] as { key: string; instanceId: string };
+      return {
+        headers: { authorization: `Bearer ${t.key}` },
+        body: JSON.stringify({ instance_id: t.instanceId, phone: '+6281234567890', message: `Your order #${200000 + i} has shipped.`, message_purpose: 'transactional' }),
+      };
+    }),
+  );
   const c = results[2] as Result;
   if (c.ok !== REQUESTS) process.stderr.write(`warning: only ${c.ok}/${REQUESTS} sends accepted in (c)\n`);
   await gateway.close();
@@ -214,5 +243,7 @@ for (const kind of lanes) {
   const b = results[1] as Result;
   const c = results[2] as Result;
   process.stdout.write(`ratio c/b (throughput): ${(c.rps / b.rps).toFixed(2)}\n`);
+  const c2 = results[3];
+  if (c2) process.stdout.write(`ratio c2/b (throughput): ${(c2.rps / b.rps).toFixed(2)}\n`);
 }
 process.exit(0);

@@ -59,6 +59,33 @@ export function createDb(databaseUrl: string, options: { poolMax?: number } = {}
   });
 }
 
+interface SqliteConnection {
+  pragma: (s: string) => void;
+  prepare: (sql: string) => unknown;
+}
+
+/**
+ * knex asks better-sqlite3 to prepare every statement it runs, and preparing costs more than
+ * running. Statements are reusable (knex binds parameters at run time and finishes each one
+ * synchronously), so the connection keeps the most recent ones by SQL text.
+ */
+function cachePreparedStatements(conn: SqliteConnection, max = 256): void {
+  const prepare = conn.prepare.bind(conn);
+  const cache = new Map<string, unknown>();
+  conn.prepare = (sql: string) => {
+    const hit = cache.get(sql);
+    if (hit) {
+      cache.delete(sql);
+      cache.set(sql, hit);
+      return hit;
+    }
+    const statement = prepare(sql);
+    cache.set(sql, statement);
+    if (cache.size > max) cache.delete(cache.keys().next().value as string);
+    return statement;
+  };
+}
+
 /** True when a driver error is a unique-key violation (SQLite or MySQL). */
 export function isUniqueViolation(error: unknown): boolean {
   const e = error as { code?: string; errno?: number };
