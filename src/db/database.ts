@@ -27,10 +27,8 @@ export function createDb(databaseUrl: string, options: { poolMax?: number } = {}
       pool: {
         min: 1,
         max: 1,
-        afterCreate: (
-          conn: { pragma: (s: string) => void },
-          done: (err: Error | null, conn: unknown) => void,
-        ) => {
+        afterCreate: (conn: SqliteConnection, done: (err: Error | null, conn: unknown) => void) => {
+          cachePreparedStatements(conn);
           conn.pragma('journal_mode = WAL');
           conn.pragma('busy_timeout = 5000');
           conn.pragma('foreign_keys = ON');
