@@ -195,8 +195,9 @@ export class BaileysTransport implements Transport {
       return;
     }
     const result = assertSignatureVerification();
+    // Handled, so informational: nobody has to act on it.
     if (result.installedNow) {
-      this.log.warn(
+      this.log.info(
         'baileys: Curve.verify accepted forged signatures (libsignal 6 returns false instead of throwing); ' +
           'installed strict XEdDSA verification for the server certificate chain',
         {},
