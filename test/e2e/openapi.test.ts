@@ -18,7 +18,7 @@ import {
   ROUTE_CATALOG,
   toOpenApiPath,
 } from '../../src/openapi/route-catalog.ts';
-import { createTestContext, type TestContext } from '../support/test-app.ts';
+import { createTestContext, type TestContext, type HttpMethod } from '../support/test-app.ts';
 
 type Json = Record<string, unknown>;
 
@@ -300,11 +300,8 @@ describe('live responses match the OpenAPI document', function () {
 
   it('customer and admin flows answer as documented', async () => {
     const { http } = ctx;
-    const api = (method: 'get' | 'post' | 'patch' | 'delete', path: string, k: string, body?: unknown) => {
-      const req = http[method](path).set('Authorization', `Bearer ${k}`);
-      return body === undefined ? req : req.set('Content-Type', 'application/json').send(JSON.stringify(body));
-    };
-    const admin = async (method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) => {
+    const api = (method: HttpMethod, path: string, k: string, body?: unknown) => ctx.request(k, method, path, body);
+    const admin = async (method: HttpMethod, path: string, body?: unknown) => {
       const res = await ctx.admin(method, path, body);
       check(res, method, path);
       return res;

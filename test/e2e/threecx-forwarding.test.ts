@@ -4,6 +4,7 @@
  * receiver on 127.0.0.1) → 3CX answers with an `outbound_message` (HMAC-signed) → the reply is
  * sent through the ResponsibleMessageSender → the sandbox reports it delivered and read.
  */
+import type { HttpMethod } from '../support/test-app.ts';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { sleep, startWebhookHarness, type WebhookHarness } from '../support/webhook-harness.ts';
@@ -17,10 +18,7 @@ describe('3CX forwarding and reply (e2e, loopback receiver)', function () {
   let receiver: WebhookReceiver;
   let instanceId: string;
 
-  const api = (method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) => {
-    const req = h.ctx.http[method](path).set(h.auth);
-    return body === undefined ? req : req.set('Content-Type', 'application/json').send(JSON.stringify(body));
-  };
+  const api = (method: HttpMethod, path: string, body?: unknown) => h.ctx.request(h.key, method, path, body);
   const inbound = async (text: string) => {
     const res = await api('post', `/api/instances/${instanceId}/sandbox/inbound`, { from: CUSTOMER, text });
     assert.equal(res.status, 200, JSON.stringify(res.body));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/clock.ts';
-import { createTestContext, generousThrottles, type TestContext } from '../support/test-app.ts';
+import { createTestContext, generousThrottles, type TestContext, type HttpMethod } from '../support/test-app.ts';
 
 /** `/api/integrations/3cx` (SPEC §10): module gate, tenant isolation, validation, secrets at rest. */
 
@@ -9,10 +9,7 @@ describe('3CX integration settings API', () => {
   let key: string;
   let instanceId: string;
 
-  const api = (method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown, k = key) => {
-    const req = ctx.http[method](path).set('Authorization', `Bearer ${k}`);
-    return body === undefined ? req : req.set('Content-Type', 'application/json').send(JSON.stringify(body));
-  };
+  const api = (method: HttpMethod, path: string, body?: unknown, k = key) => ctx.request(k, method, path, body);
   const create = (body: Record<string, unknown> = {}, k = key) =>
     api('post', '/api/integrations/3cx', { instance_id: instanceId, ...body }, k);
 

@@ -8,6 +8,7 @@ import {
   generousThrottles,
   type TestContext,
   type TestContextOptions,
+  type HttpMethod,
 } from '../support/test-app.ts';
 
 /**
@@ -100,11 +101,7 @@ describe('3CX webhook', () => {
   let accountId: string;
   let instanceId: string;
 
-  const auth = () => ({ Authorization: `Bearer ${key}` });
-  const api = (method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) => {
-    const req = ctx.http[method](path).set(auth());
-    return body === undefined ? req : req.set('Content-Type', 'application/json').send(JSON.stringify(body));
-  };
+  const api = (method: HttpMethod, path: string, body?: unknown) => ctx.request(key, method, path, body);
   const createIntegration = async (body: Record<string, unknown> = {}) => {
     const res = await api('post', '/api/integrations/3cx', {
       instance_id: instanceId,

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describePublicErrors } from '../../src/errors/errors.ts';
 import { EVENT_TYPES } from '../../src/events/event-types.ts';
-import { createTestContext, generousThrottles, type TestContext } from '../support/test-app.ts';
+import { createTestContext, generousThrottles, type TestContext, type HttpMethod } from '../support/test-app.ts';
 
 const ERRORS = Object.fromEntries(describePublicErrors().map((e) => [e.code, e]));
 
@@ -23,10 +23,7 @@ describe('webhook subscriptions API', () => {
   let otherKey: string;
   let instanceId: string;
 
-  const call = (k: string, method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) => {
-    const req = ctx.http[method](path).set('Authorization', `Bearer ${k}`);
-    return body === undefined ? req : req.set('Content-Type', 'application/json').send(JSON.stringify(body));
-  };
+  const call = (k: string, method: HttpMethod, path: string, body?: unknown) => ctx.request(k, method, path, body);
   const api = (method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) => call(key, method, path, body);
   const create = (body: Record<string, unknown>) => api('post', '/api/webhooks', body);
   const valid = (over: Record<string, unknown> = {}) => ({

@@ -2,6 +2,7 @@
  * End to end: API → outbox → delivery worker → a real HTTP receiver on 127.0.0.1.
  * Retry schedule 50ms,100ms (3 attempts), timeout 2 s, real clock.
  */
+import type { HttpMethod } from '../support/test-app.ts';
 import assert from 'node:assert/strict';
 import {
   type WebhookHarness,
@@ -25,10 +26,7 @@ describe('webhook delivery (e2e, loopback receiver)', function () {
   let receiver: WebhookReceiver;
   let instanceId: string;
 
-  const api = (method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) => {
-    const req = h.ctx.http[method](path).set(h.auth);
-    return body === undefined ? req : req.set('Content-Type', 'application/json').send(JSON.stringify(body));
-  };
+  const api = (method: HttpMethod, path: string, body?: unknown) => h.ctx.request(h.key, method, path, body);
   const deliveriesOf = async (webhookId: string, query = '') => {
     const res = await api('get', `/api/webhooks/${webhookId}/deliveries${query}`);
     assert.equal(res.status, 200, JSON.stringify(res.body));

@@ -13,6 +13,8 @@ process.env.WARDEN_TEST = '1';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
+export type HttpMethod = 'get' | 'post' | 'patch' | 'delete';
+
 export interface TestContext {
   container: Container;
   app: Express;
@@ -21,7 +23,9 @@ export interface TestContext {
   clock: Clock;
   transport: Transport;
   sandbox: SandboxTransport | null;
-  admin: (method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown) => supertest.Test;
+  /** A request as `credential` (an API key or the admin token); a body is sent as JSON. */
+  request: (credential: string, method: HttpMethod, path: string, body?: unknown) => supertest.Test;
+  admin: (method: HttpMethod, path: string, body?: unknown) => supertest.Test;
   /** Account + API key (+ optional connected sandbox instance) in one call. */
   createAccount: (
     input?: Partial<{
@@ -79,10 +83,11 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   container.setAdminToken(ADMIN_TOKEN);
   const app = createApp(container, options.routers ?? []);
   const http = supertest(app);
-  const admin: TestContext['admin'] = (method, path, body) => {
-    const req = http[method](path).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+  const request: TestContext['request'] = (credential, method, path, body) => {
+    const req = http[method](path).set('Authorization', `Bearer ${credential}`);
     return body === undefined ? req : req.set('Content-Type', 'application/json').send(JSON.stringify(body));
   };
+  const admin: TestContext['admin'] = (method, path, body) => request(ADMIN_TOKEN, method, path, body);
   const ctx: TestContext = {
     container,
     app,
@@ -91,6 +96,7 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
     clock,
     transport,
     sandbox: transport instanceof SandboxTransport ? transport : null,
+    request,
     admin,
     async createAccount(input = {}) {
       const res = await admin('post', '/admin/api/accounts', { name: 'Acme', plan: 'starter', ...input });
