@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { ValidationError } from '../errors/errors.ts';
 
 /**
  * Recipient normalization. Accepts E.164 (`+9665…`), international digits (`6281…`), the `00`
@@ -23,6 +24,13 @@ export function normalizePhone(input: string, defaultCountry?: string | null): s
     if (parsed?.isValid()) return parsed.number;
   }
   return null;
+}
+
+/** `normalizePhone`, or a `validation_error` naming the request field. */
+export function normalizePhoneOrReject(input: string, defaultCountry: string | null, field = '/phone'): string {
+  const normalized = normalizePhone(input, defaultCountry);
+  if (!normalized) throw new ValidationError({ errors: [{ field, reason: 'not a valid phone number (use E.164)' }] });
+  return normalized;
 }
 
 /** WhatsApp group JIDs: `<digits>-<digits>@g.us` (legacy) or `<digits>@g.us`. */

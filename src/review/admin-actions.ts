@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { AccountService, UpdateAccountInput } from '../accounts/account-service.ts';
 import type { Account } from '../accounts/account-store.ts';
-import { NotFoundError, ValidationError } from '../errors/errors.ts';
-import { normalizePhone } from '../lib/phone.ts';
+import { NotFoundError } from '../errors/errors.ts';
+import { normalizePhoneOrReject } from '../lib/phone.ts';
 import { GLOBAL_SCOPE, type Suppression, type SuppressionService } from '../suppression/suppression-service.ts';
 import type { AuditLog } from './audit-log.ts';
 
@@ -42,21 +42,13 @@ export class AdminActions {
     return account;
   }
 
-  /** Normalized E.164 or a validation error naming the field. */
-  phoneOrReject(raw: string, defaultCountry: string | null): string {
-    const phone = normalizePhone(raw, defaultCountry);
-    if (!phone)
-      throw new ValidationError({ errors: [{ field: '/phone', reason: 'not a valid phone number (use E.164)' }] });
-    return phone;
-  }
-
   /** Block a number for one account (accountId) or gateway-wide (null). Idempotent. */
   async addSuppression(
     input: { accountId: string | null; phone: string; note: string | null },
     actor: string,
   ): Promise<{ suppression: Suppression; created: boolean }> {
     const account = input.accountId ? await this.loadAccount(input.accountId) : null;
-    const phone = this.phoneOrReject(input.phone, account?.defaultCountry ?? null);
+    const phone = normalizePhoneOrReject(input.phone, account?.defaultCountry ?? null);
     const scope = input.accountId ?? GLOBAL_SCOPE;
     return this.deps.db.transaction(async (trx) => {
       const r = await this.deps.suppressions.add(trx, {
@@ -83,7 +75,7 @@ export class AdminActions {
     input: { accountId: string | null; phone: string; note: string | null },
     actor: string,
   ): Promise<Suppression | null> {
-    const phone = this.phoneOrReject(input.phone, null);
+    const phone = normalizePhoneOrReject(input.phone, null);
     const scope = input.accountId ?? GLOBAL_SCOPE;
     return this.deps.db.transaction(async (trx) => {
       const r = await this.deps.suppressions.remove(trx, { scope, phone, by: 'admin' });

@@ -1,8 +1,7 @@
 import { Router } from 'express';
 import type { Container } from '../../container.ts';
 import { presentInstance } from '../../instances/instance-service.ts';
-import { ValidationError } from '../../errors/errors.ts';
-import { normalizePhone } from '../../lib/phone.ts';
+import { normalizePhoneOrReject } from '../../lib/phone.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { jsonBody } from '../middleware/json-body.ts';
@@ -34,11 +33,7 @@ export function instanceRoutes(c: Container): Router {
     res.json({ success: true, instance: await presentInstance(instance, now()) });
   });
   const pairingCode = handler(async (req, res) => {
-    const phone = normalizePhone(String(req.body.phone));
-    if (!phone)
-      throw new ValidationError({
-        errors: [{ field: '/phone', reason: 'not a valid phone number (use E.164)' }],
-      });
+    const phone = normalizePhoneOrReject(String(req.body.phone), null);
     const code = await c.instances.requestPairingCode(accountOf(res).id, id(req), phone);
     res.json({ success: true, pairing_code: code });
   });

@@ -1,7 +1,6 @@
 import { Router } from 'express';
 import type { Container } from '../../container.ts';
-import { ValidationError } from '../../errors/errors.ts';
-import { normalizePhone } from '../../lib/phone.ts';
+import { normalizePhoneOrReject } from '../../lib/phone.ts';
 import { SandboxTransport } from '../../transport/sandbox/sandbox-transport.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
@@ -26,11 +25,7 @@ export function sandboxRoutes(c: Container): Router {
   });
   const inbound = handler(async (req, res) => {
     const id = await owned(res, String(req.params.id));
-    const from = normalizePhone(String(req.body.from));
-    if (!from)
-      throw new ValidationError({
-        errors: [{ field: '/from', reason: 'not a valid phone number (use E.164)' }],
-      });
+    const from = normalizePhoneOrReject(String(req.body.from), null, '/from');
     const media = req.body.media
       ? {
           type: req.body.media.type,

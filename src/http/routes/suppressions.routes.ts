@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Container } from '../../container.ts';
-import { NotFoundError, ValidationError } from '../../errors/errors.ts';
-import { normalizePhone } from '../../lib/phone.ts';
+import { NotFoundError } from '../../errors/errors.ts';
+import { normalizePhoneOrReject } from '../../lib/phone.ts';
 import { presentSuppression } from '../../suppression/suppression-service.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
@@ -10,13 +10,6 @@ import { requireJson } from '../middleware/require-json.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import { createSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { pageParams } from './pagination.ts';
-
-export function normalizeOrReject(phone: string, country: string | null, field = '/phone'): string {
-  const normalized = normalizePhone(phone, country);
-  if (!normalized)
-    throw new ValidationError({ errors: [{ field, reason: 'not a valid phone number (use E.164)' }] });
-  return normalized;
-}
 
 /** The account's suppression list; numbers match in E.164 whatever form the caller used. */
 export function suppressionRoutes(c: Container): Router {
@@ -35,7 +28,7 @@ export function suppressionRoutes(c: Container): Router {
   });
   const add = handler(async (req, res) => {
     const account = accountOf(res);
-    const phone = normalizeOrReject(String(req.body.phone), account.defaultCountry);
+    const phone = normalizePhoneOrReject(String(req.body.phone), account.defaultCountry);
     const { suppression, created } = await c.suppressions.add(c.db, {
       scope: account.id,
       phone,
@@ -49,7 +42,7 @@ export function suppressionRoutes(c: Container): Router {
   });
   const remove = handler(async (req, res) => {
     const account = accountOf(res);
-    const phone = normalizeOrReject(
+    const phone = normalizePhoneOrReject(
       decodeURIComponent(String(req.params.phone)),
       account.defaultCountry,
       '/phone',
