@@ -124,24 +124,26 @@ export function toNumber(value: unknown): number {
   return typeof value === 'number' ? value : Number(value ?? 0);
 }
 
-/** InnoDB may pick a transaction as a deadlock victim; the whole transaction can then be retried. */
-export function isDeadlock(error: unknown): boolean {
+/** Deadlock victim or lock wait timeout (MySQL), busy database (SQLite): safe to run again. */
+export function isLockConflict(error: unknown): boolean {
   const e = error as { code?: string; errno?: number };
   return (
     e?.code === 'ER_LOCK_DEADLOCK' ||
     e?.errno === 1213 ||
     e?.code === 'ER_LOCK_WAIT_TIMEOUT' ||
+    e?.errno === 1205 ||
     e?.code === 'SQLITE_BUSY'
   );
 }
 
-export async function withDeadlockRetry<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+/** Run a whole transaction again (with a short, growing pause) when it lost a lock conflict. */
+export async function retryOnLockConflict<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
   for (let i = 1; ; i++) {
     try {
       return await fn();
     } catch (error) {
-      if (!isDeadlock(error) || i >= attempts) throw error;
-      await new Promise((r) => setTimeout(r, 5 * i + Math.random() * 10));
+      if (i >= attempts || !isLockConflict(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5 * i + Math.random() * 10));
     }
   }
 }

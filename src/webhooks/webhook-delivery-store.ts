@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { affected, dialectOf, toBool } from '../db/database.ts';
+import { affected, dialectOf, retryOnLockConflict, toBool } from '../db/database.ts';
 
 /**
  * Persistence for the outbox's delivery side: the lease-based claim the worker runs, the fenced
@@ -152,33 +152,6 @@ export function attemptFromRow(row: Record<string, unknown>): Attempt {
     trigger: String(row.trigger ?? 'scheduled'),
     createdAt: Number(row.created_at),
   };
-}
-
-/** Deadlock victim or lock wait timeout (MySQL), busy database (SQLite): safe to run again. */
-function isLockConflict(error: unknown): boolean {
-  const e = error as { code?: string; errno?: number };
-  return (
-    e?.code === 'ER_LOCK_DEADLOCK' ||
-    e?.errno === 1213 ||
-    e?.code === 'ER_LOCK_WAIT_TIMEOUT' ||
-    e?.errno === 1205 ||
-    e?.code === 'SQLITE_BUSY'
-  );
-}
-
-/**
- * Runs a whole transaction again when the database picked it as a deadlock victim. Without this a
- * lost finalize would leave the row leased until the lease expires, and then send it twice.
- */
-async function retryOnLockConflict<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (i >= attempts || !isLockConflict(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5 * i + Math.random() * 10));
-    }
-  }
 }
 
 /** Live, enabled endpoints: deliveries of any other endpoint are held (or cancelled). */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DailyMessageLimitExceededError, MonthlyMessageLimitExceededError } from '../../errors/errors.ts';
 import { dayKey, monthKey, nextDayStart, nextMonthStart } from '../../lib/time-windows.ts';
-import { withDeadlockRetry } from '../../db/database.ts';
+import { retryOnLockConflict } from '../../db/database.ts';
 import type { SendCheck } from '../send-context.ts';
 import type { QuotaRefusal } from '../quota-ledger.ts';
 
@@ -36,34 +36,36 @@ export const quotaReservation: SendCheck = {
     if (held) await deps.quota.prepare(account.id, window);
     // The message row first, the contended counter rows last: the counter row locks are then held
     // only for the two UPDATEs and the commit.
-    const refusal = await withDeadlockRetry(() =>
-      deps.db.transaction(async (trx) => {
-        state.logId = await deps.messages.insert(trx, {
-          account_id: account.id,
-          instance_id: instanceId,
-          recipient: state.recipient,
-          recipient_hash: state.recipientHash,
-          purpose: command.purpose as string,
-          text: command.message,
-          media_type: command.media?.type ?? null,
-          status: 'reserved',
-          outcome: 'allowed',
-          reference: command.reference ?? null,
-          skeleton_hash: state.skeletonHash,
-          new_recipient: state.isNewRecipient,
-          source: command.source,
-          integration_id: command.integrationId ?? null,
-          day_key: keys.dayKey,
-          month_key: keys.monthKey,
-          quota_held: held,
-          created_at: now,
-          updated_at: now,
-        });
-        const full = held ? await deps.quota.reserve(trx, account.id, window) : null;
-        // A full window rolls the row back with it: the refusal is recorded afresh.
-        if (full) throw new QuotaFull(full);
-        return null;
-      }),
+    const refusal = await retryOnLockConflict(
+      () =>
+        deps.db.transaction(async (trx) => {
+          state.logId = await deps.messages.insert(trx, {
+            account_id: account.id,
+            instance_id: instanceId,
+            recipient: state.recipient,
+            recipient_hash: state.recipientHash,
+            purpose: command.purpose as string,
+            text: command.message,
+            media_type: command.media?.type ?? null,
+            status: 'reserved',
+            outcome: 'allowed',
+            reference: command.reference ?? null,
+            skeleton_hash: state.skeletonHash,
+            new_recipient: state.isNewRecipient,
+            source: command.source,
+            integration_id: command.integrationId ?? null,
+            day_key: keys.dayKey,
+            month_key: keys.monthKey,
+            quota_held: held,
+            created_at: now,
+            updated_at: now,
+          });
+          const full = held ? await deps.quota.reserve(trx, account.id, window) : null;
+          // A full window rolls the row back with it: the refusal is recorded afresh.
+          if (full) throw new QuotaFull(full);
+          return null;
+        }),
+      5,
     ).catch((error) => {
       if (error instanceof QuotaFull) {
         state.logId = undefined;
