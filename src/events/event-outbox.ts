@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { parseJson } from '../db/database.ts';
-import type { Clock } from '../lib/clock.ts';
+import { type Clock, isoSeconds } from '../lib/clock.ts';
 import { newId, newUuid } from '../lib/ids.ts';
 import type { EventEnvelope, EventType } from './event-types.ts';
 
@@ -49,7 +49,7 @@ export class EventOutbox {
     const eventId = newId('evt');
     const envelope: Omit<EventEnvelope, 'request_id'> = {
       event: event.type,
-      timestamp: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      timestamp: isoSeconds(now),
       account_id: event.accountId,
       instance_id: event.instanceId,
       instance_name: event.instanceName,

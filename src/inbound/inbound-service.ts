@@ -3,7 +3,7 @@ import type { AccountStore } from '../accounts/account-store.ts';
 import { affected, isUniqueViolation } from '../db/database.ts';
 import type { EventOutbox, NewEvent } from '../events/event-outbox.ts';
 import type { Instance } from '../instances/instance-store.ts';
-import type { Clock } from '../lib/clock.ts';
+import { type Clock, isoSeconds } from '../lib/clock.ts';
 import { moduleLogger } from '../lib/logger.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import type { MediaStore, StoredMedia } from '../media/media-store.ts';
@@ -48,10 +48,6 @@ export interface InboundServiceDeps {
 class DuplicateInbound extends Error {}
 
 const STATUS_RANK: Record<string, number> = { reserved: 0, sent: 1, delivered: 2, read: 3, played: 4 };
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** E.164 for a phone number, or null (LIDs, JIDs, garbage). */
 function phoneOf(value: string | null | undefined): string | null {
@@ -218,8 +214,8 @@ export class InboundService {
           await emit('conversation.updated', {
             contact,
             chat,
-            last_inbound_at: iso(window.lastInboundAt),
-            window_expires_at: iso(window.lastInboundAt + this.windowMs),
+            last_inbound_at: isoSeconds(window.lastInboundAt),
+            window_expires_at: isoSeconds(window.lastInboundAt + this.windowMs),
             window_hours: Math.round(this.windowMs / 3600_000),
             window_opened: window.opened,
             message_id: msg.messageId,
@@ -386,7 +382,7 @@ export class InboundService {
       message_type: msg.messageType,
       text: msg.text ?? null,
       is_view_once: Boolean(msg.isViewOnce),
-      wa_timestamp: iso(facts.sentAt),
+      wa_timestamp: isoSeconds(facts.sentAt),
       classification: facts.classification,
     };
     if (msg.fromLid) p.from_lid = msg.fromLid;
@@ -479,7 +475,7 @@ export class InboundService {
       source: 'phone',
       status: 'sent',
       is_view_once: Boolean(msg.isViewOnce),
-      wa_timestamp: iso(msg.timestamp.getTime()),
+      wa_timestamp: isoSeconds(msg.timestamp.getTime()),
     };
     if (msg.media) {
       // Not stored: only messages contacts send are kept as media.
@@ -560,7 +556,7 @@ export class InboundService {
       to: row.recipient,
       chat: row.recipient,
       reference: row.reference,
-      at: iso(at),
+      at: isoSeconds(at),
     };
   }
 
@@ -620,7 +616,7 @@ export class InboundService {
         direction,
         log_id: outbound?.id ?? null,
         inbound_log_id: inbound?.id ?? null,
-        revoked_at: iso(at),
+        revoked_at: isoSeconds(at),
       },
       event.messageId,
     );
@@ -640,7 +636,7 @@ export class InboundService {
       from: phoneOf(event.from) ?? event.from ?? null,
       status: event.status,
       is_video: Boolean(event.isVideo),
-      at: iso(at),
+      at: isoSeconds(at),
     });
   }
 

@@ -21,3 +21,8 @@ export class ManualClock implements Clock {
     this.current += ms;
   }
 }
+
+/** RFC 3339 UTC with second precision (`2026-05-08T10:00:00Z`): what events and signatures carry. */
+export function isoSeconds(at: Date | number): string {
+  return new Date(Math.floor(new Date(at).getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+}

@@ -2,7 +2,8 @@ import { Router } from 'express';
 import type { Container } from '../container.ts';
 import { InvalidAdminTokenError } from '../errors/errors.ts';
 import { handler } from '../http/middleware/async-handler.ts';
-import { bearer, safeEqual } from '../http/middleware/auth.ts';
+import { bearer } from '../http/middleware/auth.ts';
+import { secretsEqual } from '../lib/secrets-equal.ts';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './scrape-metrics.ts';
 
 /**
@@ -16,7 +17,7 @@ export function metricsRoutes(c: Container): Router {
     const tokens = [c.config.metricsToken, c.adminToken()].filter((t): t is string => Boolean(t));
     // Compare against every token (no early exit) so timing says nothing about which one matched.
     let ok = false;
-    for (const token of tokens) if (safeEqual(presented, token)) ok = true;
+    for (const token of tokens) if (secretsEqual(presented, token)) ok = true;
     return ok;
   };
   router.get(

@@ -15,6 +15,7 @@
  * secret the header is exactly `sha256=<hex>`, so single-secret receivers compare the whole value.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { isoSeconds } from '../lib/clock.ts';
 
 const SECRET_PREFIX = 'whsec_';
 
@@ -43,7 +44,7 @@ export function generateWebhookSecret(): string {
 export function formatWaTimestamp(date: Date): string {
   const ms = date.getTime();
   if (!Number.isFinite(ms)) throw new Error('webhook timestamp is not a valid date');
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return isoSeconds(ms);
 }
 
 /** `sha256=<hex>` of HMAC-SHA256(key = whole secret string, data = timestamp + "." + body). */

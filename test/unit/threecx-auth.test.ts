@@ -8,10 +8,10 @@ import {
   parseIpRange,
   parseSignatureHeader,
   parseTimestamp,
-  secretsEqual,
   signatureMatches,
   timestampFresh,
 } from '../../src/integrations/threecx/threecx-auth.ts';
+import { secretsEqual } from '../../src/lib/secrets-equal.ts';
 
 /** The worked example published in templates/docs/3cx-webhooks.hbs. */
 const EXAMPLE = {

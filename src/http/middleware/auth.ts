@@ -1,9 +1,9 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { Account } from '../../accounts/account-store.ts';
 import type { AccountStore } from '../../accounts/account-store.ts';
 import type { ApiKeyService } from '../../accounts/api-key-service.ts';
 import { InvalidAdminTokenError, InvalidApiKeyError } from '../../errors/errors.ts';
+import { secretsEqual } from '../../lib/secrets-equal.ts';
 
 export function bearer(req: Request): string | undefined {
   const header = req.get('authorization');
@@ -33,12 +33,6 @@ export function accountOf(res: { locals: Record<string, unknown> }): Account {
   return res.locals.account as Account;
 }
 
-export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
-}
-
 /**
  * Admin API: `Authorization: Bearer <ADMIN_TOKEN>`, or the console's session (checked by the
  * session middleware, which sets `res.locals.adminSession`). Customer keys never match.
@@ -50,7 +44,7 @@ export function adminAuth(getToken: () => string): RequestHandler {
       return next();
     }
     const presented = bearer(req);
-    if (!presented || !safeEqual(presented, getToken())) return next(new InvalidAdminTokenError());
+    if (!presented || !secretsEqual(presented, getToken())) return next(new InvalidAdminTokenError());
     res.locals.adminActor = 'admin-token';
     next();
   };

@@ -25,7 +25,7 @@ import {
   suppressionRow,
   webhookRow,
 } from '../admin-console/view-models.ts';
-import { safeEqual } from '../middleware/auth.ts';
+import { secretsEqual } from '../../lib/secrets-equal.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { adminSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { pauseSchema, resumeSchema, updateAccountSchema } from '../schemas/account.schema.ts';
@@ -151,7 +151,7 @@ export function adminConsoleRoutes(c: Container): Router {
   const requireCsrf: RequestHandler = (req, res, next) => {
     const presented = field(req.body, '_csrf');
     const expected = (res.locals.consoleSession as { csrfToken: string } | undefined)?.csrfToken ?? '';
-    if (!presented || !expected || !safeEqual(presented, expected)) {
+    if (!presented || !expected || !secretsEqual(presented, expected)) {
       log.warn('console form without a valid CSRF token', { path: req.path });
       return views.render(res, 'error', forbidden(), 403);
     }
@@ -229,11 +229,11 @@ export function adminConsoleRoutes(c: Container): Router {
       if (state && state.consumedPoints >= LOGIN_FAILURES_PER_MINUTE) return tooMany(state);
       const presented = field(req.body, '_csrf');
       const expected = (res.locals.cookies as Map<string, string>).get(LOGIN_CSRF_COOKIE) ?? '';
-      if (!presented || !expected || !safeEqual(presented, expected))
+      if (!presented || !expected || !secretsEqual(presented, expected))
         return views.render(res, 'error', { ...forbidden(), showLogin: true }, 403);
       const token = field(req.body, 'token').trim();
       const current = c.adminToken();
-      if (!token || !current || !safeEqual(token, current)) {
+      if (!token || !current || !secretsEqual(token, current)) {
         try {
           await limiter.consume(key, 1);
         } catch (rejection) {

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 
@@ -16,16 +16,6 @@ export const REPLAY_TTL_MS = 2 * TIMESTAMP_TOLERANCE_MS;
 export const SECRET_HEADER = 'x-whatsapp-gateway-3cx-secret';
 export const TIMESTAMP_HEADER = 'x-whatsapp-gateway-timestamp';
 export const SIGNATURE_HEADER = 'x-whatsapp-gateway-signature';
-
-/**
- * Constant-time equality for strings of any length: both sides are hashed to 32 bytes first, so
- * neither the comparison nor a length check reveals how much of the secret was right.
- */
-export function secretsEqual(presented: string, expected: string): boolean {
-  const a = createHash('sha256').update(presented, 'utf8').digest();
-  const b = createHash('sha256').update(expected, 'utf8').digest();
-  return timingSafeEqual(a, b);
-}
 
 /** `hex(HMAC-SHA256(secret, timestamp + "." + rawBody))`. */
 export function computeThreeCxSignature(secret: string, timestamp: string, rawBody: Buffer | string): string {

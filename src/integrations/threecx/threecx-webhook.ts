@@ -14,7 +14,7 @@ import {
   WebhookRateLimitedError,
 } from '../../errors/errors.ts';
 import type { Instance, InstanceStore } from '../../instances/instance-store.ts';
-import type { Clock } from '../../lib/clock.ts';
+import { type Clock, isoSeconds } from '../../lib/clock.ts';
 import { randomToken } from '../../lib/ids.ts';
 import { moduleLogger } from '../../lib/logger.ts';
 import { normalizePhone } from '../../lib/phone.ts';
@@ -26,10 +26,10 @@ import {
   parseSignatureHeader,
   parseTimestamp,
   REPLAY_TTL_MS,
-  secretsEqual,
   signatureMatches,
   timestampFresh,
 } from './threecx-auth.ts';
+import { secretsEqual } from '../../lib/secrets-equal.ts';
 import type { ThreeCxRateLimiter } from './threecx-rate-limiter.ts';
 import { THREECX_MODULE_MESSAGE } from './threecx-service.ts';
 import type { ThreeCxIntegration, ThreeCxStore } from './threecx-store.ts';
@@ -90,10 +90,6 @@ export type ThreeCxResult = Record<string, unknown> & {
 type Payload = Record<string, unknown>;
 type Base = { success: true; event_type: string; integration_id: string };
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 function text(value: unknown): string | null {
   if (typeof value === 'string') return value.trim() === '' ? null : value.trim();
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
@@ -115,7 +111,7 @@ function formatLocal(ms: number, timeZone: string): string {
     const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
     return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
   } catch {
-    return iso(ms);
+    return isoSeconds(ms);
   }
 }
 
@@ -446,7 +442,7 @@ export class ThreeCxWebhook {
     const details = {
       strict_window: integration.strictWindow,
       window_hours: integration.windowHours,
-      last_inbound_at: last === null ? null : iso(last),
+      last_inbound_at: last === null ? null : isoSeconds(last),
     };
     if (last === null)
       throw new ConversationWindowClosedError({
@@ -541,7 +537,7 @@ export class ThreeCxWebhook {
         status: 'skipped',
         reason: 'cooldown',
         retry_after: Math.max(1, Math.ceil((claim.expiresAt - now) / 1000)),
-        cooldown_expires_at: iso(claim.expiresAt),
+        cooldown_expires_at: isoSeconds(claim.expiresAt),
       };
     }
     const message = this.deps.templates.render(
