@@ -1,29 +1,6 @@
 import assert from 'node:assert/strict';
-import type { Express } from 'express';
+import { listExpressRoutes } from '../support/express-routes.ts';
 import { createTestContext, type TestContext } from '../support/test-app.ts';
-
-interface RouteInfo {
-  method: string;
-  path: string;
-}
-
-/** Every method + path the express app serves (express 5 router stack, nested routers included). */
-export function listRoutes(app: Express): RouteInfo[] {
-  const out: RouteInfo[] = [];
-  const walk = (stack: unknown[]) => {
-    for (const layer of stack as {
-      route?: { path: string; methods: Record<string, boolean> };
-      handle?: { stack?: unknown[] };
-    }[]) {
-      if (layer.route) {
-        for (const method of Object.keys(layer.route.methods))
-          out.push({ method: method.toUpperCase(), path: layer.route.path });
-      } else if (layer.handle?.stack) walk(layer.handle.stack);
-    }
-  };
-  walk((app as unknown as { router: { stack: unknown[] } }).router.stack);
-  return out;
-}
 
 const HOSTILE_BODIES: { name: string; type: string; body: string | Buffer }[] = [
   { name: 'truncated JSON', type: 'application/json', body: '{"a":' },
@@ -93,13 +70,13 @@ describe('hostile input on every route', function () {
   let ctx: TestContext;
   let key: string;
   let instanceId: string;
-  let routes: RouteInfo[];
+  let routes: { method: string; path: string }[];
 
   before(async () => {
     ctx = await createTestContext();
     ({ key } = await ctx.createAccount());
     instanceId = await ctx.createConnectedInstance(key);
-    routes = listRoutes(ctx.app);
+    routes = listExpressRoutes(ctx.app).map((r) => ({ method: r.method.toUpperCase(), path: r.path }));
     assert.ok(routes.length > 20, `found ${routes.length} routes`);
   });
   after(() => ctx.close());

@@ -19,6 +19,7 @@ import {
   toOpenApiPath,
 } from '../../src/openapi/route-catalog.ts';
 import { createTestContext, type TestContext, type HttpMethod } from '../support/test-app.ts';
+import { listExpressRoutes } from '../support/express-routes.ts';
 
 type Json = Record<string, unknown>;
 
@@ -30,30 +31,9 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 // The express router, walked
 // ---------------------------------------------------------------------------------------------
 
-interface Layer {
-  route?: { path: string | string[]; methods: Record<string, boolean> };
-  handle?: { stack?: Layer[] };
-  rawPath?: unknown;
-}
-
-/** Every `METHOD path` the app answers, nested routers included (express 5 / router 2). */
+/** Every `METHOD path` the app answers, in OpenAPI path form. */
 function expressRoutes(app: Express): { method: string; path: string }[] {
-  const out: { method: string; path: string }[] = [];
-  const walk = (stack: Layer[], prefix: string) => {
-    for (const layer of stack) {
-      if (layer.route) {
-        const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
-        for (const p of paths)
-          for (const [method, on] of Object.entries(layer.route.methods))
-            if (on && method !== '_all') out.push({ method, path: toOpenApiPath(prefix + p) });
-      } else if (layer.handle?.stack) {
-        const mount = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
-        walk(layer.handle.stack, prefix + mount);
-      }
-    }
-  };
-  walk((app as unknown as { router: { stack: Layer[] } }).router.stack, '');
-  return out;
+  return listExpressRoutes(app).map((r) => ({ method: r.method, path: toOpenApiPath(r.path) }));
 }
 
 /** HTML pages are not API routes: the admin console (not /admin/api) and the docs site. */
