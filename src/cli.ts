@@ -10,11 +10,13 @@ import { InstanceStore } from './instances/instance-store.ts';
 import { systemClock } from './lib/clock.ts';
 import { rotateAdminToken } from './lib/first-start.ts';
 import { ApiError } from './errors/api-error.ts';
+import { POLICY_USAGE, runPolicyCommand } from './sending/risk/policy-cli.ts';
 
 const USAGE = `Usage: warden <command> [options]   (or: npm run cli -- <command> …)
 
   migrate                                   apply database migrations
   policies check                            validate every policy file against its schema
+${POLICY_USAGE}
   account create --name N --plan P [--modules api,threecx] [--timezone Asia/Jakarta]
   account list
   account update --id ID [--plan P] [--active true|false] [--modules api,threecx] [--timezone TZ]
@@ -52,6 +54,9 @@ function overrideValue(raw: unknown): number | null | undefined {
 async function main(argv: string[]): Promise<void> {
   const [group, action, ...rest] = argv;
   if (!group || group === 'help' || group === '--help') return out(USAGE);
+  if (group === 'policies' && (action === 'train' || action === 'eval')) {
+    return out(runPolicyCommand(action, rest, loadConfig().policiesDir));
+  }
   const { values } = parseArgs({
     args: rest,
     options: {

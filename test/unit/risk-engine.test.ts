@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { loadPolicies } from '../../src/config/policies.ts';
 import fs from 'node:fs';
 import {
   createRiskEngine,
@@ -11,7 +12,13 @@ import {
 const policy = JSON.parse(
   fs.readFileSync(new URL('../../policies/risk-rules.json', import.meta.url), 'utf8'),
 ) as RiskPolicy;
-const engine = createRiskEngine(policy);
+const models = loadPolicies('./policies').models;
+/**
+ * The deterministic layer on its own (every rule but the trained classifier): these tests pin
+ * what each rule does. The whole engine, classifier included, is tested in risk-classifier.test.ts.
+ */
+const rulesOnly: RiskPolicy = { ...policy, rules: policy.rules.filter((r) => r.kind !== 'classifier') };
+const engine = createRiskEngine(rulesOnly, models);
 const { review, block } = policy.thresholds;
 
 const QUIET: RiskBehaviour = {
@@ -41,7 +48,7 @@ interface Case {
   action?: RiskResult['action'];
 }
 
-describe('createRiskEngine (policies/risk-rules.json)', () => {
+describe('createRiskEngine: the deterministic rules of policies/risk-rules.json', () => {
   it('exposes the behaviour window and the policy version', () => {
     assert.equal(engine.behaviourWindowSeconds, 3600);
     assert.equal(engine.policyVersion, policy.version);
