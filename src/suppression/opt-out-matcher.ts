@@ -35,6 +35,8 @@ export interface OptOutClassifierPolicy {
    * customer talking to the business, not a refusal of its messages.
    */
   veto_terms?: string[];
+  /** A question (`?`, `؟`) is never an opt-out on the model's word alone. */
+  veto_questions?: boolean;
 }
 
 export interface OptOutLanguage {
@@ -225,7 +227,8 @@ export function createOptOutMatcher(
     const pIn = p.probabilities[model.classes.indexOf('opt_in')] as number;
     const language = languageOf(tokens, text);
     // Vetoes guard the costly mistake only: cutting a customer off who was talking about an order.
-    if (pOut >= detector.opt_out_min && !mentions(tokens, vetoes)) {
+    const question = detector.veto_questions === true && /[?？؟]/u.test(text);
+    if (pOut >= detector.opt_out_min && !question && !mentions(tokens, vetoes)) {
       return { kind: 'opt_out', keyword: CLASSIFIER_KEYWORD, language, tier: 'classifier', probability: Math.round(pOut * 1000) / 1000 };
     }
     if (pIn >= detector.opt_in_min) {
@@ -301,8 +304,9 @@ export function createOptOutMatcher(
       if (tokens.length === 0) return null;
       if (tokens.length > policy.max_words) return fromModel(tokens, text);
       const candidates = cores(tokens);
-      // "st0p", "S T O P", "ѕtop": a keyword in disguise is still the keyword.
-      for (const reading of deobfuscate(text)) {
+      // "st0p", "S T O P", "ѕtop", "stoppppp": a keyword in disguise is still the keyword.
+      const stretched = normalizeText(text).replace(/(\p{L})\1{2,}/gu, '$1');
+      for (const reading of [...deobfuscate(text), stretched]) {
         if (reading === tokens.join(' ')) continue;
         for (const core of cores(dedupe(reading.split(' ')))) {
           const entry = keywords.get(core);

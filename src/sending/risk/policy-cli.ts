@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadPolicies } from '../../config/policies.ts';
@@ -10,7 +11,8 @@ import { createRiskEngine } from './risk-engine.ts';
 export const POLICY_USAGE = `  policies train                            retrain the classifiers from policies/corpus (train + dev splits)
   policies eval FILE.jsonl [--json] [--no-misses]
                                             run labelled sends/replies through the gateway's engines
-  policies eval --split test|dev|train      the same on a split of the project's corpus`;
+  policies eval --split test|dev|train      the same on a split of the project's corpus
+                [--record FILE]             also write the headline figures (policies/corpus/figures.json)`;
 
 /**
  * \`warden policies train\` and \`warden policies eval\`. Eval builds the engines exactly as the
@@ -28,6 +30,7 @@ export function runPolicyCommand(action: string, args: string[], policiesDir: st
       split: { type: 'string' },
       json: { type: 'boolean' },
       'no-misses': { type: 'boolean' },
+      record: { type: 'string' },
     },
     allowPositionals: true,
   });
@@ -46,6 +49,16 @@ export function runPolicyCommand(action: string, args: string[], policiesDir: st
     risk: createRiskEngine(policies.risk, policies.models),
     optOut: createOptOutMatcher(policies.optOut, policies.models),
   });
+  if (values.record !== undefined) {
+    // The figures the quality regression test holds future changes to (policies/corpus/figures.json).
+    const figures = {
+      split: values.split ?? path.basename(positionals[0] ?? ''),
+      rows: report.rows,
+      overall: headline(report.all),
+      by_language: Object.fromEntries(Object.entries(report.byLanguage).sort().map(([k, g]) => [k, headline(g)])),
+    };
+    fs.writeFileSync(values.record, `${JSON.stringify(figures, null, 2)}\n`);
+  }
   if (values.json === true) {
     return JSON.stringify(
       {

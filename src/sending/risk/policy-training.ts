@@ -32,7 +32,7 @@ export const SEND_TRAINING: Omit<TrainingOptions, 'version'> = {
   features: { charNgrams: [0, 0], wordBigrams: true, shape: 'plain', priorBoost: 2 },
   epochs: 12,
   learningRate: 0.5,
-  l2: 1e-6,
+  l2: 1e-5,
   seed: 20261206,
   classWeights: { legit: 1.5 },
 };
