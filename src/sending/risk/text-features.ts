@@ -29,6 +29,44 @@ export interface FeatureOptions {
   shape?: 'none' | 'plain' | 'with_purpose';
   /** Value of prior-knowledge features (`cue:`, `r:`) relative to text features (default 1). */
   priorBoost?: number;
+  /** Add light stems of Arabic and Indonesian words (`s:`), so "dikirimin" and "kirimkan" meet. */
+  stems?: boolean;
+}
+
+const ID_PREFIXES = ['memper', 'mem', 'men', 'meng', 'meny', 'me', 'di', 'ber', 'ter', 'per', 'ke', 'se', 'pe', 'ng', 'nge'];
+const ID_SUFFIXES = ['nya', 'kan', 'in', 'lah', 'kah', 'an', 'i'];
+const AR_SUFFIXES = ['كما', 'هما', 'كم', 'هم', 'هن', 'نا', 'ها', 'ات', 'ين', 'ون', 'وا', 'ه', 'ك', 'ي'];
+
+/**
+ * A light stem: Arabic proclitics and pronoun/plural suffixes, Indonesian affixes. Crude on
+ * purpose (no dictionary): it only has to make variants of a word meet, not be right.
+ */
+export function lightStem(word: string): string {
+  if (ARABIC_RE.test(word)) {
+    let w = stripClitic(word);
+    for (const suffix of AR_SUFFIXES) {
+      if (w.endsWith(suffix) && w.length - suffix.length >= 3) {
+        w = w.slice(0, -suffix.length);
+        break;
+      }
+    }
+    return w;
+  }
+  if (!/^[a-z]+$/.test(word) || word.length < 6) return word;
+  let w = word;
+  for (const suffix of ID_SUFFIXES) {
+    if (w.endsWith(suffix) && w.length - suffix.length >= 4) {
+      w = w.slice(0, -suffix.length);
+      break;
+    }
+  }
+  for (const prefix of ID_PREFIXES) {
+    if (w.startsWith(prefix) && w.length - prefix.length >= 4) {
+      w = w.slice(prefix.length);
+      break;
+    }
+  }
+  return w;
 }
 
 /** The value of one binary feature in a message with `n` features (see {@link FeatureOptions.priorBoost}). */
@@ -73,6 +111,7 @@ const CODE_RE = /(?<![\p{L}\p{N}#])\d{4,8}(?![\p{L}\p{N}])/u;
 const SPLIT_CODE_RE = /(?<![\p{L}\p{N}])\d{3}[ -]\d{3}(?![\p{L}\p{N}])/u;
 const EMOJI_RE = /\p{Extended_Pictographic}/gu;
 const ARABIC_RE = /\p{Script=Arabic}/u;
+const DOTTED_WORD_RE = /(?<![\p{L}\p{N}])\p{L}(?:[.·•*_\-]\p{L}){2,}[.·•*_\-]?(?![\p{L}\p{N}])/gu;
 
 export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = { charNgrams: [3, 5], wordBigrams: true };
 
@@ -130,6 +169,8 @@ export function classifierReading(text: string): { reading: string; hosts: strin
       urlFeatures.push('url:bait_word');
     return ' urlx ';
   });
+  // "k.e.r.j.a  d.a.r.i", "F.o.r.w.a.r.d": dotted letters become words before punctuation goes.
+  s = s.replace(DOTTED_WORD_RE, (run) => run.replace(/[.·•*_\-]/g, ''));
   // Undo leetspeak and homoglyphs on the words, then join spaced letters.
   s = deLeet(foldHomoglyphs(s), 'i');
   s = s.replace(EMOJI_RE, ' ');
@@ -159,6 +200,10 @@ export function extractFeatures(
     const w = words[i] as string;
     names.add(`w:${w}`);
     if (options.wordBigrams && i + 1 < words.length) names.add(`b:${w} ${words[i + 1] as string}`);
+    if (options.stems === true) {
+      const stem = lightStem(w);
+      if (stem !== w) names.add(`s:${stem}`);
+    }
     if (minN === 0 || w.length < 2 || w === 'urlx' || /^d(?:\d|dd|long)?$/.test(w)) continue;
     const padded = `_${w}_`;
     for (let n = minN; n <= maxN; n++) {
