@@ -159,16 +159,7 @@ export function trainModelFile(examples: TrainingExample[], options: TrainingOpt
   });
   const file: Omit<LinearModelFile, 'sha256'> = {
     format: MODEL_FORMAT,
-    task: options.task,
-    version: options.version,
-    classes: options.classes,
-    positive_classes: options.positiveClasses,
-    buckets: options.buckets,
-    features: {
-      ...(options.features ?? DEFAULT_FEATURE_OPTIONS),
-      purpose: options.usePurpose,
-      ...(options.cues ? { cues: options.cues } : {}),
-    },
+    ...describeModel(options),
     scale,
     bias: bias.map((b) => round(b, 9)),
     weights: bytes.toString('base64'),
@@ -188,20 +179,23 @@ export function trainModelFile(examples: TrainingExample[], options: TrainingOpt
 /** Unquantized model straight from training (for tuning loops that never write a file). */
 export function trainInMemory(examples: TrainingExample[], options: TrainingOptions): LinearModel {
   const { weights, bias } = fitWeights(examples, options);
-  return createLinearModel(
-    {
-      task: options.task,
-      version: options.version,
-      classes: options.classes,
-      positive_classes: options.positiveClasses,
-      buckets: options.buckets,
-      features: {
-        ...(options.features ?? DEFAULT_FEATURE_OPTIONS),
-        purpose: options.usePurpose,
-        ...(options.cues ? { cues: options.cues } : {}),
-      },
-      bias,
+  return createLinearModel({ ...describeModel(options), bias }, weights);
+}
+
+/** The fields of a model file that come straight from the training options. */
+function describeModel(
+  options: TrainingOptions,
+): Pick<LinearModelFile, 'task' | 'version' | 'classes' | 'positive_classes' | 'buckets' | 'features'> {
+  return {
+    task: options.task,
+    version: options.version,
+    classes: options.classes,
+    positive_classes: options.positiveClasses,
+    buckets: options.buckets,
+    features: {
+      ...(options.features ?? DEFAULT_FEATURE_OPTIONS),
+      purpose: options.usePurpose,
+      ...(options.cues ? { cues: options.cues } : {}),
     },
-    weights,
-  );
+  };
 }
