@@ -38,6 +38,7 @@ import {
   updateWebhookSchema,
 } from '../http/schemas/webhook.schema.ts';
 import { RESPONSES, type Schema } from './response-schemas.ts';
+import { inviteUserSchema } from '../http/schemas/portal-user.schema.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -855,6 +856,27 @@ export const ROUTE_CATALOG: readonly CatalogRoute[] = [
     auth: 'admin',
     request: { schema: createApiKeySchema, example: { name: 'erp' } },
     response: { status: 201, description: 'Created; copy the key now.', ...R.apiKeyCreated },
+    errors: ['not_found'],
+  },
+  {
+    method: 'post',
+    path: '/admin/api/accounts/{id}/invitations',
+    summary: 'Invite a person to the customer portal',
+    description:
+      'Creates a single-use invitation link (valid 7 days) for one account with a role: `owner` (also manages people), `developer` (instances, keys, webhooks, suppressions) or `viewer` (read only). The link is only in this response; no e-mail is sent.',
+    tag: 'Admin: accounts',
+    auth: 'admin',
+    request: { schema: inviteUserSchema, example: { email: 'dewi@tokomaju.example', role: 'owner' } },
+    response: { status: 201, description: 'Created; pass the link on now.', ...R.portalInvitation },
+    errors: ['not_found'],
+  },
+  {
+    method: 'get',
+    path: '/admin/api/accounts/{id}/users',
+    summary: "List an account's portal users and pending invitations",
+    tag: 'Admin: accounts',
+    auth: 'admin',
+    response: { status: 200, description: 'People of the account.', ...R.portalUsers },
     errors: ['not_found'],
   },
   {
