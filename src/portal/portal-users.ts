@@ -392,4 +392,4 @@ export class PortalUsers {
 
 // scrypt of a random string: verified against when the e-mail is unknown (never matches).
 const DUMMY_HASH =
-  'scrypt$16$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+  'scrypt$14$8$5$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

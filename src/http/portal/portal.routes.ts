@@ -22,8 +22,9 @@ const log = moduleLogger('portal');
 
 export const PORTAL_COOKIE = 'warden_portal';
 export const PORTAL_LOGIN_CSRF_COOKIE = 'warden_portal_login';
-/** Failed sign-ins allowed per client address, and per e-mail address, per 15 minutes. */
-export const PORTAL_LOGIN_FAILURES = 5;
+/** Failed sign-ins allowed per e-mail address per 15 minutes, and per client address (an office NAT). */
+export const PORTAL_LOGIN_FAILURES_PER_EMAIL = 5;
+export const PORTAL_LOGIN_FAILURES_PER_ADDRESS = 20;
 
 const NOTICES: Record<string, string> = {
   welcome: 'Welcome! Your password is set and you are signed in.',
@@ -74,8 +75,8 @@ const isPortalPath = (p: string) => p === '/portal' || p.startsWith('/portal/');
 export function portalRoutes(c: Container): Router {
   const router = Router();
   const views = createConsoleViews(portalTemplatesDir());
-  const byAddress = new RateLimiterMemory({ keyPrefix: 'portal_login_ip', points: PORTAL_LOGIN_FAILURES, duration: 900 });
-  const byEmail = new RateLimiterMemory({ keyPrefix: 'portal_login_email', points: PORTAL_LOGIN_FAILURES, duration: 900 });
+  const byAddress = new RateLimiterMemory({ keyPrefix: 'portal_login_ip', points: PORTAL_LOGIN_FAILURES_PER_ADDRESS, duration: 900 });
+  const byEmail = new RateLimiterMemory({ keyPrefix: 'portal_login_email', points: PORTAL_LOGIN_FAILURES_PER_EMAIL, duration: 900 });
   const form = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 100 });
   const script = staticScript();
 
@@ -175,11 +176,16 @@ export function portalRoutes(c: Container): Router {
       const email = field(req.body, 'email').trim().toLowerCase().slice(0, 254);
       const address = req.ip ?? req.socket.remoteAddress ?? 'unknown';
       const [ipState, emailState] = await Promise.all([byAddress.get(address), email ? byEmail.get(email) : null]);
-      const locked = [ipState, emailState].find((s) => s && s.consumedPoints >= PORTAL_LOGIN_FAILURES);
+      const locked =
+        emailState && emailState.consumedPoints >= PORTAL_LOGIN_FAILURES_PER_EMAIL
+          ? { state: emailState, limit: PORTAL_LOGIN_FAILURES_PER_EMAIL, what: 'this e-mail address' }
+          : ipState && ipState.consumedPoints >= PORTAL_LOGIN_FAILURES_PER_ADDRESS
+            ? { state: ipState, limit: PORTAL_LOGIN_FAILURES_PER_ADDRESS, what: 'this network address' }
+            : null;
       if (locked) {
-        const retry = Math.max(1, Math.ceil(locked.msBeforeNext / 1000));
+        const retry = Math.max(1, Math.ceil(locked.state.msBeforeNext / 1000));
         res.setHeader('Retry-After', String(retry));
-        return views.render(res, 'error', { title: 'Too many attempts', heading: 'Too many sign-in attempts', message: `Sign-in is locked for ${retry} seconds after ${PORTAL_LOGIN_FAILURES} failed attempts.`, status: 429, showLogin: true }, 429);
+        return views.render(res, 'error', { title: 'Too many attempts', heading: 'Too many sign-in attempts', message: `Sign-in for ${locked.what} is locked for ${retry} seconds after ${locked.limit} failed attempts.`, status: 429, showLogin: true }, 429);
       }
       const presented = field(req.body, '_csrf');
       const expected = (res.locals.cookies as Map<string, string>).get(PORTAL_LOGIN_CSRF_COOKIE) ?? '';
