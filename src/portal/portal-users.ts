@@ -208,6 +208,8 @@ export class PortalUsers {
           password_hash: hash,
           created_at: now,
           updated_at: now,
+          // Accepting signs the person in.
+          last_login_at: now,
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw invalid('/email', 'a portal user with this e-mail address already exists');

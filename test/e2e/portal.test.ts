@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { base32Decode, totp } from '../../src/portal/totp.ts';
-import { csrfOf, form, setCookieHeader } from '../support/admin-console.ts';
+import { consoleLogin, csrfOf, form, setCookieHeader } from '../support/admin-console.ts';
 import {
   acceptInvite,
   adminInvite,
@@ -80,6 +80,25 @@ describe('customer portal', function () {
       assert.equal(missing.body.error, 'not_found');
       const anon = await ctx.http.get(`/admin/api/accounts/${toko.id}/users`);
       assert.equal(anon.status, 401);
+    });
+
+    it('the console invites (link shown once) and lists the people of an account', async () => {
+      const admin = await consoleLogin(ctx.http, 'Rina');
+      const account = await admin.get(`/admin/accounts/${klinik.id}`);
+      assert.match(account.text, new RegExp(`href="/admin/accounts/${klinik.id}/people"`));
+      const res = await admin.post(`/admin/accounts/${klinik.id}/people`, { _csrf: admin.csrf, email: 'nia@klinik.example', role: 'developer' });
+      assert.equal(res.status, 201);
+      const link = /data-invite-link>https?:\/\/[^<]+(\/portal\/invite\/[A-Za-z0-9_-]{43})</.exec(res.text)?.[1];
+      assert.ok(link, 'the link is on the page');
+      const page = await admin.get(`/admin/accounts/${klinik.id}/people`);
+      assert.match(page.text, /budi@klinik\.example/);
+      assert.match(page.text, /nia@klinik\.example/);
+      assert.ok(!page.text.includes(link), 'shown only once');
+      const audit = (await audits('portal_user.invited')).find((e) => e.detail?.email === 'nia@klinik.example');
+      assert.equal(audit?.actor, 'Rina (console)');
+      await acceptInvite(ctx.http, link, 'Nia');
+      const noCsrf = await admin.post(`/admin/accounts/${klinik.id}/people`, { email: 'x@klinik.example', role: 'viewer' });
+      assert.equal(noCsrf.status, 403);
     });
 
     it('an invitation works once, checks the password and sets a Path=/portal HttpOnly SameSite cookie', async () => {

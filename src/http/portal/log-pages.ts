@@ -36,12 +36,19 @@ export function decisionView(c: Container, m: MessageRecord): Record<string, unk
       evidence: r.evidence ?? '',
       description: descriptions.get(r.id) ?? '',
     })),
-    classifier: classifier?.evidence ?? null,
+    classifier: classifierView(classifier?.evidence),
     failureReason: m.failureReason ?? '',
     text: m.text ?? (m.mediaType ? `[${m.mediaType}]` : ''),
     source: m.source,
     reference: m.reference ?? '',
   };
+}
+
+/** The classifier rule's evidence (`marketing 0.97: word "sale", rule urgency_cta`), in parts. */
+function classifierView(evidence: string | undefined): Record<string, string> | null {
+  if (!evidence) return null;
+  const m = /^(\S+) (\d(?:\.\d+)?): (.*)$/.exec(evidence);
+  return m ? { intent: m[1] as string, probability: m[2] as string, signals: m[3] as string } : { intent: evidence, probability: '', signals: '' };
 }
 
 function dayStart(value: unknown): number | undefined {

@@ -20,6 +20,7 @@ import { GLOBAL_SCOPE } from '../../suppression/suppression-service.ts';
 import { createConsoleViews, formatDate } from '../admin-console/views.ts';
 import { accountLabels, type ConsoleKit } from '../admin-console/console-kit.ts';
 import { registerOnboardingPages } from '../admin-console/onboarding-pages.ts';
+import { registerPortalUserPages } from '../admin-console/portal-user-pages.ts';
 import { dataTable } from '../views/data-table.ts';
 import { trendView } from '../views/trend-charts.ts';
 import { rateThresholds } from '../views/trend-charts.ts';
@@ -313,6 +314,7 @@ export function adminConsoleRoutes(c: Container): Router {
 
   const kit: ConsoleKit = { c, router, views, get, post, actor, page, field, list, validate };
   registerOnboardingPages(kit);
+  registerPortalUserPages(kit);
 
   // ------------------------------------------------------------------ dashboard
 
