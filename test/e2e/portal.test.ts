@@ -283,6 +283,33 @@ describe('customer portal', function () {
       assert.equal((await audits('suppression.added')).at(0)?.actor, 'portal:dewi@toko.example');
     });
 
+    it('3CX settings: shown and switched when the module is on; 404 otherwise', async () => {
+      const pabx = await ctx.createAccount({ name: 'Pabx Co', modules: ['api', 'threecx'] });
+      const line = await ctx.createConnectedInstance(pabx.key, 'PBX line');
+      const created = await ctx.request(pabx.key, 'post', '/api/integrations/3cx', { instance_id: line, business_name: 'Pabx Co' });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      const id = created.body.integration.id as string;
+      const s = await acceptInvite(ctx.http, await adminInvite(ctx, pabx.id, 'ops@pabx.example', 'developer'), 'Ops');
+      const page = await s.get('/portal/3cx');
+      assert.equal(page.status, 200);
+      assert.match(page.text, new RegExp(`/integrations/3cx/webhook/${id}`));
+      assert.match(page.text, /href="\/portal\/3cx"/, 'in the nav');
+      const saved = await s.post(`/portal/3cx/${id}`, { business_name: 'Pabx Co HQ', window_hours: '12', outbound_enabled: 'on', strict_window: 'on' });
+      assert.equal(saved.status, 303, saved.text);
+      assert.equal(saved.headers.location, '/portal/3cx?notice=threecx_saved');
+      const after = (await ctx.request(pabx.key, 'get', `/api/integrations/3cx/${id}`)).body.integration;
+      assert.deepEqual(
+        [after.enabled, after.outbound_enabled, after.call_events_enabled, after.strict_window, after.window_hours, after.business_name],
+        [false, true, false, true, 12, 'Pabx Co HQ'],
+      );
+      assert.equal((await audits('threecx.updated')).at(0)?.actor, 'portal:ops@pabx.example');
+      const bad = await s.post(`/portal/3cx/${id}`, { window_hours: 'soon' });
+      assert.equal(bad.status, 422, `${bad.headers.location} ${bad.text}`);
+      assert.equal((await owner.get('/portal/3cx')).status, 404, 'module off for Toko');
+      assert.doesNotMatch((await owner.get('/portal')).text, /href="\/portal\/3cx"/);
+      assert.equal((await owner.post(`/portal/3cx/${id}`, { enabled: 'on' })).status, 404);
+    });
+
     it('owners invite, change roles and remove people; the last owner stays', async () => {
       const invited = await owner.post('/portal/users/invite', { email: 'vina@toko.example', role: 'viewer' });
       assert.equal(invited.status, 201);

@@ -10,6 +10,7 @@ import { parseTrendRange, SendTrends } from '../../sending/send-trends.ts';
 import { formatDate } from '../admin-console/views.ts';
 import { createApiKeySchema } from '../schemas/account.schema.ts';
 import { createSuppressionSchema } from '../schemas/suppression.schema.ts';
+import { updateThreeCxIntegrationSchema } from '../schemas/threecx.schema.ts';
 import { rateThresholds, trendView } from '../views/trend-charts.ts';
 import { accountIdOf, audit, field, type PortalKit, portalOf, validate } from './portal-kit.ts';
 
@@ -206,9 +207,34 @@ export function registerAccountPages(kit: PortalKit): void {
 
   // ------------------------------------------------------------------ 3CX (module accounts only)
 
-  get('/portal/3cx', async (_req, res) => {
+  const threecxAccount = (res: Response) => {
     const { account } = portalOf(res);
     if (!account.modules.includes('threecx')) throw new NotFoundError(undefined, '3CX integration is not enabled for this account.');
+    return account;
+  };
+
+  // The switches a customer flips day to day; templates, allowlists and the destination stay in the API.
+  post('/portal/3cx/:id', 'manage', async (req, res) => {
+    const account = threecxAccount(res);
+    const on = (name: string) => field(req.body, name) === 'on';
+    const input: Record<string, unknown> = {
+      enabled: on('enabled'),
+      outbound_enabled: on('outbound_enabled'),
+      call_events_enabled: on('call_events_enabled'),
+      strict_window: on('strict_window'),
+    };
+    const hours = field(req.body, 'window_hours').trim();
+    if (hours) input.window_hours = /^\d{1,4}$/.test(hours) ? Number(hours) : hours;
+    const name = field(req.body, 'business_name').trim();
+    input.business_name = name || null;
+    validate(updateThreeCxIntegrationSchema, input);
+    const { integration } = await c.threecx.update(account, String(req.params.id), input);
+    await audit(c, res, { action: 'threecx.updated', targetType: 'threecx_integration', targetId: integration.id, detail: { ...input } });
+    res.redirect(303, '/portal/3cx?notice=threecx_saved');
+  });
+
+  get('/portal/3cx', async (_req, res) => {
+    const account = threecxAccount(res);
     const items = await c.threecx.list(account, { limit: 100, offset: 0 });
     views.render(res, 'threecx', {
       ...page('threecx'),
@@ -219,6 +245,7 @@ export function registerAccountPages(kit: PortalKit): void {
           id: i.id,
           instanceId: i.instanceId,
           businessName: i.businessName ?? '—',
+          businessNameRaw: i.businessName ?? '',
           enabled: i.enabled,
           webhookPath: p.webhook_path,
           secretHint: p.secret_hint,

@@ -44,6 +44,7 @@ const NOTICES: Record<string, string> = {
   invitation_revoked: 'The invitation was revoked; its link no longer works.',
   totp_enabled: 'Two-step sign-in is on. Sign-ins now ask for a code from your app.',
   totp_disabled: 'Two-step sign-in is off.',
+  threecx_saved: 'The 3CX settings were saved.',
 };
 
 const here = path.dirname(fileURLToPath(import.meta.url));
