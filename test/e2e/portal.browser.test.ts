@@ -193,6 +193,24 @@ describe('customer portal in Chromium (two accounts, 1280 px and 390 px)', funct
     assert.equal((await delivered.locator('[data-attempt-status]').first().innerText()).trim(), '200');
     await shot('webhook-delivered');
 
+    // Redeliver it (same request id, a second attempt marked manual); disable, re-enable; recover.
+    await Promise.all([page.waitForURL(/notice=redelivered/), delivered.locator('form[action$="/redeliver"] button').click()]);
+    await receiver.waitFor((r) => r.filter((x) => x.json?.event === 'webhook.test').length === 2, 10_000, 'the redelivery');
+    const tests = receiver.requests.filter((x) => x.json?.event === 'webhook.test');
+    assert.equal(tests[1]?.requestId, tests[0]?.requestId, 'same webhook-id');
+    const manual = page.locator('[data-event="webhook.test"] table.attempts tbody tr', { hasText: 'manual' });
+    for (let i = 0; i < 40 && (await manual.count()) === 0; i += 1) {
+      await page.waitForTimeout(250);
+      await page.reload();
+    }
+    assert.equal(await manual.count(), 1);
+    await Promise.all([page.waitForURL(/notice=webhook_saved/), page.click('form[action$="/disable"] button')]);
+    assert.match(await page.locator('.card.paused h3').innerText(), /Disabled \(manual\)/);
+    await Promise.all([page.waitForURL(/notice=webhook_saved/), page.click('form[action$="/enable"] button')]);
+    assert.equal(await page.locator('.card.paused').count(), 0);
+    await Promise.all([page.waitForURL(/notice=recovered/), page.click('form[action$="/recover"] button')]);
+    assert.match(await page.locator('.notice').innerText(), /Failed deliveries were queued again/);
+
     // Invite a viewer from the People page (the link is shown once).
     await page.click('nav.main >> text=People');
     await page.fill('#u_email', 'vera@toko.example');
@@ -209,7 +227,7 @@ describe('customer portal in Chromium (two accounts, 1280 px and 390 px)', funct
     }
     const audit = await h.ctx.container.audit.list({ limit: 100 });
     const mine = audit.filter((e) => e.actor === 'portal:dewi@toko.example').map((e) => e.action);
-    for (const action of ['api_key.created', 'instance.created', 'webhook.created', 'webhook.tested', 'portal_user.invited', 'portal_user.joined'])
+    for (const action of ['api_key.created', 'instance.created', 'webhook.created', 'webhook.tested', 'webhook.redelivered', 'webhook.disabled', 'webhook.enabled', 'webhook.recovered', 'portal_user.invited', 'portal_user.joined'])
       assert.ok(mine.includes(action), `${action} audited as Dewi (${mine.join(', ')})`);
     await context.close();
   });

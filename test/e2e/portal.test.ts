@@ -208,6 +208,18 @@ describe('customer portal', function () {
       assert.ok((await audits('portal_user.totp_enabled')).some((e) => e.actor === 'portal:tia@toko.example'));
     });
 
+    it('a session ends after 8 hours', async () => {
+      const s = await portalLogin(ctx.http, 'budi@klinik.example');
+      clock.advance(8 * 3600_000 - 1000);
+      assert.equal((await s.get('/portal')).status, 200);
+      clock.advance(1000);
+      try {
+        assert.equal((await s.get('/portal')).status, 303);
+      } finally {
+        clock.set('2026-05-08T08:01:00Z');
+      }
+    });
+
     it('sign-out ends the session', async () => {
       const s = await portalLogin(ctx.http, 'budi@klinik.example');
       const out = await s.post('/portal/logout', {});
@@ -235,7 +247,7 @@ describe('customer portal', function () {
       assert.ok(!list.text.includes(key), 'never shown again');
       const id = (await ctx.container.apiKeys.list(toko.id)).find((k) => k.name === 'orders backend')?.id as string;
       const lastUsed = new RegExp(`data-key-id="${id}">(?:(?!</tr>)[\\s\\S])*?data-last-used>([^<]*)<`).exec(list.text)?.[1];
-      assert.equal(lastUsed, '2026-05-08 08:00 UTC', 'last used shows the send');
+      assert.equal(lastUsed, `${clock.now().toISOString().slice(0, 16).replace('T', ' ')} UTC`, 'last used shows the send');
       assert.equal((await owner.post(`/portal/keys/${id}/revoke`, {})).status, 303);
       const after = await ctx.request(key, 'get', '/api/instances');
       assert.equal(after.status, 401);
@@ -244,6 +256,54 @@ describe('customer portal', function () {
       assert.equal(created_?.actor, 'portal:dewi@toko.example');
       assert.equal(created_?.detail?.account_id, toko.id);
       assert.equal((await audits('api_key.revoked')).find((e) => e.detail?.name === 'orders backend')?.actor, 'portal:dewi@toko.example');
+    });
+
+    it('instances: create, pairing code, paused reason, disconnect and destroy with the typed name', async () => {
+      const created = await owner.post('/portal/instances', { name: 'Branch Two', default_country: 'id' });
+      assert.equal(created.status, 303);
+      const id = String(created.headers.location).split('/').pop() as string;
+      const page = await owner.get(`/portal/instances/${id}`);
+      assert.match(page.text, /data-state>qr_generated</);
+      assert.match(page.text, /<img data-qr alt="QR code to link this WhatsApp number" src="data:image\/png;base64,/);
+      const state = await owner.get(`/portal/instances/${id}/link-state`);
+      assert.equal(state.status, 200);
+      assert.equal(state.body.state, 'qr_generated');
+      assert.match(state.body.qr.png_data_url, /^data:image\/png;base64,/);
+      const pairing = await owner.post(`/portal/instances/${id}/pairing-code`, { phone: '0812 3456 7810' });
+      assert.equal(pairing.status, 200);
+      assert.match(pairing.text, /data-pairing-code>[A-Z1-9]{4}-[A-Z1-9]{4}</);
+      const badPhone = await owner.post(`/portal/instances/${id}/pairing-code`, { phone: 'call me' });
+      assert.equal(badPhone.status, 422);
+
+      const paused = await ctx.admin('post', `/admin/api/instances/${id}/pause`, { reason: 'Complaints about promotional messages' });
+      assert.equal(paused.status, 200, JSON.stringify(paused.body));
+      const view = await owner.get(`/portal/instances/${id}`);
+      assert.match(view.text, /data-pause-reason>Complaints about promotional messages</);
+      assert.match((await owner.get('/portal')).text, /Branch Two<\/a> is paused for review/);
+
+      const wrong = await owner.post(`/portal/instances/${id}/disconnect`, { confirm: 'branch two' });
+      assert.equal(wrong.status, 422);
+      assert.match(wrong.text, /type the instance name &quot;Branch Two&quot; exactly to confirm/);
+      assert.equal((await owner.post(`/portal/instances/${id}/disconnect`, { confirm: 'Branch Two' })).status, 303);
+      assert.equal((await ctx.container.instanceStore.get(id))?.state, 'disconnected');
+      assert.equal((await owner.post(`/portal/instances/${id}/destroy`, { confirm: 'Branch Two' })).status, 303);
+      assert.equal((await ctx.container.instanceStore.get(id))?.state, 'destroyed');
+      assert.equal((await owner.get(`/portal/instances/${id}`)).status, 404);
+      const actions = (await ctx.container.audit.list({ limit: 50, targetId: id }))
+        .filter((e) => e.actor === 'portal:dewi@toko.example')
+        .map((e) => e.action)
+        .reverse();
+      assert.deepEqual(actions, ['instance.created', 'instance.pairing_code_requested', 'instance.disconnected', 'instance.destroyed']);
+    });
+
+    it('inbound messages are listed and filtered', async () => {
+      const r = await ctx.request(toko.key, 'post', `/api/instances/${tokoInstance}/sandbox/inbound`, { from: '+6281234567820', text: 'Is my order ready?' });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      const page = await owner.get('/portal/inbound');
+      assert.match(page.text, /Is my order ready\?/);
+      assert.match(page.text, /\+6281234567820/);
+      assert.doesNotMatch((await owner.get('/portal/inbound?type=image')).text, /Is my order ready/);
+      assert.doesNotMatch((await other.get('/portal/inbound')).text, /Is my order ready/);
     });
 
     it('explains a refused send: error code, rules with evidence and the classifier', async () => {
