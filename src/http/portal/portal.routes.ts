@@ -226,7 +226,6 @@ export function portalRoutes(c: Container): Router {
       const inv = await c.portalUsers.findInvitation(String(req.params.token));
       if (!inv) return invalidInvite(res);
       const account = await c.accounts.get(inv.accountId);
-      res.setHeader('Referrer-Policy', 'no-referrer');
       views.render(res, 'invite', { title: 'Join', invitation: { email: inv.email, role: inv.role, accountName: account?.name ?? '' }, token: String(req.params.token), error: null });
     }),
   );
