@@ -438,6 +438,7 @@ describe('customer portal', function () {
         assert.equal(r.status, 404, path);
         assert.doesNotMatch(r.text, /Customer Service|Toko Maju/);
       }
+      assert.match((await other.get(`/portal/instances/${tokoInstance}`)).text, /No instance with this id exists in your account\./);
       for (const [path, fields] of [
         [`/portal/keys/${keyId}/revoke`, {}],
         [`/portal/instances/${tokoInstance}/disconnect`, { confirm: 'Customer Service' }],

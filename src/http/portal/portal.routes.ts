@@ -277,7 +277,8 @@ export function portalRoutes(c: Container): Router {
       return views.render(res, 'error', {
         title: error.status === 404 ? 'Not found' : 'Not done',
         heading: error.status === 404 ? 'Not found' : error.status === 409 ? 'Nothing to do' : 'Please check the form',
-        message: error.message,
+        // The API's wording names the API key; here the scope is the signed-in account.
+        message: error.code === 'invalid_instance' ? 'No instance with this id exists in your account.' : error.message,
         code: error.code,
         errors,
         status: error.status,
