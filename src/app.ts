@@ -17,6 +17,8 @@ import { sendMessageRoutes } from './http/routes/send-message.routes.ts';
 import { suppressionRoutes } from './http/routes/suppressions.routes.ts';
 import { threeCxRoutes } from './http/routes/threecx.routes.ts';
 import { webhookRoutes } from './http/routes/webhooks.routes.ts';
+import { portalRoutes } from './http/portal/portal.routes.ts';
+import { adminPortalUserRoutes } from './http/routes/admin-portal-users.routes.ts';
 import { docsRoutes } from './docs/docs.routes.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
@@ -31,6 +33,7 @@ const ROUTERS: RouterFactory[] = [
   suppressionRoutes,
   messageRoutes,
   adminApiRoutes,
+  adminPortalUserRoutes,
   adminReviewRoutes,
   decisionRoutes,
   webhookRoutes,
@@ -41,6 +44,8 @@ const ROUTERS: RouterFactory[] = [
   openApiRoutes,
   metricsRoutes,
   docsRoutes,
+  // The customer portal answers every /portal/* page itself (HTML 404, login redirect).
+  portalRoutes,
   // Last: the console answers every other /admin/* page itself (HTML 404, login redirect).
   adminConsoleRoutes,
 ];

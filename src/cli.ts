@@ -11,6 +11,7 @@ import { systemClock } from './lib/clock.ts';
 import { rotateAdminToken } from './lib/first-start.ts';
 import { ApiError } from './errors/api-error.ts';
 import { POLICY_USAGE, runPolicyCommand } from './sending/risk/policy-cli.ts';
+import { PORTAL_CLI_USAGE, runPortalCommand } from './portal/portal-cli.ts';
 
 const USAGE = `Usage: warden <command> [options]   (or: npm run cli -- <command> …)
 
@@ -25,7 +26,7 @@ ${POLICY_USAGE}
   key list --account ID
   key revoke --account ID --key KEY_ID
   instance list [--account ID]
-  admin token                               rotate the admin token (prints the new one once)
+${PORTAL_CLI_USAGE}  admin token                               rotate the admin token (prints the new one once)
 `;
 
 function out(value: unknown): void {
@@ -72,6 +73,9 @@ async function main(argv: string[]): Promise<void> {
       'monthly-override': { type: 'string' },
       reason: { type: 'string' },
       'approved-by': { type: 'string' },
+      email: { type: 'string' },
+      role: { type: 'string' },
+      'base-url': { type: 'string' },
     },
     allowPositionals: false,
   });
@@ -90,6 +94,21 @@ async function main(argv: string[]): Promise<void> {
     const accounts = new AccountService(new AccountStore(db), policies.plans, systemClock);
     const keys = new ApiKeyService(db, systemClock);
     const command = `${group} ${action ?? ''}`.trim();
+    if (group === 'user') {
+      try {
+        return out(
+          await runPortalCommand(action, values, {
+            db,
+            clock: systemClock,
+            secretKey: config.secretKey,
+            accountExists: async (id) => (await accounts.get(id)) !== null,
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ApiError) throw error;
+        fail((error as Error).message);
+      }
+    }
     switch (command) {
       case 'account create': {
         const a = await accounts.create({

@@ -40,6 +40,8 @@ import { ThreeCxService } from './integrations/threecx/threecx-service.ts';
 import { ThreeCxStore } from './integrations/threecx/threecx-store.ts';
 import { ThreeCxTemplates } from './integrations/threecx/threecx-templates.ts';
 import { ThreeCxWebhook } from './integrations/threecx/threecx-webhook.ts';
+import { PortalSessionStore } from './portal/portal-sessions.ts';
+import { PortalUsers } from './portal/portal-users.ts';
 
 /** Things that live for the whole process and must be closed on shutdown. */
 type Closer = () => Promise<void> | void;
@@ -86,6 +88,9 @@ export interface Container {
   threecxWebhook: ThreeCxWebhook;
   /** Prometheus registry of this process (`GET /metrics`). */
   metrics: GatewayMetrics;
+  /** Customer portal: account users, invitations, sign-in, and their sessions. */
+  portalUsers: PortalUsers;
+  portalSessions: PortalSessionStore;
   adminToken: () => string;
   setAdminToken: (token: string) => void;
   /** Register something to close on shutdown (workers, sockets, pools). */
@@ -160,7 +165,7 @@ export async function createContainer(
     review,
     audit,
   });
-  const adminActions = new AdminActions({ db, accounts, suppressions, audit });
+  const adminActions = new AdminActions({ db, accounts, suppressions, audit, apiKeys, instances });
   const adminSessions = new AdminSessionStore(db, clock);
   const metrics = createGatewayMetrics({ transport: transport.kind });
   const sendDeps: SendDeps = {
@@ -218,6 +223,14 @@ export async function createContainer(
     rateLimiter: new ThreeCxRateLimiter(clock, db),
     clock,
   });
+  const portalSessions = new PortalSessionStore(db, clock);
+  const portalUsers = new PortalUsers({
+    db,
+    clock,
+    audit,
+    sessions: portalSessions,
+    totpBox: new SecretBox({ db, clock, secretKey: config.secretKey }, 'portal-totp'),
+  });
   const media = new LocalMediaStore(db, clock, config.mediaDir);
   const inboundLog = new InboundLog(db);
   const inbound = new InboundService({
@@ -272,6 +285,8 @@ export async function createContainer(
     threecx,
     threecxWebhook,
     metrics,
+    portalUsers,
+    portalSessions,
     adminToken: () => adminToken,
     setAdminToken: (token) => {
       adminToken = token;

@@ -44,6 +44,7 @@ const PAGES: DocsPage[] = [
     title: 'Responsible messaging',
     source: { hbs: 'responsible-messaging' },
   },
+  { path: '/docs/portal', label: 'Customer portal', title: 'Customer portal', source: { hbs: 'portal' } },
   { path: '/docs/3cx', label: '3CX', title: '3CX middleware', source: { hbs: '3cx' } },
   { path: '/docs/endpoints', label: 'Endpoints', title: 'Endpoint reference', source: { hbs: 'endpoints' } },
   {

@@ -699,6 +699,66 @@ export const RESPONSES = {
       created_at: EX_TIME,
     },
   },
+  portalInvitation: {
+    schema: ok(['invitation', 'invite_path', 'invite_url'], {
+      invitation: obj(['id', 'email', 'role', 'expires_at'], {
+        id: str(),
+        email: str(),
+        role: { enum: ['owner', 'developer', 'viewer'] },
+        created_by: str(),
+        created_at: dateTime(),
+        expires_at: dateTime(),
+      }),
+      invite_path: str('`/portal/invite/<token>`: single use, shown only in this response.'),
+      invite_url: str('The same link with the address this request reached the gateway on.'),
+      note: str(),
+    }),
+    example: {
+      success: true,
+      invitation: {
+        id: 'inv_f3V9aQ2x1bLk0P7e',
+        email: 'dewi@tokomaju.example',
+        role: 'owner',
+        created_by: 'admin-token',
+        created_at: EX_TIME,
+        expires_at: EX_TIME,
+      },
+      invite_path: '/portal/invite/Xq3…',
+      invite_url: 'https://wa.example.com/portal/invite/Xq3…',
+      note: 'The link is shown only in this response and works once.',
+    },
+  },
+  portalUsers: {
+    schema: ok(['users', 'invitations'], {
+      users: arrayOf(
+        obj(['id', 'email', 'name', 'role', 'totp_enabled'], {
+          id: str(),
+          email: str(),
+          name: str(),
+          role: { enum: ['owner', 'developer', 'viewer'] },
+          totp_enabled: bool('Two-step sign-in (TOTP) is on.'),
+          created_at: dateTime(),
+          last_login_at: nullableDateTime(),
+        }),
+      ),
+      invitations: arrayOf(obj(['id', 'email', 'role', 'expires_at'], { id: str(), email: str(), role: str(), expires_at: dateTime() })),
+    }),
+    example: {
+      success: true,
+      users: [
+        {
+          id: 'usr_Qm1x8cT0aZ4kLr2s',
+          email: 'dewi@tokomaju.example',
+          name: 'Dewi',
+          role: 'owner',
+          totp_enabled: true,
+          created_at: EX_TIME,
+          last_login_at: EX_TIME,
+        },
+      ],
+      invitations: [],
+    },
+  },
   apiKeyRevoked: {
     schema: ok(['revoked', 'id'], { revoked: { const: true }, id: str() }),
     example: { success: true, revoked: true, id: 'key_AOFBc4bHFvYaCcUt' },

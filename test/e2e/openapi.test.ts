@@ -40,7 +40,11 @@ function expressRoutes(app: Express): { method: string; path: string }[] {
 function isDocumentedKind(path: string): boolean {
   if (path.startsWith('/admin') && !path.startsWith('/admin/api')) return false;
   if (path === '/docs' || path.startsWith('/docs/')) return false;
+  // The customer portal's HTML pages (and its script).
+  if (path === '/portal' || path.startsWith('/portal/')) return false;
   if (path === '/acceptable-use') return false;
+  // The browser's tab icon, not an API.
+  if (path === '/favicon.ico') return false;
   return true;
 }
 
@@ -307,6 +311,8 @@ describe('live responses match the OpenAPI document', function () {
     await admin('patch', `/admin/api/accounts/${account}`, { timezone: 'Asia/Jakarta' });
     const keyRes = await admin('post', `/admin/api/accounts/${account}/api-keys`, { name: 'spare' });
     await admin('delete', `/admin/api/accounts/${account}/api-keys/${keyRes.body.id}`);
+    await admin('post', `/admin/api/accounts/${account}/invitations`, { email: 'docs@docs.example', role: 'viewer' });
+    await admin('get', `/admin/api/accounts/${account}/users`);
     const k = (await admin('post', `/admin/api/accounts/${account}/api-keys`, { name: 'main' })).body.key as string;
 
     const instance = (await as(k, 'post', '/api/instances', { name: 'Docs line' })).body.instance.id as string;

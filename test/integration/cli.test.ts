@@ -45,6 +45,30 @@ describe('warden CLI', function () {
     assert.equal(accounts.length, 1);
   });
 
+  it('invites a portal user (link printed once) and lists the account\'s users', () => {
+    const account = JSON.parse(cli('account', 'create', '--name', 'Portal Co', '--plan', 'starter').stdout);
+    const invited = cli('user', 'invite', '--account', account.id, '--email', 'Owner@Portal.example', '--role', 'owner', '--base-url', 'https://wa.example.com/');
+    assert.equal(invited.status, 0, invited.stderr);
+    const out = JSON.parse(invited.stdout);
+    assert.match(out.invite_path, /^\/portal\/invite\/[A-Za-z0-9_-]{43}$/);
+    assert.equal(out.invite_url, `https://wa.example.com${out.invite_path}`);
+    assert.equal(out.invitation.email, 'owner@portal.example');
+    assert.equal(out.invitation.role, 'owner');
+    assert.match(out.invitation.created_by, /^cli:/);
+    const listed = cli('user', 'list', '--account', account.id);
+    assert.equal(listed.status, 0, listed.stderr);
+    const list = JSON.parse(listed.stdout);
+    assert.deepEqual(list.users, []);
+    assert.deepEqual(list.invitations.map((i: { email: string }) => i.email), ['owner@portal.example']);
+    assert.ok(!listed.stdout.includes(out.invite_path.split('/').pop()), 'the token is never listed');
+    const bad = cli('user', 'invite', '--account', account.id, '--email', 'x@portal.example', '--role', 'admin');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /validation_error/);
+    const missing = cli('user', 'list', '--account', 'acc_nope');
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /no account with that id/);
+  });
+
   it('refuses bad input with a message and exit code 2', () => {
     const bad = cli('account', 'create', '--name', 'X', '--plan', 'platinum');
     assert.equal(bad.status, 2);
