@@ -160,7 +160,7 @@ export async function createContainer(
     review,
     audit,
   });
-  const adminActions = new AdminActions({ db, accounts, suppressions, audit });
+  const adminActions = new AdminActions({ db, accounts, suppressions, audit, apiKeys, instances });
   const adminSessions = new AdminSessionStore(db, clock);
   const metrics = createGatewayMetrics({ transport: transport.kind });
   const sendDeps: SendDeps = {

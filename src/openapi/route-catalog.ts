@@ -16,6 +16,8 @@ import {
   updateAccountSchema,
 } from '../http/schemas/account.schema.ts';
 import {
+  adminCreateInstanceSchema,
+  adminNoteSchema,
   createInstanceSchema,
   pairingCodeSchema,
   sandboxFailNextSchema,
@@ -863,6 +865,40 @@ export const ROUTE_CATALOG: readonly CatalogRoute[] = [
     auth: 'admin',
     response: { status: 200, description: 'Revoked.', ...R.apiKeyRevoked },
     errors: ['not_found'],
+  },
+
+  {
+    method: 'post',
+    path: '/admin/api/accounts/{id}/instances',
+    summary: "Create an instance for an account (link a number)",
+    description:
+      'Like `POST /api/instances`, on behalf of the account; the optional `note` goes to the audit log. An `X-Warden-Actor` header names the person acting when the admin token is used (the CLI sends the OS user).',
+    tag: 'Admin: accounts',
+    auth: 'admin',
+    request: { schema: adminCreateInstanceSchema, example: { name: 'Customer Service Main', note: 'Onboarding call' } },
+    response: { status: 201, description: 'Created, with a QR code to scan.', ...R.adminInstance },
+    errors: ['not_found', 'validation_error'],
+  },
+  {
+    method: 'post',
+    path: '/admin/api/instances/{id}/qr',
+    summary: 'Request a new QR code for an instance',
+    tag: 'Admin: accounts',
+    auth: 'admin',
+    request: { schema: adminNoteSchema, example: { note: 'Customer missed the first QR' }, optional: true },
+    response: { status: 200, description: 'The instance with its new QR code.', ...R.adminInstance },
+    errors: ['invalid_instance', 'qr_still_valid', 'instance_connected'],
+  },
+  {
+    method: 'delete',
+    path: '/admin/api/instances/{id}',
+    summary: 'Destroy an instance',
+    description: 'Logs out, archives its logs and frees the name; audited with the optional note.',
+    tag: 'Admin: accounts',
+    auth: 'admin',
+    request: { schema: adminNoteSchema, example: { note: 'Customer closed this line' }, optional: true },
+    response: { status: 200, description: 'Destroyed.', ...R.destroyed },
+    errors: ['invalid_instance'],
   },
 
   // Admin: review ------------------------------------------------------------------------------

@@ -75,6 +75,10 @@ export interface MessageQuery {
   outcome?: Outcome;
   status?: string;
   errorCode?: string;
+  /** Decided at or after (epoch ms). */
+  createdFrom?: number;
+  /** Decided before (epoch ms). */
+  createdBefore?: number;
   limit: number;
   beforeId?: number;
 }
@@ -110,6 +114,8 @@ export class MessageLog {
     if (query.outcome) q.where({ outcome: query.outcome });
     if (query.status) q.where({ status: query.status });
     if (query.errorCode) q.where({ error_code: query.errorCode });
+    if (query.createdFrom !== undefined) q.where('created_at', '>=', query.createdFrom);
+    if (query.createdBefore !== undefined) q.where('created_at', '<', query.createdBefore);
     if (query.beforeId) q.where('id', '<', query.beforeId);
     return (await q).map(fromRow);
   }

@@ -41,6 +41,8 @@ function isDocumentedKind(path: string): boolean {
   if (path.startsWith('/admin') && !path.startsWith('/admin/api')) return false;
   if (path === '/docs' || path.startsWith('/docs/')) return false;
   if (path === '/acceptable-use') return false;
+  // The browser's tab icon, not an API.
+  if (path === '/favicon.ico') return false;
   return true;
 }
 

@@ -160,7 +160,9 @@ export function decisionRow(m: MessageRecord): Record<string, unknown> {
     riskScore: m.riskScore ?? '—',
     rules: m.riskRules.map((r) => r.id).join(', '),
     flagged: m.flagged,
-    text: maskText(m.text, 120) ?? (m.mediaType ? `[${m.mediaType}]` : ''),
+    accountId: m.accountId,
+    // The whole text (numbers in it masked), wrapped by the table: reviewers read what was sent.
+    text: maskText(m.text, 4096) ?? (m.mediaType ? `[${m.mediaType}]` : ''),
   };
 }
 

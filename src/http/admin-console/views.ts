@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Response } from 'express';
 import Handlebars from 'handlebars';
+import { registerSharedPartials } from '../views/shared-partials.ts';
 
 /**
  * Server-rendered pages of the compliance console (`templates/admin/*.hbs`). HTML escaping stays
@@ -24,12 +25,15 @@ function templatesDir(): string {
 }
 
 /**
- * Security headers of every console page: no scripts at all, only the layout's own stylesheet
- * (by hash), forms post only here, no framing, nothing cached.
+ * Security headers of every console page: only the app's own small script (`/admin/assets/console.js`:
+ * copy button, live link state), only the layout's own stylesheet (by hash), forms post only here,
+ * no framing, nothing cached.
  */
 export function consoleCsp(styleHash: string): string {
   return [
     "default-src 'none'",
+    "script-src 'self'",
+    "connect-src 'self'",
     `style-src '${styleHash}'`,
     "img-src 'self' data:",
     "form-action 'self'",
@@ -70,6 +74,7 @@ function createEnv(dir: string): { env: typeof Handlebars; pages: Map<string, Ha
     Array.isArray(value) ? value.map(String).join(typeof sep === 'string' ? sep : ', ') : '',
   );
   env.registerHelper('includes', (list: unknown, item: unknown) => Array.isArray(list) && list.includes(item));
+  registerSharedPartials(env);
   const partialsDir = path.join(dir, 'partials');
   env.registerPartial('layout', fs.readFileSync(path.join(dir, 'layout.hbs'), 'utf8'));
   if (fs.existsSync(partialsDir)) {

@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import { presentAccount } from '../../accounts/account-service.ts';
 import type { Container } from '../../container.ts';
 import { NotFoundError } from '../../errors/errors.ts';
@@ -18,6 +18,7 @@ import {
   resumeSchema,
   updateAccountSchema,
 } from '../schemas/account.schema.ts';
+import { adminCreateInstanceSchema, adminNoteSchema } from '../schemas/instance.schema.ts';
 import { adminSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { messageLogQuery, optionalString, pageParams } from './pagination.ts';
 
@@ -27,6 +28,23 @@ export function adminApiRoutes(c: Container): Router {
   const admin = adminAuth(c.adminToken);
   const body = [requireJson(), admin, ...jsonBody('1mb')];
   const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.adminActor ?? 'admin');
+  // An admin-token caller may name the person acting (the CLI sends the OS user): the audit log
+  // then says who, not just "admin-token". Console sessions always use their own name.
+  const actorOf = (req: { get: (h: string) => string | undefined }, res: { locals: Record<string, unknown> }) => {
+    const named = String(req.get('x-warden-actor') ?? '')
+      .replace(/[^\p{L}\p{N} ._@()-]/gu, '')
+      .trim()
+      .slice(0, 80);
+    return res.locals.adminActor === 'admin-token' && named ? named : actor(res);
+  };
+  const emptyBody: RequestHandler = (req, _res, next) => {
+    if (req.body === undefined || req.body === null) req.body = {};
+    next();
+  };
+  const noteOf = (body: unknown) => {
+    const n = (body as { note?: unknown } | undefined)?.note;
+    return typeof n === 'string' && n.trim() ? n.trim() : null;
+  };
   const now = () => c.clock.now().getTime();
 
   const loadAccount = async (id: string) => {
@@ -40,14 +58,7 @@ export function adminApiRoutes(c: Container): Router {
     ...body,
     validateBody(createAccountSchema),
     handler(async (req, res) => {
-      const account = await c.accounts.create(req.body);
-      await c.audit.record(c.db, {
-        actor: actor(res),
-        action: 'account.created',
-        targetType: 'account',
-        targetId: account.id,
-        detail: { plan: account.plan },
-      });
+      const account = await c.adminActions.createAccount(req.body, actorOf(req, res));
       res.status(201).json({
         success: true,
         id: account.id,
@@ -89,7 +100,7 @@ export function adminApiRoutes(c: Container): Router {
     validateBody(updateAccountSchema),
     handler(async (req, res) => {
       // Shared with the console: the change and its audit entry.
-      const account = await c.adminActions.updateAccount(String(req.params.id), req.body, actor(res));
+      const account = await c.adminActions.updateAccount(String(req.params.id), req.body, actorOf(req, res));
       res.json({ success: true, account: presentAccount(account, c.accounts.limitsFor(account)) });
     }),
   );
@@ -98,15 +109,7 @@ export function adminApiRoutes(c: Container): Router {
     ...body,
     validateBody(createApiKeySchema),
     handler(async (req, res) => {
-      const account = await loadAccount(String(req.params.id));
-      const { key, info } = await c.apiKeys.create(account.id, req.body.name);
-      await c.audit.record(c.db, {
-        actor: actor(res),
-        action: 'api_key.created',
-        targetType: 'account',
-        targetId: account.id,
-        detail: { key_id: info.id, name: info.name, prefix: info.prefix },
-      });
+      const { key, info } = await c.adminActions.createApiKey(String(req.params.id), req.body.name, actorOf(req, res));
       res.status(201).json({
         success: true,
         id: info.id,
@@ -121,17 +124,11 @@ export function adminApiRoutes(c: Container): Router {
     '/admin/api/accounts/:id/api-keys/:keyId',
     admin,
     handler(async (req, res) => {
-      const account = await loadAccount(String(req.params.id));
-      const key = await c.apiKeys.get(account.id, String(req.params.keyId));
-      if (!key) throw new NotFoundError(undefined, 'No API key with this id exists for this account.');
-      await c.apiKeys.revoke(account.id, key.id);
-      await c.audit.record(c.db, {
-        actor: actor(res),
-        action: 'api_key.revoked',
-        targetType: 'account',
-        targetId: account.id,
-        detail: { key_id: key.id },
-      });
+      const key = await c.adminActions.revokeApiKey(
+        String(req.params.id),
+        String(req.params.keyId),
+        actorOf(req, res),
+      );
       res.json({ success: true, revoked: true, id: key.id });
     }),
   );
@@ -160,6 +157,49 @@ export function adminApiRoutes(c: Container): Router {
       });
     }),
   );
+  // Linking numbers for an account (the CLI's `instance create|qr|destroy` use these: the running
+  // gateway holds the WhatsApp connections).
+  router.post(
+    '/admin/api/accounts/:id/instances',
+    ...body,
+    validateBody(adminCreateInstanceSchema),
+    handler(async (req, res) => {
+      const { note, ...input } = req.body as { name: string; default_country?: string | null; note?: string };
+      const instance = await c.adminActions.createInstance(String(req.params.id), input, actorOf(req, res), note ?? null);
+      res.status(201).json({
+        success: true,
+        instance: { ...(await presentInstance(instance, now())), account_id: instance.accountId },
+      });
+    }),
+  );
+  router.post(
+    '/admin/api/instances/:id/qr',
+    requireJson({ optional: true }),
+    admin,
+    ...jsonBody('1mb'),
+    emptyBody,
+    validateBody(adminNoteSchema),
+    handler(async (req, res) => {
+      const instance = await c.adminActions.regenerateQr(String(req.params.id), actorOf(req, res), noteOf(req.body));
+      res.json({
+        success: true,
+        instance: { ...(await presentInstance(instance, now())), account_id: instance.accountId },
+      });
+    }),
+  );
+  router.delete(
+    '/admin/api/instances/:id',
+    requireJson({ optional: true }),
+    admin,
+    ...jsonBody('1mb'),
+    emptyBody,
+    validateBody(adminNoteSchema),
+    handler(async (req, res) => {
+      const instance = await c.adminActions.destroyInstance(String(req.params.id), actorOf(req, res), noteOf(req.body));
+      res.json({ success: true, destroyed: true, id: instance.id });
+    }),
+  );
+
   router.post(
     '/admin/api/instances/:id/pause',
     ...body,

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import express, {
   type ErrorRequestHandler,
   type Request,
@@ -15,6 +18,13 @@ import { InvalidInstanceError, NotFoundError, ValidationError } from '../../erro
 import { moduleLogger } from '../../lib/logger.ts';
 import { GLOBAL_SCOPE } from '../../suppression/suppression-service.ts';
 import { createConsoleViews, formatDate } from '../admin-console/views.ts';
+import { accountLabels, type ConsoleKit } from '../admin-console/console-kit.ts';
+import { registerOnboardingPages } from '../admin-console/onboarding-pages.ts';
+import { dataTable } from '../views/data-table.ts';
+import { trendView } from '../views/trend-charts.ts';
+import { rateThresholds } from '../views/trend-charts.ts';
+import { parseTrendRange, SendTrends } from '../../sending/send-trends.ts';
+import { describePublicErrors } from '../../errors/errors.ts';
 import {
   accountRow,
   auditRow,
@@ -47,7 +57,22 @@ const NOTICES: Record<string, string> = {
   suppression_added: 'The number was blocked.',
   suppression_removed: 'The block was lifted.',
   suppression_missing: 'That number was not on the list.',
+  account_created: 'The account was created. Next: create an API key and link a number.',
+  key_revoked: 'The API key was revoked. Requests with it now answer 401 revoked_api_key.',
+  qr_renewed: 'A new QR code was requested.',
+  disconnected: 'The instance was logged out of WhatsApp.',
+  destroyed: 'The instance was destroyed. Its message log is kept.',
 };
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Files the console serves itself (no CDN): its script and the favicon. */
+function staticFile(name: string): Buffer {
+  for (const dir of [path.resolve(here, '../../../templates/static'), path.resolve(here, '../../../../templates/static')]) {
+    const file = path.join(dir, name);
+    if (fs.existsSync(file)) return fs.readFileSync(file);
+  }
+  throw new Error(`templates/static/${name} not found`);
+}
 
 function parseCookies(header: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
@@ -116,6 +141,18 @@ export function adminConsoleRoutes(c: Container): Router {
     duration: 60,
   });
   const form = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 60 });
+  const trends = new SendTrends(c.db);
+  const consoleScript = staticFile('console.js');
+  const favicon = staticFile('favicon.ico');
+
+  router.get('/favicon.ico', (_req, res) => {
+    res.setHeader('Cache-Control', 'public, max-age=86400');
+    res.type('image/x-icon').send(favicon);
+  });
+  router.get('/admin/assets/console.js', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-cache');
+    res.type('text/javascript').send(consoleScript);
+  });
 
   // Everything under /admin except the JSON API, which keeps its own auth and JSON errors.
   const isConsolePath = (p: string) =>
@@ -171,7 +208,15 @@ export function adminConsoleRoutes(c: Container): Router {
   const post = (path: string, fn: (req: Request, res: Response) => Promise<void>) =>
     router.post(path, form, requireSession, requireCsrf, handler(fn));
 
-  const accountNames = async () => new Map((await c.accounts.list()).map((a) => [a.id, a.name]));
+  // Names as the console shows them: with the id whenever two accounts share a name.
+  const accountNames = async () => accountLabels(await c.accounts.list());
+  const trendsFor = async (filter: { accountId?: string; instanceId?: string }, rawRange: unknown, prefix: string) => {
+    const t = rateThresholds(c.policies.pause);
+    const series = await trends.series(filter, parseTrendRange(rawRange), c.clock.now().getTime(), {
+      excludeFailureReasons: t.excludeFailureReasons,
+    });
+    return trendView(series, c.policies.pause, prefix);
+  };
   const loadInstance = async (id: string) => {
     if (!ID.test(id)) throw new InvalidInstanceError();
     const instance = await c.instanceStore.get(id);
@@ -266,9 +311,12 @@ export function adminConsoleRoutes(c: Container): Router {
     res.redirect(303, '/admin/login');
   });
 
+  const kit: ConsoleKit = { c, router, views, get, post, actor, page, field, list, validate };
+  registerOnboardingPages(kit);
+
   // ------------------------------------------------------------------ dashboard
 
-  get('/admin', async (_req, res) => {
+  get('/admin', async (req, res) => {
     const names = await accountNames();
     const paused = await c.instanceStore.list({ paused: true });
     const slowed = await c.autoPause.slowedInstanceIds();
@@ -300,6 +348,7 @@ export function adminConsoleRoutes(c: Container): Router {
         webhooksFailing: endpoints.filter((e) => e.enabled && e.consecutiveFailures > 0).length,
       },
       audit: (await c.audit.list({ limit: 8 })).map(auditRow),
+      trends: await trendsFor({}, req.query.range, 'gateway'),
     });
   });
 
@@ -323,12 +372,13 @@ export function adminConsoleRoutes(c: Container): Router {
 
   get('/admin/instances/:id', async (req, res) => {
     const instance = await loadInstance(String(req.params.id));
-    const account = await c.accounts.get(instance.accountId);
+    const names = await accountNames();
     const standing = await c.autoPause.standing(instance.id);
     views.render(res, 'instance', {
       ...page('instances'),
       title: instance.name,
-      instance: instanceRow(instance, { accountName: account?.name ?? null, throttle: standing.throttle }),
+      instance: instanceRow(instance, { accountName: names.get(instance.accountId) ?? null, throttle: standing.throttle }),
+      trends: await trendsFor({ instanceId: instance.id }, req.query.range, 'instance'),
       evidence: evidenceView(instance.pauseEvidence),
       standing: standingView(standing),
       decisions: (await c.messages.list({ instanceId: instance.id, limit: 30 })).map(decisionRow),
@@ -360,19 +410,59 @@ export function adminConsoleRoutes(c: Container): Router {
 
   // ------------------------------------------------------------------ decision log
 
+  const errorCodes = describePublicErrors()
+    .map((e) => e.code)
+    .filter((code) => code !== 'internal_error');
   get('/admin/decisions', async (req, res) => {
     const q = req.query as Record<string, unknown>;
-    const instanceId = typeof q.instance_id === 'string' && ID.test(q.instance_id) ? q.instance_id : undefined;
+    const pick = (name: string, re: RegExp) => (typeof q[name] === 'string' && re.test(q[name]) ? q[name] : undefined);
+    const instanceId = pick('instance_id', ID);
+    const accountId = pick('account_id', ID);
     const outcome = q.outcome === 'allowed' || q.outcome === 'blocked' ? q.outcome : undefined;
+    const errorCode = pick('code', /^[a-z_]{1,60}$/);
+    const from = pick('from', /^\d{4}-\d{2}-\d{2}$/);
+    const to = pick('to', /^\d{4}-\d{2}-\d{2}$/);
+    const day = (d: string | undefined, end: boolean) => {
+      if (!d) return undefined;
+      const t = Date.parse(`${d}T00:00:00Z`);
+      return Number.isNaN(t) ? undefined : end ? t + 86_400_000 : t;
+    };
     const before = typeof q.before === 'string' && /^\d{1,15}$/.test(q.before) ? Number(q.before) : undefined;
-    const items = await c.messages.list({ instanceId, outcome, limit: 50, beforeId: before });
+    const items = await c.messages.list({
+      instanceId,
+      accountId,
+      outcome,
+      errorCode,
+      createdFrom: day(from, false),
+      createdBefore: day(to, true),
+      limit: 50,
+      beforeId: before,
+    });
     const last = items.at(-1);
+    const names = await accountNames();
+    const instances = await c.instanceStore.list({ accountId });
+    const filter = {
+      accountId: accountId ?? '',
+      instanceId: instanceId ?? '',
+      outcome: outcome ?? '',
+      code: errorCode ?? '',
+      from: from ?? '',
+      to: to ?? '',
+    };
+    const query = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== ''));
     views.render(res, 'decisions', {
       ...page('decisions'),
       title: 'Decision log',
-      filter: { instanceId: instanceId ?? '', outcome: outcome ?? '' },
-      decisions: items.map(decisionRow),
-      nextBefore: items.length === 50 && last ? last.id : null,
+      filter,
+      accounts: [...names.entries()].map(([id, name]) => ({ id, name, selected: id === accountId })),
+      instances: instances.map((i) => ({
+        id: i.id,
+        name: `${i.name} · ${names.get(i.accountId) ?? i.accountId}`,
+        selected: i.id === instanceId,
+      })),
+      codes: errorCodes.map((code) => ({ code, selected: code === errorCode })),
+      decisions: items.map((m) => ({ ...decisionRow(m), accountName: names.get(m.accountId) ?? m.accountId })),
+      nextQuery: items.length === 50 && last ? `${query.toString()}${query.size ? '&' : ''}before=${last.id}` : null,
     });
   });
 
@@ -388,10 +478,39 @@ export function adminConsoleRoutes(c: Container): Router {
       if (i.paused) n.paused += 1;
       counts.set(i.accountId, n);
     }
+    const labels = accountLabels(accounts);
+    const rows = accounts.map((a) => ({
+      ...accountRow(a, c.accounts.limitsFor(a), counts.get(a.id)),
+      label: labels.get(a.id) ?? a.name,
+    }));
     views.render(res, 'accounts', {
       ...page('accounts'),
       title: 'Accounts',
-      accounts: accounts.map((a) => accountRow(a, c.accounts.limitsFor(a), counts.get(a.id))),
+      table: dataTable(
+        rows,
+        [
+          { label: 'Account', cell: (a) => ({ text: a.name, href: `/admin/accounts/${a.id}`, sub: a.id }) },
+          {
+            label: 'Plan',
+            cell: (a) => ({ text: a.plan, badge: a.active ? 'active' : 'inactive', badgeClass: a.active ? 'green' : 'red' }),
+          },
+          { label: 'Modules', cell: (a) => a.modules },
+          { label: 'Daily / monthly', cell: (a) => ({ text: `${a.daily} / ${a.monthly}`, className: 'num' }) },
+          {
+            label: 'Override',
+            cell: (a) =>
+              a.hasOverride
+                ? { text: `by ${a.overrideApprovedBy ?? '—'}: ${a.overrideReason ?? ''}`, badge: 'reviewed', badgeClass: 'blue', className: 'small' }
+                : '—',
+          },
+          {
+            label: 'Instances',
+            cell: (a) => ({ text: String(a.instances), ...(a.paused ? { badge: `${a.paused} paused`, badgeClass: 'red' } : {}) }),
+          },
+          { label: 'Time zone', cell: (a) => a.timezone },
+        ],
+        { empty: 'No accounts yet.', className: 'accounts', id: (a) => a.id },
+      ),
     });
   });
 
@@ -399,13 +518,15 @@ export function adminConsoleRoutes(c: Container): Router {
     const id = String(req.params.id);
     if (!ID.test(id)) throw new NotFoundError(undefined, 'No account with this id exists.');
     const account = await c.adminActions.loadAccount(id);
-    const names = new Map([[account.id, account.name]]);
+    const names = await accountNames();
     const instances = await c.instanceStore.list({ accountId: account.id });
     const keys = await c.apiKeys.list(account.id);
     const slowed = await c.autoPause.slowedInstanceIds();
     views.render(res, 'account', {
       ...page('accounts'),
       title: account.name,
+      label: names.get(account.id) ?? account.name,
+      trends: await trendsFor({ accountId: account.id }, req.query.range, 'account'),
       account: accountRow(account, c.accounts.limitsFor(account), {
         instances: instances.length,
         paused: instances.filter((i) => i.paused).length,
@@ -422,6 +543,7 @@ export function adminConsoleRoutes(c: Container): Router {
         instanceRow(i, { accountName: account.name, throttle: slowed.get(i.id) ?? null }),
       ),
       keys: keys.map((k) => ({
+        id: k.id,
         name: k.name,
         prefix: k.prefix,
         createdAt: formatDate(k.createdAt),

@@ -13,6 +13,25 @@ export const createInstanceSchema = {
   },
 } as const;
 
+/** The admin API's instance creation: the customer's fields plus the admin's note for the audit log. */
+export const adminCreateInstanceSchema = {
+  $id: 'AdminCreateInstanceRequest',
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: {
+    ...createInstanceSchema.properties,
+    note: { type: 'string', maxLength: 1000, description: 'Why: written to the audit log.' },
+  },
+} as const;
+
+export const adminNoteSchema = {
+  $id: 'AdminNoteRequest',
+  type: 'object',
+  additionalProperties: false,
+  properties: { note: { type: 'string', maxLength: 1000, description: 'Why: written to the audit log.' } },
+} as const;
+
 export const pairingCodeSchema = {
   $id: 'PairingCodeRequest',
   type: 'object',
