@@ -128,11 +128,8 @@ describe('console onboarding in Chromium (1280 px and 390 px)', function () {
       assert.equal(await page.locator('[data-state]').innerText(), 'qr_generated');
       await shot('link-qr');
       await ctx.sandbox?.regenerateQr(instanceId); // WhatsApp rotates the QR
-      await page.waitForFunction(
-        `document.querySelector('img[data-qr]')?.getAttribute('src') !== ${JSON.stringify(first)}`,
-        undefined,
-        { timeout: 15_000 },
-      );
+      await page.locator(`img[data-qr]:not([src="${first}"])`).waitFor({ timeout: 15_000 });
+      assert.match(String(await qr.getAttribute('src')), /^data:image\/png;base64,/);
       if (width > 600) {
         await ctx.sandbox?.scan(instanceId); // the phone scans it
       } else {
