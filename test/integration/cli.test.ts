@@ -17,7 +17,7 @@ function assertSnakeIso(row: Record<string, unknown>): void {
 
 /** The CLI against a throwaway SQLite file: migrate, accounts, keys, policies check. */
 describe('warden CLI', function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-cli-'));
   const env = { ...process.env, DATABASE_URL: `sqlite:${path.join(dir, 'cli.sqlite')}`, LOG_LEVEL: 'error' };
   const cli = (...args: string[]) =>
@@ -89,7 +89,9 @@ describe('warden CLI', function () {
     assert.match(res.stderr, /plans\.json: \/plans\/growth\/monthly_limit: must be >= 0/);
   });
 
-  describe('with the gateway running: instances, webhooks, suppressions, and the audit log', () => {
+  describe('with the gateway running: instances, webhooks, suppressions, and the audit log', function () {
+    // About twenty CLI processes, each loading TypeScript through tsx (2–4 s apiece on a busy machine).
+    this.timeout(240_000);
     const gwDir = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-cli-gw-'));
     const dbUrl = `sqlite:${path.join(gwDir, 'gw.sqlite')}`;
     let gateway: GatewayProcess;
