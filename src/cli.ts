@@ -8,6 +8,7 @@ import { createDb } from './db/database.ts';
 import { migrateLatest } from './db/migrator.ts';
 import { type Container, createContainer } from './container.ts';
 import { ApiError } from './errors/api-error.ts';
+import { POLICY_USAGE, runPolicyCommand } from './sending/risk/policy-cli.ts';
 
 const USAGE = `Usage: warden <command> [options]   (or: npm run cli -- <command> …)
 
@@ -16,6 +17,7 @@ Every change is written to the audit log with your OS user as the actor; --note 
 
   migrate                                   apply database migrations
   policies check                            validate every policy file against its schema
+${POLICY_USAGE}
   account create --name N --plan P [--modules api,threecx] [--timezone Asia/Jakarta] [--note WHY]
   account list [--json]
   account update --id ID [--plan P] [--active true|false] [--modules api,threecx] [--timezone TZ]
@@ -53,6 +55,9 @@ function fail(message: string): never {
 async function main(argv: string[]): Promise<void> {
   const [group, action, ...rest] = argv;
   if (!group || group === 'help' || group === '--help') return out(USAGE);
+  if (group === 'policies' && (action === 'train' || action === 'eval')) {
+    return out(runPolicyCommand(action, rest, loadConfig().policiesDir));
+  }
   const { values } = parseArgs({
     args: rest,
     options: {

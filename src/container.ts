@@ -146,8 +146,8 @@ export async function createContainer(
     policies.throttle,
     overrides.throttleStore ?? (await throttleStoreFor(config, db, closers)),
   );
-  const risk = createRiskEngine(policies.risk);
-  const optOut = createOptOutMatcher(policies.optOut);
+  const risk = createRiskEngine(policies.risk, policies.models);
+  const optOut = createOptOutMatcher(policies.optOut, policies.models);
   const suppressions = new SuppressionService(db, clock);
   const idempotency = new IdempotencyStore(db, clock);
   const audit = new AuditLog(db, clock);

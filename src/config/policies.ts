@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { checkPausePolicy, type PausePolicy } from '../review/pause-policy.ts';
+import { loadLinearModel, type LinearModel, type LinearModelFile } from '../sending/risk/linear-model.ts';
 import { createRiskEngine, type RiskPolicy } from '../sending/risk/risk-engine.ts';
 import { createOptOutMatcher, type OptOutPolicy } from '../suppression/opt-out-matcher.ts';
 
@@ -50,6 +51,8 @@ export interface Policies {
   risk: RiskPolicy;
   /** Automatic pause-for-review triggers and the strike ladder (compliance review). */
   pause: PausePolicy;
+  /** Trained classifiers named by the risk rules and the opt-out policy, by file name. */
+  models: Readonly<Record<string, LinearModel>>;
 }
 
 const FILES: { key: keyof Policies; file: string; required: boolean }[] = [
@@ -95,8 +98,34 @@ function describe(file: string, errors: ErrorObject[] | null | undefined): strin
   });
 }
 
+/** Model files the risk rules and the opt-out policy name. */
+export function referencedModels(policies: Partial<Policies>): string[] {
+  const names = new Set<string>();
+  for (const rule of policies.risk?.rules ?? []) if (rule.kind === 'classifier') names.add(rule.model);
+  if (policies.optOut?.classifier) names.add(policies.optOut.classifier.model);
+  return [...names].sort();
+}
+
+/** Loads each model file (format, shape and sha256 checked); problems name the file. */
+function loadModels(dir: string, names: string[], problems: string[]): Record<string, LinearModel> {
+  const models: Record<string, LinearModel> = {};
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (!fs.existsSync(file)) {
+      problems.push(`${name}: model file not found in ${dir} (npm run policy:train writes it)`);
+      continue;
+    }
+    try {
+      models[name] = loadLinearModel(JSON.parse(fs.readFileSync(file, 'utf8')) as LinearModelFile);
+    } catch (error) {
+      problems.push(`${name}: /: ${(error as Error).message}`);
+    }
+  }
+  return models;
+}
+
 /** Cross-file rules a schema cannot express. */
-function crossCheck(policies: Partial<Policies>): string[] {
+function crossCheck(policies: Partial<Policies>, models: Record<string, LinearModel>): string[] {
   const problems: string[] = [];
   const allowed = new Set(policies.purposes?.allowed.map((p) => p.id) ?? []);
   for (const p of policies.purposes?.disallowed ?? []) {
@@ -111,8 +140,8 @@ function crossCheck(policies: Partial<Policies>): string[] {
   }
   // The engines check what a schema cannot (duplicate rule ids, regexes, thresholds, keyword clashes).
   const build: [string, (() => unknown) | null][] = [
-    ['risk-rules.json', policies.risk ? () => createRiskEngine(policies.risk as RiskPolicy) : null],
-    ['opt-out.json', policies.optOut ? () => createOptOutMatcher(policies.optOut as OptOutPolicy) : null],
+    ['risk-rules.json', policies.risk ? () => createRiskEngine(policies.risk as RiskPolicy, models) : null],
+    ['opt-out.json', policies.optOut ? () => createOptOutMatcher(policies.optOut as OptOutPolicy, models) : null],
   ];
   for (const [file, fn] of build) {
     if (!fn) continue;
@@ -153,7 +182,8 @@ export function loadPolicies(dir: string, schemaDir = path.join(dir, 'schema')):
     }
     loaded[key] = data;
   }
-  problems.push(...crossCheck(loaded as Partial<Policies>));
+  const models = loadModels(dir, referencedModels(loaded as Partial<Policies>), problems);
+  problems.push(...crossCheck(loaded as Partial<Policies>, models));
   if (problems.length > 0) throw new PolicyError(problems);
-  return Object.freeze({ pause: null, ...loaded } as Policies);
+  return Object.freeze({ pause: null, ...loaded, models: Object.freeze(models) } as Policies);
 }

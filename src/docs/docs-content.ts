@@ -185,7 +185,12 @@ function policiesData(c: Container) {
   };
   const rules = risk.rules.map((r) => {
     let weight: string;
-    if (r.tiers) weight = r.tiers.map((tier) => `+${tier.weight} at ${tier.min}`).join(', ');
+    if (r.kind === 'classifier' && r.tiers)
+      weight = r.tiers
+        .filter((tier) => tier.weight !== 0)
+        .map((tier) => `+${tier.weight} from probability ${tier.min}`)
+        .join(', ');
+    else if (r.tiers) weight = r.tiers.map((tier) => `+${tier.weight} at ${tier.min}`).join(', ');
     else if (r.weight !== undefined && r.weight < 0) weight = `${r.weight} (lowers the score)`;
     else if (r.weight !== undefined)
       weight = r.max_weight ? `+${r.weight} each, up to +${r.max_weight}` : `+${r.weight}`;

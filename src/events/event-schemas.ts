@@ -374,7 +374,8 @@ const DEFINITIONS: Record<EventType, EventDefinition> = {
         reason: { const: 'recipient_requested_stop' },
         message_text: str(),
         keyword: str({
-          description: 'The opt-out keyword or phrase from policies/opt-out.json that matched.',
+          description:
+            'The opt-out keyword or phrase from policies/opt-out.json that matched, or `classifier` when the natural-language detector recognised a refusal.',
         }),
         language: str({ description: 'Language of the list that matched.' }),
         message_id: str({ description: 'WhatsApp id of the opt-out message.' }),

@@ -66,7 +66,7 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
       details: {
         type: 'object',
         description:
-          'What applies: `action` (block | throttle | review), `risk_score`, `rules`, `limit`/`used`, `retry_after` (seconds), `reason`, or `errors` (validation).',
+          'What applies: `action` (block | throttle | review), `risk_score`, `rules`, `classifier`, `limit`/`used`, `retry_after` (seconds), `reason`, or `errors` (validation).',
         properties: {
           action: { enum: ['block', 'throttle', 'review'] },
           risk_score: { type: 'integer', minimum: 0, maximum: 100 },
@@ -75,6 +75,17 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
           retry_after: { type: 'integer', description: 'Seconds; also sent as the Retry-After header.' },
           reason: { type: 'string' },
           rules: { type: 'array', items: { type: ['string', 'object'] } },
+          classifier: {
+            type: 'object',
+            description:
+              'policy_violation: what the intent classifier made of the message: the most likely refused intent (`marketing`, `cold_outreach`, `political`, `bulk_campaign`, `scam`, `phishing`) or `legit`, the probability that it is one the product refuses, and the features that weighed most.',
+            required: ['intent', 'probability', 'features'],
+            properties: {
+              intent: { type: 'string' },
+              probability: { type: 'number', minimum: 0, maximum: 1 },
+              features: { type: 'array', items: { type: 'string' } },
+            },
+          },
           errors: {
             type: 'array',
             items: obj(['field', 'reason'], {

@@ -1,4 +1,5 @@
-import { normalizeText } from '../lib/text-normalize.ts';
+import { deobfuscate, normalizeText } from '../lib/text-normalize.ts';
+import type { LinearModel } from '../sending/risk/linear-model.ts';
 
 /** `policies/opt-out.json`, as validated by `policies/schema/opt-out.schema.json`. */
 export interface OptOutPolicy {
@@ -9,6 +10,33 @@ export interface OptOutPolicy {
   notes?: string[];
   /** Order matters: when a keyword is listed in two languages, the first one is reported. */
   languages: OptOutLanguage[];
+  /** The natural-language detector for short replies that no keyword or phrase matched. */
+  classifier?: OptOutClassifierPolicy;
+}
+
+export interface OptOutClassifierPolicy {
+  /** Model file in the policies folder (classes `none`, `opt_out`, `opt_in`). */
+  model: string;
+  /** Replies longer than this (in words, normalized) are never judged by the model. */
+  max_words: number;
+  /** Minimum probability of `opt_out` for the model alone to suppress a contact. */
+  opt_out_min: number;
+  /** Minimum probability of `opt_in` for the model alone to lift a contact's own stop. */
+  opt_in_min: number;
+  /**
+   * Word stems of which a reply must contain at least one before the model may act on it
+   * (messages, texting, contacting, the list, subscribing…): a refusal of messages names them.
+   * Latin stems match the start of a word ("messag" → "messages"), Arabic stems anywhere in a
+   * word (clitics and dialect negation wrap the stem: "ماتبعتوليش").
+   */
+  require_terms: string[];
+  /**
+   * Stems that veto a model decision: a reply about an order, a payment or a delivery is a
+   * customer talking to the business, not a refusal of its messages.
+   */
+  veto_terms?: string[];
+  /** A question (`?`, `؟`) is never an opt-out on the model's word alone. */
+  veto_questions?: boolean;
 }
 
 export interface OptOutLanguage {
@@ -17,6 +45,8 @@ export interface OptOutLanguage {
   opt_out: { keywords: string[]; phrases?: string[] };
   opt_in: { keywords: string[]; phrases?: string[]; after_confirmation_keywords?: string[] };
   fillers?: string[];
+  /** More words typical of the language, used only to name the language of a model match. */
+  vocabulary?: string[];
   confirmations: { opt_out: string; opt_in: string };
 }
 
@@ -28,8 +58,13 @@ export interface OptOutMatch {
   keyword: string;
   /** Language code of the list that matched. */
   language: string;
-  /** `keyword`: the message is a keyword; `phrase`: a short revocation/subscription phrase. */
-  tier: 'keyword' | 'phrase';
+  /**
+   * `keyword`: the message is a keyword; `phrase`: a short revocation/subscription phrase;
+   * `classifier`: the natural-language detector recognised a refusal (or a request to resume).
+   */
+  tier: 'keyword' | 'phrase' | 'classifier';
+  /** Model probability of `kind`, for `classifier` matches. */
+  probability?: number;
 }
 
 export interface OptOutClassifyContext {
@@ -96,7 +131,36 @@ function compilePhrase(pattern: string, where: string): RegExp {
   return new RegExp(`^${source}$`, 'u');
 }
 
-export function createOptOutMatcher(policy: OptOutPolicy): OptOutMatcher {
+/** Words without empties and without immediate repeats. */
+function dedupe(words: string[]): string[] {
+  const out: string[] = [];
+  for (const w of words) if (w !== '' && w !== out[out.length - 1]) out.push(w);
+  return out;
+}
+
+/** The keyword recorded for a match made by the model rather than a listed word. */
+export const CLASSIFIER_KEYWORD = 'classifier';
+
+export function createOptOutMatcher(
+  policy: OptOutPolicy,
+  models: Readonly<Record<string, LinearModel>> = {},
+): OptOutMatcher {
+  const detector = policy.classifier;
+  const model = detector === undefined ? undefined : models[detector.model];
+  const stems = (list: string[] | undefined, name: string) =>
+    (list ?? []).map((t, i) => normalizeTerm(t, `classifier.${name}[${i}]`));
+  const cues = stems(detector?.require_terms, 'require_terms');
+  const vetoes = stems(detector?.veto_terms, 'veto_terms');
+  /** Whether any token contains one of the stems (see {@link OptOutClassifierPolicy.require_terms}). */
+  const mentions = (tokens: string[], list: string[]) =>
+    list.some((stem) => {
+      if (stem.includes(' ')) return ` ${tokens.join(' ')} `.includes(` ${stem}`);
+      const arabic = /\p{Script=Arabic}/u.test(stem);
+      return tokens.some((t) => (arabic ? t.includes(stem) : t.startsWith(stem)));
+    });
+  // Words of each language's lists, to name the language of a model match.
+  const vocabulary = new Map<string, Set<string>>();
+
   const keywords = new Map<string, Entry>();
   const afterConfirmation = new Map<string, Entry>();
   const phrases: PhraseEntry[] = [];
@@ -132,6 +196,45 @@ export function createOptOutMatcher(policy: OptOutPolicy): OptOutMatcher {
       fillers.add(key);
       longestFiller = Math.max(longestFiller, key.split(' ').length);
     });
+    const words = new Set<string>();
+    for (const list of [lang.opt_out.keywords, lang.opt_in.keywords, lang.fillers ?? [], lang.vocabulary ?? []]) {
+      for (const w of list) for (const t of normalizeText(w).split(' ')) if (t !== '') words.add(t);
+    }
+    vocabulary.set(lang.code, words);
+  }
+
+  /** The list language sharing most words with the message (Arabic script decides alone). */
+  function languageOf(tokens: string[], text: string): string {
+    if (/\p{Script=Arabic}/u.test(text) && vocabulary.has('ar')) return 'ar';
+    let best = policy.default_language;
+    let bestHits = 0;
+    for (const [code, words] of vocabulary) {
+      const hits = tokens.filter((t) => words.has(t)).length;
+      if (hits > bestHits) {
+        best = code;
+        bestHits = hits;
+      }
+    }
+    return best;
+  }
+
+  /** The model's reading of a reply no list matched, or null when it is not sure enough. */
+  function fromModel(tokens: string[], text: string): OptOutMatch | null {
+    if (model === undefined || detector === undefined || tokens.length > detector.max_words) return null;
+    if (!mentions(tokens, cues)) return null;
+    const p = model.predict(text);
+    const pOut = p.probabilities[model.classes.indexOf('opt_out')] as number;
+    const pIn = p.probabilities[model.classes.indexOf('opt_in')] as number;
+    const language = languageOf(tokens, text);
+    // Vetoes guard the costly mistake only: cutting a customer off who was talking about an order.
+    const question = detector.veto_questions === true && /[?？؟]/u.test(text);
+    if (pOut >= detector.opt_out_min && !question && !mentions(tokens, vetoes)) {
+      return { kind: 'opt_out', keyword: CLASSIFIER_KEYWORD, language, tier: 'classifier', probability: Math.round(pOut * 1000) / 1000 };
+    }
+    if (pIn >= detector.opt_in_min) {
+      return { kind: 'opt_in', keyword: CLASSIFIER_KEYWORD, language, tier: 'classifier', probability: Math.round(pIn * 1000) / 1000 };
+    }
+    return null;
   }
   for (const [key, entry] of keywords) {
     if (afterConfirmation.has(key) && entry.kind === 'opt_out') {
@@ -139,6 +242,13 @@ export function createOptOutMatcher(policy: OptOutPolicy): OptOutMatcher {
         `opt-out policy: "${key}" is an opt_out keyword and an after-confirmation opt-in keyword`,
       );
     }
+  }
+
+  if (detector !== undefined && model === undefined) {
+    throw new Error(`opt-out policy: classifier model "${detector.model}" is not loaded`);
+  }
+  if (model !== undefined && !['none', 'opt_out', 'opt_in'].every((c) => model.classes.includes(c))) {
+    throw new Error(`opt-out policy: classifier model "${detector?.model}" must have the classes none, opt_out and opt_in`);
   }
 
   const confirmations = new Map(policy.languages.map((l) => [l.code, l.confirmations]));
@@ -189,13 +299,20 @@ export function createOptOutMatcher(policy: OptOutPolicy): OptOutMatcher {
 
   return {
     classify(text, context = {}) {
-      const tokens: string[] = [];
       // "STOP STOP STOP" is still STOP.
-      for (const token of normalizeText(text).split(' ')) {
-        if (token !== '' && token !== tokens[tokens.length - 1]) tokens.push(token);
-      }
-      if (tokens.length === 0 || tokens.length > policy.max_words) return null;
+      const tokens = dedupe(normalizeText(text).split(' '));
+      if (tokens.length === 0) return null;
+      if (tokens.length > policy.max_words) return fromModel(tokens, text);
       const candidates = cores(tokens);
+      // "st0p", "S T O P", "ѕtop", "stoppppp": a keyword in disguise is still the keyword.
+      const stretched = normalizeText(text).replace(/(\p{L})\1{2,}/gu, '$1');
+      for (const reading of [...deobfuscate(text), stretched]) {
+        if (reading === tokens.join(' ')) continue;
+        for (const core of cores(dedupe(reading.split(' ')))) {
+          const entry = keywords.get(core);
+          if (entry?.kind === 'opt_out') return toMatch(entry, 'keyword');
+        }
+      }
       // Opt-out before opt-in and keywords before phrases: when in doubt, honour the stop.
       for (const kind of KINDS) {
         for (const core of candidates) {
@@ -215,7 +332,7 @@ export function createOptOutMatcher(policy: OptOutPolicy): OptOutMatcher {
           if (entry !== undefined) return toMatch(entry, 'keyword');
         }
       }
-      return null;
+      return fromModel(tokens, text);
     },
 
     confirmation(kind, language) {

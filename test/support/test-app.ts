@@ -64,9 +64,15 @@ export function testConfig(url: string, env: Record<string, string> = {}): Reado
   });
 }
 
+let shipped: Readonly<Policies> | undefined;
+
+/** The shipped policies (read once per process: the models are megabytes), optionally adjusted on a copy. */
 export function testPolicies(adjust?: (p: Policies) => Policies): Readonly<Policies> {
-  const base = loadPolicies('./policies');
-  return adjust ? adjust(structuredClone(base) as Policies) : base;
+  shipped ??= loadPolicies('./policies');
+  if (!adjust) return shipped;
+  // Models are compiled code, not data: share them, clone the rest.
+  const { models, ...data } = shipped;
+  return adjust({ ...(structuredClone(data) as Omit<Policies, 'models'>), models });
 }
 
 export async function createTestContext(options: TestContextOptions = {}): Promise<TestContext> {

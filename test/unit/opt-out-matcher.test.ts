@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { loadPolicies } from '../../src/config/policies.ts';
 import fs from 'node:fs';
 import {
   createOptOutMatcher,
@@ -9,7 +10,7 @@ import {
 const policy = JSON.parse(
   fs.readFileSync(new URL('../../policies/opt-out.json', import.meta.url), 'utf8'),
 ) as OptOutPolicy;
-const matcher = createOptOutMatcher(policy);
+const matcher = createOptOutMatcher(policy, loadPolicies('./policies').models);
 
 type Expected = { kind: OptOutKind; language: string; tier?: 'keyword' | 'phrase'; keyword?: string };
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { loadPolicies } from '../../src/config/policies.ts';
 import fs from 'node:fs';
 import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -27,6 +28,8 @@ function problems(validate: ValidateFunction, data: unknown): string[] {
   return (validate.errors ?? []).map((e: ErrorObject) => `${e.instancePath}: ${e.message}`);
 }
 
+const models = loadPolicies('./policies').models;
+
 describe('opt-out and risk policy files against their schemas', () => {
   describe('opt-out.json', () => {
     const validate = compile('opt-out.schema.json');
@@ -34,7 +37,7 @@ describe('opt-out and risk policy files against their schemas', () => {
 
     it('the shipped file is valid, and the matcher accepts it', () => {
       assert.deepEqual(problems(validate, shipped), []);
-      assert.doesNotThrow(() => createOptOutMatcher(shipped));
+      assert.doesNotThrow(() => createOptOutMatcher(shipped, models));
     });
 
     it('covers English, Indonesian and Arabic, each with both confirmations', () => {
@@ -92,21 +95,22 @@ describe('opt-out and risk policy files against their schemas', () => {
 
     it('the shipped file is valid, and the engine accepts it', () => {
       assert.deepEqual(problems(validate, shipped), []);
-      assert.doesNotThrow(() => createRiskEngine(shipped));
+      assert.doesNotThrow(() => createRiskEngine(shipped, models));
     });
 
     it('uses every rule kind at least once, with unique ids', () => {
       const kinds = new Set(shipped.rules.map((r) => r.kind));
-      assert.equal(kinds.size, 10);
+      assert.equal(kinds.size, 11);
       const ids = shipped.rules.map((r) => r.id);
       assert.equal(new Set(ids).size, ids.length);
     });
 
     it('rejects a weight given as a string, with its instancePath', () => {
       const broken = structuredClone(shipped) as unknown as { rules: Record<string, unknown>[] };
-      (broken.rules[0] as Record<string, unknown>).weight = '12';
+      const lexicon = broken.rules.findIndex((r) => r.kind === 'lexicon');
+      (broken.rules[lexicon] as Record<string, unknown>).weight = '12';
       const found = problems(validate, broken);
-      assert.ok(found.includes('/rules/0/weight: must be integer'), found.join('\n'));
+      assert.ok(found.includes(`/rules/${lexicon}/weight: must be integer`), found.join('\n'));
     });
 
     it('rejects unknown kinds, unknown properties, bad thresholds and bad tiers', () => {

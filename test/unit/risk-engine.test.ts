@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { loadPolicies } from '../../src/config/policies.ts';
 import fs from 'node:fs';
 import {
   createRiskEngine,
@@ -11,7 +12,13 @@ import {
 const policy = JSON.parse(
   fs.readFileSync(new URL('../../policies/risk-rules.json', import.meta.url), 'utf8'),
 ) as RiskPolicy;
-const engine = createRiskEngine(policy);
+const models = loadPolicies('./policies').models;
+/**
+ * The deterministic layer on its own (every rule but the trained classifier): these tests pin
+ * what each rule does. The whole engine, classifier included, is tested in risk-classifier.test.ts.
+ */
+const rulesOnly: RiskPolicy = { ...policy, rules: policy.rules.filter((r) => r.kind !== 'classifier') };
+const engine = createRiskEngine(rulesOnly, models);
 const { review, block } = policy.thresholds;
 
 const QUIET: RiskBehaviour = {
@@ -41,7 +48,7 @@ interface Case {
   action?: RiskResult['action'];
 }
 
-describe('createRiskEngine (policies/risk-rules.json)', () => {
+describe('createRiskEngine: the deterministic rules of policies/risk-rules.json', () => {
   it('exposes the behaviour window and the policy version', () => {
     assert.equal(engine.behaviourWindowSeconds, 3600);
     assert.equal(engine.policyVersion, policy.version);
@@ -245,14 +252,28 @@ describe('createRiskEngine (policies/risk-rules.json)', () => {
       });
     }
 
-    it('sends requests for the customer’s OTP to review even without a link', () => {
+    it('refuses requests for the customer’s OTP even without a link (phishing + code_harvesting)', () => {
       for (const text of [
         'Please send us the OTP code you received to confirm the delivery',
         'Kirim kode OTP ke admin untuk verifikasi',
       ]) {
         const result = score(text, 'support');
-        assertFired(result, ['phishing']);
-        assert.equal(result.action, 'review', text);
+        assertFired(result, ['phishing', 'code_harvesting']);
+        assert.equal(result.action, 'block', text);
+      }
+    });
+
+    it('code_harvesting alone flags for review; hand-over codes for a rider or courier do not count', () => {
+      const alone = score('kak tolong kirimin kodenya ya, biar akunnya aku aktifin', 'support');
+      assert.deepEqual(ids(alone), ['code_harvesting']);
+      assert.equal(alone.action, 'review');
+      for (const text of [
+        'Your delivery code is 4471. Give this code to the rider ONLY when you have received your package.',
+        'Kode serah terima paket: 7718. Berikan kode ini ke kurir SETELAH paket diterima.',
+        'Logins from new devices will need a code sent to this number.',
+        'لا تشارك الرمز مع أي شخص، البنك لن يطلب منك الرمز أبداً',
+      ]) {
+        assert.ok(!ids(score(text, 'authentication')).includes('code_harvesting'), text);
       }
     });
 

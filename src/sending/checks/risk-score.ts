@@ -42,6 +42,8 @@ export const riskScore: SendCheck = {
         action: 'block',
         risk_score: result.score,
         rules: result.rules.map((r) => r.id),
+        // Why, in words a developer can act on: what it looks like and what gave it away.
+        ...(result.classifier ? { classifier: result.classifier } : {}),
       });
     }
   },

@@ -10,6 +10,8 @@ import {
   stripLatinAccents,
   toAsciiDigits,
 } from '../../lib/text-normalize.ts';
+import { describeFeature, type LinearModel } from './linear-model.ts';
+import { deobfuscateLinks } from './text-features.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Policy shape (`policies/risk-rules.json`, validated by `policies/schema/risk-rules.schema.json`)
@@ -127,7 +129,16 @@ export interface TrustOffsetRule extends RiskRuleBase {
   max_links?: number;
 }
 
+/** The trained intent classifier: weight of the highest tier its refuse probability reaches. */
+export interface ClassifierRule extends RiskRuleBase {
+  kind: 'classifier';
+  model: string;
+  tiers: { min: number; weight: number }[];
+  explain?: number;
+}
+
 export type RiskRule =
+  | ClassifierRule
   | LexiconRule
   | RegexRule
   | ShortenerRule
@@ -176,10 +187,21 @@ export interface RiskRuleHit {
   evidence?: string;
 }
 
+/** What the statistical classifier made of the message (absent when no classifier rule ran). */
+export interface RiskClassification {
+  /** Most likely intent among the refused ones (e.g. `phishing`), or `legit`. */
+  intent: string;
+  /** Probability that the message is one the product refuses (0–1, three decimals). */
+  probability: number;
+  /** Features that pushed hardest toward `intent`, readable ("word \"diskon\""). */
+  features: string[];
+}
+
 export interface RiskResult {
   score: number;
   rules: RiskRuleHit[];
   action: 'allow' | 'review' | 'block';
+  classifier?: RiskClassification;
 }
 
 export interface RiskEngine {
@@ -190,6 +212,12 @@ export interface RiskEngine {
   readonly behaviourWindowSeconds: number;
   /** `version` of the policy, to record with each decision. */
   readonly policyVersion: string;
+  /**
+   * The model features (`r:<id>`) of the rules listed before the first classifier rule, for a
+   * send with quiet behaviour: what training must show the classifier so it sees what it will
+   * see in production.
+   */
+  classifierInputs(input: RiskInput): string[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -377,6 +405,7 @@ interface EvalContext {
   fired: Map<string, Fired>;
   /** Terms per lexicon rule that only matched once deobfuscated. */
   obfuscated: Map<string, string[]>;
+  classification?: RiskClassification;
 }
 
 interface Outcome {
@@ -454,8 +483,40 @@ function caps(raw: string, minLetters: number): { letters: number; ratio: number
   return letters < minLetters ? null : { letters, ratio: upper / letters };
 }
 
-function compileRule(rule: RiskRule, lexicons: Map<string, LexiconIndex>, where: string): Evaluator {
+/** The model features naming the rules that fired before it (`r:<id>`), in a stable order. */
+export function ruleFeatures(fired: ReadonlyMap<string, unknown>): string[] {
+  return [...fired.keys()].sort().map((id) => `r:${id}`);
+}
+
+function compileRule(
+  rule: RiskRule,
+  lexicons: Map<string, LexiconIndex>,
+  where: string,
+  models: Readonly<Record<string, LinearModel>>,
+): Evaluator {
   switch (rule.kind) {
+    case 'classifier': {
+      const model = models[rule.model];
+      if (model === undefined) throw new Error(`risk policy: ${where}: model "${rule.model}" is not loaded`);
+      const tiers = [...rule.tiers].sort((a, b) => a.min - b.min);
+      const explain = rule.explain ?? 3;
+      return (ctx) => {
+        // The rules listed before the classifier are features of it: it learned how far to trust each.
+        const p = model.predict(ctx.input.text, ctx.input.purpose, explain, ruleFeatures(ctx.fired));
+        const probability = Math.round(p.positive * 1000) / 1000;
+        const intent = p.positive >= 0.5 ? p.positiveLabel : (model.classes[0] as string);
+        const features = p.top.map((c) => describeFeature(c.feature));
+        ctx.classification = { intent, probability, features };
+        let tier: { min: number; weight: number } | undefined;
+        for (const t of tiers) if (p.positive >= t.min) tier = t;
+        if (tier === undefined || tier.weight === 0) return null;
+        const evidence =
+          tier.weight > 0
+            ? `${p.positiveLabel} ${probability.toFixed(2)}: ${features.join(', ')}`
+            : `legitimate ${(1 - probability).toFixed(2)}`;
+        return { weight: tier.weight, evidence };
+      };
+    }
     case 'lexicon': {
       const index = buildLexicon(rule);
       lexicons.set(rule.id, index);
@@ -624,7 +685,18 @@ function compileWhen(rule: RiskRule): (ctx: EvalContext) => boolean {
  * Arabic folded, ASCII digits, punctuation and emoji kept), `normalized` (folded with emoji and
  * punctuation replaced by spaces) and `hosts` (each link's host, lowercase, no `www.`).
  */
-export function createRiskEngine(policy: RiskPolicy): RiskEngine {
+/** One new recipient, nothing else going on: the behaviour the classifier is trained for. */
+export const QUIET_BEHAVIOUR: RiskBehaviour = {
+  sameSkeletonRecipients: 1,
+  newRecipientsLastHour: 1,
+  recentOptOuts: 0,
+  isNewRecipient: true,
+};
+
+export function createRiskEngine(
+  policy: RiskPolicy,
+  models: Readonly<Record<string, LinearModel>> = {},
+): RiskEngine {
   const { review, block } = policy.thresholds;
   if (!(review >= 0 && review < block && block <= 100)) {
     throw new Error(
@@ -641,7 +713,7 @@ export function createRiskEngine(policy: RiskPolicy): RiskEngine {
       if (!known.has(ref)) throw new Error(`risk policy: ${where}: "${ref}" must be a rule listed earlier`);
     }
     known.add(rule.id);
-    return { rule, applies: compileWhen(rule), evaluate: compileRule(rule, lexicons, where) };
+    return { rule, applies: compileWhen(rule), evaluate: compileRule(rule, lexicons, where, models) };
   });
 
   const shortenerDomains = policy.rules.flatMap((r) =>
@@ -674,7 +746,7 @@ export function createRiskEngine(policy: RiskPolicy): RiskEngine {
       normalized,
       plainReadings,
       deobReadings,
-      hosts: links.hosts(folded),
+      hosts: links.hosts(deobfuscateLinks(folded)),
     };
   }
 
@@ -725,6 +797,22 @@ export function createRiskEngine(policy: RiskPolicy): RiskEngine {
     behaviourWindowSeconds: policy.behaviour_window_seconds,
     policyVersion: policy.version,
     skeleton,
+    classifierInputs(input) {
+      const ctx: EvalContext = {
+        input,
+        behaviour: QUIET_BEHAVIOUR,
+        text: prepare(input.text),
+        fired: new Map(),
+        obfuscated: new Map(),
+      };
+      for (const { rule, applies, evaluate } of compiled) {
+        if (rule.kind === 'classifier') break;
+        if (!applies(ctx)) continue;
+        const outcome = evaluate(ctx);
+        if (outcome !== null) ctx.fired.set(rule.id, { count: outcome.count ?? 1 });
+      }
+      return ruleFeatures(ctx.fired);
+    },
     score(input, behaviour) {
       const ctx: EvalContext = {
         input,
@@ -747,7 +835,9 @@ export function createRiskEngine(policy: RiskPolicy): RiskEngine {
       }
       const score = Math.max(0, Math.min(100, Math.round(total)));
       const action = score >= block ? 'block' : score >= review ? 'review' : 'allow';
-      return { score, rules: hits, action };
+      const result: RiskResult = { score, rules: hits, action };
+      if (ctx.classification !== undefined) result.classifier = ctx.classification;
+      return result;
     },
   };
 }
