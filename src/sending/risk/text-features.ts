@@ -111,7 +111,7 @@ const CODE_RE = /(?<![\p{L}\p{N}#])\d{4,8}(?![\p{L}\p{N}])/u;
 const SPLIT_CODE_RE = /(?<![\p{L}\p{N}])\d{3}[ -]\d{3}(?![\p{L}\p{N}])/u;
 const EMOJI_RE = /\p{Extended_Pictographic}/gu;
 const ARABIC_RE = /\p{Script=Arabic}/u;
-const DOTTED_WORD_RE = /(?<![\p{L}\p{N}])\p{L}(?:[.·•*_\-]\p{L}){2,}[.·•*_\-]?(?![\p{L}\p{N}])/gu;
+const DOTTED_WORD_RE = /(?<![\p{L}\p{N}])\p{L}(?:[.·•*_-]\p{L}){2,}[.·•*_-]?(?![\p{L}\p{N}])/gu;
 
 export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = { charNgrams: [3, 5], wordBigrams: true };
 
@@ -170,7 +170,7 @@ export function classifierReading(text: string): { reading: string; hosts: strin
     return ' urlx ';
   });
   // "k.e.r.j.a  d.a.r.i", "F.o.r.w.a.r.d": dotted letters become words before punctuation goes.
-  s = s.replace(DOTTED_WORD_RE, (run) => run.replace(/[.·•*_\-]/g, ''));
+  s = s.replace(DOTTED_WORD_RE, (run) => run.replace(/[.·•*_-]/g, ''));
   // Undo leetspeak and homoglyphs on the words, then join spaced letters.
   s = deLeet(foldHomoglyphs(s), 'i');
   s = s.replace(EMOJI_RE, ' ');
