@@ -1,32 +1,48 @@
 import { parseArgs } from 'node:util';
-import { AccountService, presentAccount } from './accounts/account-service.ts';
-import { AccountStore } from './accounts/account-store.ts';
-import { ApiKeyService } from './accounts/api-key-service.ts';
+import { cliActor, runAdminCommand } from './cli/admin-commands.ts';
+import { GatewayClient } from './cli/gateway-client.ts';
+import { OfflineTransport } from './cli/offline-transport.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { loadPolicies, PolicyError } from './config/policies.ts';
 import { createDb } from './db/database.ts';
 import { migrateLatest } from './db/migrator.ts';
-import { InstanceStore } from './instances/instance-store.ts';
-import { systemClock } from './lib/clock.ts';
-import { rotateAdminToken } from './lib/first-start.ts';
+import { type Container, createContainer } from './container.ts';
 import { ApiError } from './errors/api-error.ts';
 import { POLICY_USAGE, runPolicyCommand } from './sending/risk/policy-cli.ts';
 import { PORTAL_CLI_USAGE, runPortalCommand } from './portal/portal-cli.ts';
+import { systemClock } from './lib/clock.ts';
 
 const USAGE = `Usage: warden <command> [options]   (or: npm run cli -- <command> …)
+
+Lists print a table; add --json for JSON. Fields are snake_case, times ISO 8601 (UTC).
+Every change is written to the audit log with your OS user as the actor; --note adds why.
 
   migrate                                   apply database migrations
   policies check                            validate every policy file against its schema
 ${POLICY_USAGE}
-  account create --name N --plan P [--modules api,threecx] [--timezone Asia/Jakarta]
-  account list
+  account create --name N --plan P [--modules api,threecx] [--timezone Asia/Jakarta] [--note WHY]
+  account list [--json]
   account update --id ID [--plan P] [--active true|false] [--modules api,threecx] [--timezone TZ]
                  [--daily-override N|null --monthly-override N|null --reason R --approved-by WHO]
-  key create --account ID --name N         prints the key once
-  key list --account ID
-  key revoke --account ID --key KEY_ID
-  instance list [--account ID]
+  key create --account ID --name N          prints the key once
+  key list --account ID [--json]
+  key revoke --account ID --key KEY_ID [--note WHY]
+  instance list [--account ID] [--json]
+  instance create --account ID --name N     prints the QR code (needs the running gateway)
+  instance qr --id ID                       the current QR, or a new one (needs the running gateway)
+  instance pause --id ID --reason R
+  instance resume --id ID --note WHY
+  instance destroy --id ID [--note WHY]     (needs the running gateway)
+  webhook list [--account ID] [--json]
+  webhook create --account ID --url URL --events message.received,message.delivered [--instance ID]
+  webhook delete --account ID --id WEBHOOK_ID
+  suppression list [--account ID | --global] [--json]
+  suppression add --phone +62… [--account ID] [--note WHY]      without --account: gateway-wide
+  suppression remove --phone +62… [--account ID] [--note WHY]
 ${PORTAL_CLI_USAGE}  admin token                               rotate the admin token (prints the new one once)
+
+The running gateway is reached at WARDEN_URL (default http://127.0.0.1:$PORT) with ADMIN_TOKEN
+(default: the token stored on first start).
 `;
 
 function out(value: unknown): void {
@@ -36,20 +52,6 @@ function out(value: unknown): void {
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(2);
-}
-
-function need(values: Record<string, unknown>, name: string): string {
-  const v = values[name];
-  if (typeof v !== 'string' || v === '') fail(`--${name} is required\n\n${USAGE}`);
-  return v;
-}
-
-function overrideValue(raw: unknown): number | null | undefined {
-  if (raw === undefined) return undefined;
-  if (raw === 'null') return null;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) fail('limit overrides must be non-negative integers or null');
-  return n;
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -73,6 +75,14 @@ async function main(argv: string[]): Promise<void> {
       'monthly-override': { type: 'string' },
       reason: { type: 'string' },
       'approved-by': { type: 'string' },
+      json: { type: 'boolean' },
+      global: { type: 'boolean' },
+      note: { type: 'string' },
+      phone: { type: 'string' },
+      url: { type: 'string' },
+      events: { type: 'string' },
+      instance: { type: 'string' },
+      description: { type: 'string' },
       email: { type: 'string' },
       role: { type: 'string' },
       'base-url': { type: 'string' },
@@ -87,17 +97,24 @@ async function main(argv: string[]): Promise<void> {
   }
   const policies = loadPolicies(config.policiesDir);
   const db = createDb(config.databaseUrl);
+  let container: Container | null = null;
   try {
     const applied = await migrateLatest(db);
     if (group === 'migrate')
       return out(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
-    const accounts = new AccountService(new AccountStore(db), policies.plans, systemClock);
-    const keys = new ApiKeyService(db, systemClock);
+    // The same services as the server, without a WhatsApp connection of its own.
+    container = await createContainer(config, policies, {
+      db,
+      transport: new OfflineTransport(),
+      throttleStore: { kind: 'memory' },
+    });
+    const actor = cliActor();
     const command = `${group} ${action ?? ''}`.trim();
     if (group === 'user') {
+      const accounts = container.accounts;
       try {
         return out(
-          await runPortalCommand(action, values, {
+          await runPortalCommand(action, stringOptions(values), {
             db,
             clock: systemClock,
             secretKey: config.secretKey,
@@ -109,68 +126,23 @@ async function main(argv: string[]): Promise<void> {
         fail((error as Error).message);
       }
     }
-    switch (command) {
-      case 'account create': {
-        const a = await accounts.create({
-          name: need(values, 'name'),
-          plan: need(values, 'plan'),
-          modules: values.modules ? (values.modules.split(',') as ('api' | 'threecx')[]) : undefined,
-          timezone: values.timezone,
-        });
-        return out(presentAccount(a, accounts.limitsFor(a)));
-      }
-      case 'account list':
-        return out((await accounts.list()).map((a) => presentAccount(a, accounts.limitsFor(a))));
-      case 'account update': {
-        const a = await accounts.update(need(values, 'id'), {
-          plan: values.plan,
-          plan_active: values.active === undefined ? undefined : values.active === 'true',
-          modules: values.modules ? (values.modules.split(',') as ('api' | 'threecx')[]) : undefined,
-          timezone: values.timezone,
-          daily_limit_override: overrideValue(values['daily-override']),
-          monthly_limit_override: overrideValue(values['monthly-override']),
-          override_reason: values.reason,
-          override_approved_by: values['approved-by'],
-        });
-        if (!a) fail('no account with that id');
-        return out(presentAccount(a, accounts.limitsFor(a)));
-      }
-      case 'key create': {
-        const accountId = need(values, 'account');
-        if (!(await accounts.get(accountId))) fail('no account with that id');
-        const { key, info } = await keys.create(accountId, need(values, 'name'));
-        return out({ id: info.id, name: info.name, key, note: 'Store this key now: it is shown only once.' });
-      }
-      case 'key list':
-        return out(await keys.list(need(values, 'account')));
-      case 'key revoke': {
-        const ok = await keys.revoke(need(values, 'account'), need(values, 'key'));
-        if (!ok) fail('no live key with that id for that account');
-        return out('revoked');
-      }
-      case 'instance list': {
-        const list = await new InstanceStore(db).list({ accountId: values.account });
-        return out(
-          list.map((i) => ({
-            id: i.id,
-            account_id: i.accountId,
-            name: i.name,
-            state: i.state,
-            paused: i.paused,
-          })),
-        );
-      }
-      case 'admin token':
-        return out({
-          admin_token: await rotateAdminToken(db, Date.now()),
-          note: 'Running nodes switch to the new token within 10 seconds; the previous one stops working.',
-        });
-      default:
-        fail(`unknown command "${command}"\n\n${USAGE}`);
-    }
+    const handled = await runAdminCommand(command, values, {
+      c: container,
+      actor,
+      write: out,
+      fail,
+      gateway: () => GatewayClient.connect({ db, port: config.port, adminToken: config.adminToken, actor }),
+    });
+    if (!handled) fail(`unknown command "${command}"\n\n${USAGE}`);
   } finally {
-    await db.destroy();
+    await container?.close();
+    await db.destroy().catch(() => {});
   }
+}
+
+/** The options given as text (flags such as --json are booleans). */
+function stringOptions(values: Record<string, unknown>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
 }
 
 main(process.argv.slice(2)).catch((error) => {

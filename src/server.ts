@@ -29,10 +29,6 @@ async function main(): Promise<void> {
 
   const admin = await resolveAdminToken(container.db, config.adminToken, Date.now());
   container.setAdminToken(admin.token);
-  if (admin.generated)
-    process.stdout.write(
-      firstStartBanner({ token: admin.token, port: config.port, transport: config.transport }),
-    );
   if (!config.adminToken) {
     // `warden admin token` rotates the stored token; every node picks it up within 10 s.
     const reload = setInterval(() => {
@@ -52,10 +48,10 @@ async function main(): Promise<void> {
   server.headersTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(config.port, resolve));
   const address = server.address();
-  log.info('listening', {
-    port: typeof address === 'object' && address ? address.port : config.port,
-    transport: config.transport,
-  });
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info('listening', { port, transport: config.transport });
+  // After listening, so the banner names the real port.
+  if (admin.generated) process.stdout.write(firstStartBanner({ token: admin.token, port, transport: config.transport }));
   await container.instances.restoreSessions();
 
   let stopping = false;

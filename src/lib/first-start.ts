@@ -27,6 +27,11 @@ export async function rotateAdminToken(db: Knex, now: number): Promise<string> {
   return token;
 }
 
+/**
+ * Printed once, on the first start, after the server listens: lines a new user can paste (the
+ * token as `export ADMIN_TOKEN=…`, which the CLI reads too), where the console and the docs are,
+ * and how to try everything without a phone.
+ */
 export function firstStartBanner(opts: { token: string; port: number; transport: string }): string {
   const base = `http://127.0.0.1:${opts.port}`;
   return [
@@ -34,19 +39,25 @@ export function firstStartBanner(opts: { token: string; port: number; transport:
     '================================================================',
     ' Warden is running for the first time.',
     '',
-    ` Admin token (shown once; rotate with: npm run cli -- admin token):`,
-    `   ${opts.token}`,
+    ' 1. Your admin token is shown only this once (rotate it: npm run cli -- admin token).',
+    '    Paste these two lines into the shell you will use:',
     '',
-    ' Create an account and an API key:',
-    `   curl -s -X POST ${base}/admin/api/accounts -H "Authorization: Bearer $ADMIN" \\`,
-    `     -H 'Content-Type: application/json' -d '{"name":"Acme","plan":"starter"}'`,
-    `   curl -s -X POST ${base}/admin/api/accounts/<id>/api-keys -H "Authorization: Bearer $ADMIN" \\`,
-    `     -H 'Content-Type: application/json' -d '{"name":"erp"}'`,
-    ' or with the CLI: npm run cli -- account create --name Acme --plan starter',
-    `                  npm run cli -- key create --account <id> --name erp`,
+    `export ADMIN_TOKEN=${opts.token}`,
+    `export WARDEN_URL=${base}`,
+    '',
+    ` 2. Console (sign in with the token): ${base}/admin`,
+    `    Docs and quickstart:              ${base}/docs`,
+    '',
+    ' 3. Create an account and an API key in the console (Accounts → New account), or:',
+    '    npm run cli -- account create --name Acme --plan starter',
+    '    npm run cli -- key create --account <account id> --name erp',
+    `    curl -s -X POST $WARDEN_URL/admin/api/accounts -H "Authorization: Bearer $ADMIN_TOKEN" \\`,
+    `      -H 'Content-Type: application/json' -d '{"name":"Acme","plan":"starter"}'`,
+    '',
     opts.transport === 'sandbox'
-      ? ' Transport: SANDBOX (simulated phone).'
-      : ' Transport: baileys (real WhatsApp).',
+      ? ' Transport: SANDBOX — a simulated phone; nothing reaches WhatsApp.'
+      : ' Transport: baileys (real WhatsApp). No phone at hand? Stop and run: TRANSPORT=sandbox npm start',
+    ' Webhooks to a receiver on this machine need: WEBHOOK_ALLOWED_CIDRS=127.0.0.0/8',
     '================================================================',
     '',
   ].join('\n');

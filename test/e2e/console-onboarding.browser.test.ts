@@ -215,6 +215,15 @@ describe('console onboarding in Chromium (1280 px and 390 px)', function () {
       await page.goto(`${base}/admin/accounts`);
       assert.match(await page.locator('table.accounts').innerText(), new RegExp(accountId));
       await shot('accounts');
+      for (const [nav, name_] of [
+        ['Instances', 'instances'],
+        ['Suppressions', 'suppressions'],
+        ['Webhooks', 'webhooks'],
+      ] as const) {
+        await page.click(`nav.main >> text=${nav}`);
+        await page.waitForURL(`${base}/admin/${name_}`);
+        await shot(name_);
+      }
       await context.close();
     });
   }

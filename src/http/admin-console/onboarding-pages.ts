@@ -8,7 +8,7 @@ import { maskPhone } from '../../lib/logger.ts';
 import { SandboxTransport } from '../../transport/sandbox/sandbox-transport.ts';
 import { createAccountSchema, createApiKeySchema } from '../schemas/account.schema.ts';
 import { createInstanceSchema } from '../schemas/instance.schema.ts';
-import { type ConsoleKit, noteOf } from './console-kit.ts';
+import { accountLabels, type ConsoleKit, noteOf } from './console-kit.ts';
 import { formatDate } from './views.ts';
 
 /**
@@ -134,14 +134,14 @@ export function registerOnboardingPages(kit: ConsoleKit): void {
   });
 
   const renderLink = async (res: Response, instance: Instance, extra: Record<string, unknown> = {}, status = 200) => {
-    const account = await c.accounts.get(instance.accountId);
+    const accountName = accountLabels(await c.accounts.list()).get(instance.accountId) ?? instance.accountId;
     views.render(
       res,
       'instance-link',
       {
         ...page('instances'),
         title: `Link ${instance.name}`,
-        instance: { id: instance.id, name: instance.name, accountId: instance.accountId, accountName: account?.name ?? instance.accountId },
+        instance: { id: instance.id, name: instance.name, accountId: instance.accountId, accountName },
         link: await linkState(instance, now()),
         sandbox: sandbox !== null,
         ...extra,

@@ -94,11 +94,13 @@ export interface ConsoleViews {
   render(res: Response, page: string, data: Record<string, unknown>, status?: number): void;
   /** The raw HTML of a page (tests). */
   html(page: string, data: Record<string, unknown>): string;
+  /** One partial rendered alone (e.g. a chart), escaped like every page. */
+  partial(name: string, data: unknown): string;
 }
 
 /** Compile every template once (a broken template fails at start-up, not on a reviewer's click). */
 export function createConsoleViews(dir = templatesDir()): ConsoleViews {
-  const { pages } = createEnv(dir);
+  const { env, pages } = createEnv(dir);
   // The layout's <style> holds no expressions, so the rendered block is byte-identical to it.
   const style = /<style>([\s\S]*?)<\/style>/.exec(fs.readFileSync(path.join(dir, 'layout.hbs'), 'utf8'));
   if (!style || style[1]?.includes('{{')) throw new Error('templates/admin/layout.hbs needs one static <style> block');
@@ -110,6 +112,10 @@ export function createConsoleViews(dir = templatesDir()): ConsoleViews {
   };
   return {
     html,
+    partial(name, data) {
+      if (!/^[a-z-]+$/.test(name) || !env.partials[name]) throw new Error(`no partial "${name}"`);
+      return env.compile(`{{> ${name}}}`)(data);
+    },
     render(res, page, data, status = 200) {
       consoleHeaders(res, csp);
       res.status(status).type('html').send(html(page, { ...res.locals.view, ...data }));

@@ -326,7 +326,10 @@ export function adminConsoleRoutes(c: Container): Router {
       paused.map(async (i) => ({
         ...instanceRow(i, { accountName: names.get(i.accountId) ?? null }),
         evidence: evidenceView(i.pauseEvidence),
-        decisions: (await c.messages.list({ instanceId: i.id, limit: 10 })).map(decisionRow),
+        decisions: (await c.messages.list({ instanceId: i.id, limit: 10 })).map((m) => ({
+          ...decisionRow(m),
+          accountName: names.get(m.accountId) ?? m.accountId,
+        })),
       })),
     );
     const slowedViews = [];
@@ -383,7 +386,10 @@ export function adminConsoleRoutes(c: Container): Router {
       trends: await trendsFor({ instanceId: instance.id }, req.query.range, 'instance'),
       evidence: evidenceView(instance.pauseEvidence),
       standing: standingView(standing),
-      decisions: (await c.messages.list({ instanceId: instance.id, limit: 30 })).map(decisionRow),
+      decisions: (await c.messages.list({ instanceId: instance.id, limit: 30 })).map((m) => ({
+        ...decisionRow(m),
+        accountName: names.get(m.accountId) ?? m.accountId,
+      })),
       audit: (await c.audit.list({ limit: 20, targetId: instance.id })).map(auditRow),
     });
   });
@@ -593,7 +599,8 @@ export function adminConsoleRoutes(c: Container): Router {
     if (reason) input.override_reason = reason;
     if (approvedBy) input.override_approved_by = approvedBy;
     validate(updateAccountSchema, input as Record<string, unknown>);
-    await c.adminActions.updateAccount(account.id, input, actor(res));
+    const note = field(b, 'note').trim().slice(0, 1000) || null;
+    await c.adminActions.updateAccount(account.id, input, actor(res), note);
     res.redirect(303, `/admin/accounts/${encodeURIComponent(account.id)}?notice=account_saved`);
   });
 

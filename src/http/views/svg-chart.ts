@@ -64,12 +64,15 @@ function round(n: number): number {
 }
 
 /** A "nice" axis maximum (1, 2, 2.5, 5 × 10^n) at or above `max`. */
-export function niceMax(max: number): number {
+export function niceMax(max: number, steps: readonly number[] = [1, 2, 2.5, 5, 10]): number {
   if (!(max > 0)) return 1;
   const exp = 10 ** Math.floor(Math.log10(max));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * exp >= max) return m * exp;
+  for (const m of steps) if (m * exp >= max - 1e-12) return Number((m * exp).toPrecision(12));
   return 10 * exp;
 }
+
+/** Percent axes: maxima whose half is a round percentage too (10%, 20%, 30%, 40%…). */
+const PERCENT_STEPS = [1, 2, 3, 4, 5, 6, 8, 10] as const;
 
 function pct(value: number): string {
   const p = value * 100;
@@ -171,7 +174,7 @@ export function lineChart(input: LineInput): ChartModel {
   const format = input.percent ? pct : (v: number) => String(Math.round(v * 100) / 100);
   const observed = input.lines.flatMap((l) => l.values.filter((v): v is number => v !== null));
   const max = input.percent
-    ? Math.min(1, niceMax(Math.max(0.01, ...observed, ...input.thresholds.map((t) => t.value * 1.2))))
+    ? Math.min(1, niceMax(Math.max(0.01, ...observed, ...input.thresholds.map((t) => t.value * 1.2)), PERCENT_STEPS))
     : niceMax(Math.max(0, ...observed, ...input.thresholds.map((t) => t.value)));
   const slot = plot.w / Math.max(1, input.buckets.length);
   const yOf = (v: number) => round(plot.bottom - (Math.min(v, max) / max) * plot.h);

@@ -198,8 +198,7 @@ export class BaileysTransport implements Transport {
     // Handled, so informational: nobody has to act on it.
     if (result.installedNow) {
       this.log.info(
-        'baileys: Curve.verify accepted forged signatures (libsignal 6 returns false instead of throwing); ' +
-          'installed strict XEdDSA verification for the server certificate chain',
+        'baileys: WhatsApp server certificates are checked with strict signature verification (installed at start-up; no action needed)',
         {},
       );
     }
