@@ -10,7 +10,6 @@ import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { UpdateAccountInput } from '../../accounts/account-service.ts';
 import type { Module } from '../../accounts/account-store.ts';
 import type { Container } from '../../container.ts';
-import { ApiError } from '../../errors/api-error.ts';
 import { InvalidInstanceError, NotFoundError, ValidationError } from '../../errors/errors.ts';
 import { moduleLogger } from '../../lib/logger.ts';
 import { GLOBAL_SCOPE } from '../../suppression/suppression-service.ts';
@@ -27,6 +26,7 @@ import {
 } from '../admin-console/view-models.ts';
 import { secretsEqual } from '../../lib/secrets-equal.ts';
 import { handler } from '../middleware/async-handler.ts';
+import { publicErrorFor } from '../middleware/framework-errors.ts';
 import { adminSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { pauseSchema, resumeSchema, updateAccountSchema } from '../schemas/account.schema.ts';
 import { compileSchema } from '../schemas/validator.ts';
@@ -567,29 +567,30 @@ export function adminConsoleRoutes(c: Container): Router {
 
   const consoleErrors: ErrorRequestHandler = (error, req, res, next) => {
     if (!res.locals.adminConsole || res.headersSent) return next(error);
-    if (error instanceof ApiError) {
-      const errors = (error.details?.errors as { field: string; reason: string }[] | undefined) ?? [];
-      return views.render(
-        res,
-        'error',
-        {
-          title: 'Not done',
-          heading: error.status === 404 ? 'Not found' : error.status === 409 ? 'Nothing to do' : 'Please check the form',
-          message: error.message,
-          errors,
-          status: error.status,
-          back: safeNext(String(req.get('referer') ?? '').replace(/^https?:\/\/[^/]+/, '')),
-        },
-        error.status,
-      );
-    }
-    if ((error as { type?: string })?.type === 'entity.too.large')
+    const mapped = publicErrorFor(error);
+    if (mapped && mapped.status === 413)
       return views.render(
         res,
         'error',
         { title: 'Too large', heading: 'Form too large', message: 'The form was too large.', status: 413 },
         413,
       );
+    if (mapped) {
+      const errors = (mapped.details?.errors as { field: string; reason: string }[] | undefined) ?? [];
+      return views.render(
+        res,
+        'error',
+        {
+          title: 'Not done',
+          heading: mapped.status === 404 ? 'Not found' : mapped.status === 409 ? 'Nothing to do' : 'Please check the form',
+          message: mapped.message,
+          errors,
+          status: mapped.status,
+          back: safeNext(String(req.get('referer') ?? '').replace(/^https?:\/\/[^/]+/, '')),
+        },
+        mapped.status,
+      );
+    }
     log.error('console error', { path: req.path, error });
     views.render(
       res,
