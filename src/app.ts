@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Container } from './container.ts';
 import { errorHandler, notFound } from './http/middleware/error-handler.ts';
+import { noStoreSecrets } from './http/middleware/no-store-secrets.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { adminApiRoutes } from './http/routes/admin-api.routes.ts';
 import { adminConsoleRoutes } from './http/routes/admin-console.routes.ts';
@@ -56,6 +57,7 @@ export function createApp(c: Container, extraRouters: RouterFactory[] = []): Exp
     res.setHeader('X-Content-Type-Options', 'nosniff');
     next();
   });
+  app.use(noStoreSecrets);
   app.use(healthRoutes(c, Date.now()));
   for (const factory of [...ROUTERS, ...extraRouters]) app.use(factory(c));
   app.use(notFound);

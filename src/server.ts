@@ -50,7 +50,16 @@ async function main(): Promise<void> {
   const server = http.createServer(app);
   server.requestTimeout = 120_000;
   server.headersTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE')
+        reject(new Error(`port ${config.port} is already in use (EADDRINUSE): stop the other process or set PORT`));
+      else if (error.code === 'EACCES')
+        reject(new Error(`port ${config.port} needs privileges this process lacks (EACCES): use a port above 1023`));
+      else reject(error);
+    });
+    server.listen(config.port, resolve);
+  });
   const address = server.address();
   log.info('listening', {
     port: typeof address === 'object' && address ? address.port : config.port,

@@ -585,12 +585,13 @@ export const ROUTE_CATALOG: readonly CatalogRoute[] = [
     method: 'post',
     path: '/api/webhooks/{id}/test',
     summary: 'Send a test event',
-    description: 'Queues a signed `webhook.test` event to this endpoint.',
+    description:
+      'Queues a signed `webhook.test` event to this endpoint. At most 10 test events per account per minute (`429 rate_limited` with `Retry-After` beyond).',
     tag: 'Webhooks',
     auth: 'api_key',
     request: { example: {}, optional: true },
     response: { status: 202, description: 'Queued.', ...R.webhookTest },
-    errors: ['not_found'],
+    errors: ['not_found', 'rate_limited'],
   },
   {
     method: 'get',

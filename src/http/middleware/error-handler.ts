@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ApiError } from '../../errors/api-error.ts';
 import { InternalError, NotFoundError } from '../../errors/errors.ts';
-import { moduleLogger } from '../../lib/logger.ts';
+import { maskPath, moduleLogger } from '../../lib/logger.ts';
 import { publicErrorFor } from './framework-errors.ts';
 
 const log = moduleLogger('http');
@@ -18,7 +18,7 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
     log.error('unhandled error', {
       request_id: res.locals.requestId,
       method: req.method,
-      path: req.path,
+      path: maskPath(req.path),
       error,
     });
     apiError = new InternalError();

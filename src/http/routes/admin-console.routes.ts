@@ -11,7 +11,7 @@ import type { UpdateAccountInput } from '../../accounts/account-service.ts';
 import type { Module } from '../../accounts/account-store.ts';
 import type { Container } from '../../container.ts';
 import { InvalidInstanceError, NotFoundError, ValidationError } from '../../errors/errors.ts';
-import { moduleLogger } from '../../lib/logger.ts';
+import { maskPath, moduleLogger } from '../../lib/logger.ts';
 import { GLOBAL_SCOPE } from '../../suppression/suppression-service.ts';
 import { createConsoleViews, formatDate } from '../admin-console/views.ts';
 import {
@@ -152,7 +152,7 @@ export function adminConsoleRoutes(c: Container): Router {
     const presented = field(req.body, '_csrf');
     const expected = (res.locals.consoleSession as { csrfToken: string } | undefined)?.csrfToken ?? '';
     if (!presented || !expected || !secretsEqual(presented, expected)) {
-      log.warn('console form without a valid CSRF token', { path: req.path });
+      log.warn('console form without a valid CSRF token', { path: maskPath(req.path) });
       return views.render(res, 'error', forbidden(), 403);
     }
     next();
@@ -591,7 +591,7 @@ export function adminConsoleRoutes(c: Container): Router {
         mapped.status,
       );
     }
-    log.error('console error', { path: req.path, error });
+    log.error('console error', { path: maskPath(req.path), error });
     views.render(
       res,
       'error',
