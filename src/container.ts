@@ -149,7 +149,7 @@ export async function createContainer(
   const risk = createRiskEngine(policies.risk);
   const optOut = createOptOutMatcher(policies.optOut);
   const suppressions = new SuppressionService(db, clock);
-  const idempotency = new IdempotencyStore(db, clock);
+  const idempotency = new IdempotencyStore(db, clock, config.sendDeadlineMs, quota);
   const audit = new AuditLog(db, clock);
   const review = new ReviewService(db, instanceStore, outbox, audit, clock);
   const autoPause = new AutoPauseService({
@@ -176,6 +176,8 @@ export async function createContainer(
     messages,
     transport: metrics.instrumentTransport(transport),
     outbox,
+    idempotency,
+    sendDeadlineMs: config.sendDeadlineMs,
     throttleMultiplierFor: (instance) => autoPause.throttleMultiplierFor(instance),
     onDecision: fanOutDecisions(
       [(decision) => autoPause.onDecision(decision), metrics.observeDecision],
@@ -287,7 +289,8 @@ export async function createContainer(
 
 async function createTransport(config: Readonly<Config>, db: Knex, clock: Clock): Promise<Transport> {
   // The Baileys transport keeps real time: WhatsApp's timers are not ours to fake.
-  if (config.transport === 'sandbox') return new SandboxTransport({ clock });
+  if (config.transport === 'sandbox')
+    return new SandboxTransport({ clock, sendLatencyMs: config.sandboxSendLatencyMs });
   // Imported lazily: only this branch loads Baileys. The factory wires media dir, logger,
   // terminal QR and getMessage (see baileys-factory.ts) and runs the signature self-test: it
   // throws when strict certificate verification cannot be installed, so the server refuses to start.

@@ -25,6 +25,20 @@ export interface Config {
   secretKey: string | null;
   nodeId: string | null;
   metricsToken: string | null;
+  /**
+   * A send's own deadline (SEND_DEADLINE): the transport's send timeout plus a margin. After it an
+   * interrupted send's quota reservation is returned and its Idempotency-Key claim expires.
+   */
+  sendDeadlineMs: number;
+  /** The transport's send timeout, derived from the deadline (deadline minus the margin). */
+  transportSendTimeoutMs: number;
+  /** Simulated WhatsApp latency of a sandbox send (SANDBOX_SEND_LATENCY), 0 by default. */
+  sandboxSendLatencyMs: number;
+}
+
+/** Margin between the transport's send timeout and the send deadline: a third, at most 15 s. */
+export function sendTimeoutFor(deadlineMs: number): number {
+  return deadlineMs - Math.min(15_000, Math.floor(deadlineMs / 3));
 }
 
 export class ConfigError extends Error {
@@ -176,6 +190,18 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     return raw;
   });
 
+  const sendDeadlineMs = guard('SEND_DEADLINE', 45_000, () => {
+    const ms = parseDurationMs(read('SEND_DEADLINE', '45s'));
+    if (ms < 1000 || ms > 600_000) throw new Error('must be between 1s and 10m');
+    return ms;
+  });
+
+  const sandboxSendLatencyMs = guard('SANDBOX_SEND_LATENCY', 0, () => {
+    const ms = parseDurationMs(read('SANDBOX_SEND_LATENCY', '0ms'));
+    if (ms > 60_000) throw new Error('must be at most 1m');
+    return ms;
+  });
+
   const config: Config = {
     port,
     databaseUrl,
@@ -196,6 +222,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     secretKey,
     nodeId: optional('NODE_ID'),
     metricsToken: optional('METRICS_TOKEN'),
+    sendDeadlineMs,
+    transportSendTimeoutMs: sendTimeoutFor(sendDeadlineMs),
+    sandboxSendLatencyMs,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
