@@ -131,7 +131,13 @@ export async function createContainer(
   overrides: ContainerOverrides = {},
 ): Promise<Container> {
   const closers: Closer[] = [];
-  const db = overrides.db ?? createDb(config.databaseUrl);
+  const db =
+    overrides.db ??
+    createDb(config.databaseUrl, {
+      connectTimeoutMs: config.dbConnectTimeoutMs,
+      acquireTimeoutMs: config.dbAcquireTimeoutMs,
+      queryTimeoutMs: config.dbQueryTimeoutMs,
+    });
   const clock = overrides.clock ?? systemClock;
   const transport = overrides.transport ?? (await createTransport(config, db, clock));
   const accountStore = new AccountStore(db);

@@ -34,6 +34,10 @@ export interface Config {
   transportSendTimeoutMs: number;
   /** Simulated WhatsApp latency of a sandbox send (SANDBOX_SEND_LATENCY), 0 by default. */
   sandboxSendLatencyMs: number;
+  /** Database deadlines (DB_CONNECT_TIMEOUT, DB_ACQUIRE_TIMEOUT, DB_QUERY_TIMEOUT). */
+  dbConnectTimeoutMs: number;
+  dbAcquireTimeoutMs: number;
+  dbQueryTimeoutMs: number;
 }
 
 /** Margin between the transport's send timeout and the send deadline: a third, at most 15 s. */
@@ -202,6 +206,16 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     return ms;
   });
 
+  const deadline = (name: string, fallback: string, min: number, max: number): number =>
+    guard(name, parseDurationMs(fallback), () => {
+      const ms = parseDurationMs(read(name, fallback));
+      if (ms < min || ms > max) throw new Error(`must be between ${min}ms and ${max / 1000}s`);
+      return ms;
+    });
+  const dbConnectTimeoutMs = deadline('DB_CONNECT_TIMEOUT', '5s', 100, 120_000);
+  const dbAcquireTimeoutMs = deadline('DB_ACQUIRE_TIMEOUT', '10s', 100, 120_000);
+  const dbQueryTimeoutMs = deadline('DB_QUERY_TIMEOUT', '15s', 100, 600_000);
+
   const config: Config = {
     port,
     databaseUrl,
@@ -225,6 +239,9 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     sendDeadlineMs,
     transportSendTimeoutMs: sendTimeoutFor(sendDeadlineMs),
     sandboxSendLatencyMs,
+    dbConnectTimeoutMs,
+    dbAcquireTimeoutMs,
+    dbQueryTimeoutMs,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -123,8 +123,14 @@ export const ERROR_GUIDE: Record<string, ErrorGuide> = {
     fix: 'Reload the resource and act on its current state.',
   },
   rate_limited: {
-    cause: 'Too many requests to this route in a short time.',
+    cause:
+      'Too many requests to this route in a short time (e.g. more than 10 webhook test events per account per minute).',
     fix: 'Slow down and retry after Retry-After seconds.',
+  },
+  service_unavailable: {
+    cause:
+      'The gateway cannot reach its database: it refuses connections, does not answer within the configured deadlines (DB_CONNECT_TIMEOUT, DB_ACQUIRE_TIMEOUT, DB_QUERY_TIMEOUT) or lacks its schema. GET /health then answers 503 too.',
+    fix: 'Retry after Retry-After seconds; an operator checks the database server and GET /health.',
   },
   invalid_3cx_webhook: {
     cause:

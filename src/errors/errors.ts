@@ -260,6 +260,18 @@ export class TooManyRequestsError extends ApiError {
   }
 }
 
+export class ServiceUnavailableError extends ApiError {
+  readonly status = 503;
+  readonly code = 'service_unavailable';
+  constructor(
+    details?: ErrorDetails,
+    message = 'The gateway cannot reach its database right now. Please try again shortly.',
+  ) {
+    super(message, details);
+    this.headers['Retry-After'] = '5';
+  }
+}
+
 /** The public error table, for docs, OpenAPI and tests. */
 export const PUBLIC_ERRORS = [
   UnsupportedMediaTypeError,
@@ -289,6 +301,7 @@ export const PUBLIC_ERRORS = [
   SuppressionLockedError,
   ConflictError,
   TooManyRequestsError,
+  ServiceUnavailableError,
 ] as const;
 
 /** `{status, code, message}` of every public error, derived from the classes above. */

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { ApiError } from '../../errors/api-error.ts';
-import { InternalError, NotFoundError } from '../../errors/errors.ts';
+import { InternalError, NotFoundError, ServiceUnavailableError } from '../../errors/errors.ts';
+import { isDatabaseUnavailable } from '../../db/database.ts';
 import { maskPath, moduleLogger } from '../../lib/logger.ts';
 import { publicErrorFor } from './framework-errors.ts';
 
@@ -14,6 +15,10 @@ export const notFound: RequestHandler = (_req, _res, next) => next(new NotFoundE
  */
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   let apiError: ApiError | null = publicErrorFor(error);
+  if (!apiError && isDatabaseUnavailable(error)) {
+    log.warn('database unavailable', { request_id: res.locals.requestId, method: req.method, path: maskPath(req.path), error });
+    apiError = new ServiceUnavailableError();
+  }
   if (!apiError) {
     log.error('unhandled error', {
       request_id: res.locals.requestId,
