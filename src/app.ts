@@ -50,11 +50,14 @@ const ROUTERS: RouterFactory[] = [
 export function createApp(c: Container, extraRouters: RouterFactory[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // TRUST_PROXY names the reverse proxies whose X-Forwarded-For/-Proto set req.ip and req.secure.
+  app.set('trust proxy', c.config.trustProxy.length > 0 ? c.config.trustProxy : false);
   app.set('query parser', 'simple');
   app.use(requestId);
-  app.use((_req, res, next) => {
+  app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    // Over HTTPS (directly, or as a trusted proxy says) browsers keep to HTTPS for a year.
+    if (req.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     next();
   });
   app.use(noStoreSecrets);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { AccountService } from './accounts/account-service.ts';
+import { AuthFailureLimiter } from './http/middleware/auth-failures.ts';
 import { AccountStore } from './accounts/account-store.ts';
 import { ApiKeyService } from './accounts/api-key-service.ts';
 import type { Config } from './config/config.ts';
@@ -86,6 +87,8 @@ export interface Container {
   threecxWebhook: ThreeCxWebhook;
   /** Prometheus registry of this process (`GET /metrics`). */
   metrics: GatewayMetrics;
+  /** Failed admin-token attempts per client address (console sign-in, admin API, metrics). */
+  authFailures: AuthFailureLimiter;
   adminToken: () => string;
   setAdminToken: (token: string) => void;
   /** Register something to close on shutdown (workers, sockets, pools). */
@@ -280,6 +283,7 @@ export async function createContainer(
     threecx,
     threecxWebhook,
     metrics,
+    authFailures: new AuthFailureLimiter(),
     adminToken: () => adminToken,
     setAdminToken: (token) => {
       adminToken = token;

@@ -1,3 +1,5 @@
+import ipaddr from 'ipaddr.js';
+
 /**
  * Environment configuration: parsed once, validated, frozen. Every problem is collected so an
  * operator sees all bad settings in one go instead of fixing them one restart at a time.
@@ -38,6 +40,11 @@ export interface Config {
   dbConnectTimeoutMs: number;
   dbAcquireTimeoutMs: number;
   dbQueryTimeoutMs: number;
+  /**
+   * TRUST_PROXY: addresses/CIDRs (or loopback, linklocal, uniquelocal) of reverse proxies whose
+   * X-Forwarded-For / X-Forwarded-Proto are believed. Empty: off, the socket peer is the client.
+   */
+  trustProxy: string[];
 }
 
 /** Margin between the transport's send timeout and the send deadline: a third, at most 15 s. */
@@ -216,6 +223,27 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const dbAcquireTimeoutMs = deadline('DB_ACQUIRE_TIMEOUT', '10s', 100, 120_000);
   const dbQueryTimeoutMs = deadline('DB_QUERY_TIMEOUT', '15s', 100, 600_000);
 
+  const trustProxy = guard('TRUST_PROXY', [] as string[], () => {
+    const entries = read('TRUST_PROXY', '')
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+    for (const entry of entries) {
+      if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
+      const [address, bits, extra] = entry.split('/');
+      const valid =
+        extra === undefined &&
+        ipaddr.isValid(address ?? '') &&
+        (bits === undefined ||
+          (/^\d{1,3}$/.test(bits) && Number(bits) <= (ipaddr.parse(address as string).kind() === 'ipv4' ? 32 : 128)));
+      if (!valid)
+        throw new Error(
+          `"${entry}" is not an address, a CIDR range or loopback/linklocal/uniquelocal (name the proxies; "true" is not accepted)`,
+        );
+    }
+    return entries;
+  });
+
   const config: Config = {
     port,
     databaseUrl,
@@ -242,6 +270,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     dbConnectTimeoutMs,
     dbAcquireTimeoutMs,
     dbQueryTimeoutMs,
+    trustProxy,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

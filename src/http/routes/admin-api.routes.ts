@@ -24,7 +24,7 @@ import { messageLogQuery, optionalString, pageParams } from './pagination.ts';
 /** The compliance admin's JSON API (SPEC §9). Every change is written to the audit log. */
 export function adminApiRoutes(c: Container): Router {
   const router = Router();
-  const admin = adminAuth(c.adminToken);
+  const admin = adminAuth(c.adminToken, c.authFailures);
   const body = [requireJson(), admin, ...jsonBody('1mb')];
   const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.adminActor ?? 'admin');
   const now = () => c.clock.now().getTime();

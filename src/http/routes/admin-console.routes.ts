@@ -6,7 +6,6 @@ import express, {
   type Response,
   Router,
 } from 'express';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { UpdateAccountInput } from '../../accounts/account-service.ts';
 import type { Module } from '../../accounts/account-store.ts';
 import type { Container } from '../../container.ts';
@@ -26,6 +25,7 @@ import {
 } from '../admin-console/view-models.ts';
 import { secretsEqual } from '../../lib/secrets-equal.ts';
 import { handler } from '../middleware/async-handler.ts';
+import { AUTH_FAILURES_PER_MINUTE, clientAddress } from '../middleware/auth-failures.ts';
 import { publicErrorFor } from '../middleware/framework-errors.ts';
 import { adminSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { pauseSchema, resumeSchema, updateAccountSchema } from '../schemas/account.schema.ts';
@@ -36,7 +36,7 @@ const log = moduleLogger('admin-console');
 export const SESSION_COOKIE = 'warden_admin';
 export const LOGIN_CSRF_COOKIE = 'warden_login_csrf';
 /** Failed logins allowed per client address per minute before the login answers 429. */
-export const LOGIN_FAILURES_PER_MINUTE = 5;
+export const LOGIN_FAILURES_PER_MINUTE = AUTH_FAILURES_PER_MINUTE;
 
 /** Fixed notices after a redirect (`?notice=`): user text is never reflected through the URL. */
 const NOTICES: Record<string, string> = {
@@ -110,11 +110,8 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 export function adminConsoleRoutes(c: Container): Router {
   const router = Router();
   const views = createConsoleViews();
-  const limiter = new RateLimiterMemory({
-    keyPrefix: 'admin_login',
-    points: LOGIN_FAILURES_PER_MINUTE,
-    duration: 60,
-  });
+  // One lock for console sign-in and the admin API, keyed on the real client address.
+  const failures = c.authFailures;
   const form = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 60 });
 
   // Everything under /admin except the JSON API, which keeps its own auth and JSON errors.
@@ -206,9 +203,8 @@ export function adminConsoleRoutes(c: Container): Router {
     '/admin/login',
     form,
     handler(async (req, res) => {
-      const key = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-      const tooMany = (r: RateLimiterRes) => {
-        const retry = Math.max(1, Math.ceil(r.msBeforeNext / 1000));
+      const key = clientAddress(req);
+      const tooMany = (retry: number) => {
         res.setHeader('Retry-After', String(retry));
         views.render(
           res,
@@ -225,8 +221,8 @@ export function adminConsoleRoutes(c: Container): Router {
           429,
         );
       };
-      const state = await limiter.get(key);
-      if (state && state.consumedPoints >= LOGIN_FAILURES_PER_MINUTE) return tooMany(state);
+      const locked = await failures.lockedFor(key);
+      if (locked > 0) return tooMany(locked);
       const presented = field(req.body, '_csrf');
       const expected = (res.locals.cookies as Map<string, string>).get(LOGIN_CSRF_COOKIE) ?? '';
       if (!presented || !expected || !secretsEqual(presented, expected))
@@ -234,16 +230,12 @@ export function adminConsoleRoutes(c: Container): Router {
       const token = field(req.body, 'token').trim();
       const current = c.adminToken();
       if (!token || !current || !secretsEqual(token, current)) {
-        try {
-          await limiter.consume(key, 1);
-        } catch (rejection) {
-          if (rejection instanceof RateLimiterRes) return tooMany(rejection);
-          throw rejection;
-        }
+        const lockedNow = await failures.recordFailure(key);
+        if (lockedNow > 0) return tooMany(lockedNow);
         log.warn('failed console sign-in', { ip: key });
         return renderLogin(req, res, 401, 'That admin token is not valid.');
       }
-      await limiter.delete(key);
+      await failures.reset(key);
       const name = field(req.body, 'name')
         .replace(/[^\p{L}\p{N} ._@-]/gu, '')
         .trim()

@@ -14,7 +14,7 @@ import { optionalString } from './pagination.ts';
  */
 export function adminReviewRoutes(c: Container): Router {
   const router = Router();
-  const admin = adminAuth(c.adminToken);
+  const admin = adminAuth(c.adminToken, c.authFailures);
 
   router.get(
     '/admin/api/instances/:id',
