@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { parseCidrList } from '../webhooks/ssrf-guard.ts';
 
 /**
  * Environment configuration: parsed once, validated, frozen. Every problem is collected so an
@@ -148,9 +149,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean)) {
-      if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(entry))
-        throw new Error(`"${entry}" is not a CIDR range (e.g. 127.0.0.0/8)`);
+      if (!/^[0-9a-fA-F:.]+\/\d{1,3}(:\d{1,5})?$/.test(entry))
+        throw new Error(`"${entry}" is not a CIDR range, optionally with a port (e.g. 127.0.0.0/8 or 10.0.0.0/8:443)`);
     }
+    parseCidrList(raw); // prefix lengths and ports in range
     return raw;
   });
 

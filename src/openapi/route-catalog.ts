@@ -953,6 +953,22 @@ export const ROUTE_CATALOG: readonly CatalogRoute[] = [
 
   {
     method: 'get',
+    path: '/admin/api/webhook-endpoints/{id}/deliveries',
+    summary: 'Delivery log of any endpoint (admin)',
+    description:
+      'Deliveries to one endpoint of any account with every attempt, response bodies included (also from private ranges allowed by WEBHOOK_ALLOWED_CIDRS, which customers do not see).',
+    tag: 'Admin: review',
+    auth: 'admin',
+    params: [
+      limit,
+      offset,
+      q('status', 'Only deliveries in this state.', { enum: ['pending', 'succeeded', 'failed', 'cancelled'] }),
+    ],
+    response: { status: 200, description: 'Deliveries, newest first.', ...R.deliveries },
+    errors: ['not_found', 'validation_error'],
+  },
+  {
+    method: 'get',
     path: '/admin/api/webhook-endpoints',
     summary: 'Webhook endpoint health (all accounts)',
     tag: 'Admin: review',

@@ -81,3 +81,27 @@ describe('hardening: smaller items', () => {
     assert.equal(own.status, 202, own.text);
   });
 });
+
+describe('WEBHOOK_ALLOWED_CIDRS with a port', () => {
+  let ctx: TestContext;
+  let key: string;
+  before(async () => {
+    ctx = await createTestContext({ env: { WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8:8443' } });
+    ({ key } = await ctx.createAccount());
+  });
+  after(() => ctx.close());
+
+  it('a webhook may target the allowed loopback port only; other ports are refused by name', async () => {
+    const ok = await ctx.request(key, 'post', '/api/webhooks', {
+      destination_url: 'http://127.0.0.1:8443/hook',
+      events: ['message.sent'],
+    });
+    assert.equal(ok.status, 201, ok.text);
+    for (const url of ['http://127.0.0.1:6379/', 'http://127.0.0.1/hook', 'http://localhost:22/']) {
+      const refused = await ctx.request(key, 'post', '/api/webhooks', { destination_url: url, events: ['message.sent'] });
+      assert.equal(refused.status, 422, `${url}: ${refused.text}`);
+      assert.equal(refused.body.error, 'validation_error');
+      assert.match(JSON.stringify(refused.body.details), /allowed by WEBHOOK_ALLOWED_CIDRS on port 8443 only/);
+    }
+  });
+});
