@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { AccountService } from './accounts/account-service.ts';
 import { AuthFailureLimiter } from './http/middleware/auth-failures.ts';
+import { BodyBudget } from './http/middleware/body-budget.ts';
 import { AccountStore } from './accounts/account-store.ts';
 import { ApiKeyService } from './accounts/api-key-service.ts';
 import type { Config } from './config/config.ts';
@@ -89,6 +90,8 @@ export interface Container {
   metrics: GatewayMetrics;
   /** Failed admin-token attempts per client address (console sign-in, admin API, metrics). */
   authFailures: AuthFailureLimiter;
+  /** Bytes of request bodies in flight, per account and for the process (SPEC §13). */
+  bodyBudget: BodyBudget;
   adminToken: () => string;
   setAdminToken: (token: string) => void;
   /** Register something to close on shutdown (workers, sockets, pools). */
@@ -284,6 +287,7 @@ export async function createContainer(
     threecxWebhook,
     metrics,
     authFailures: new AuthFailureLimiter(),
+    bodyBudget: new BodyBudget(config.bodyBytesPerAccount, config.bodyBytesPerProcess),
     adminToken: () => adminToken,
     setAdminToken: (token) => {
       adminToken = token;

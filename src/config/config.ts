@@ -1,4 +1,5 @@
 import ipaddr from 'ipaddr.js';
+import { parseBytes } from '../http/middleware/body-budget.ts';
 import { parseCidrList } from '../webhooks/ssrf-guard.ts';
 
 /**
@@ -46,6 +47,9 @@ export interface Config {
    * X-Forwarded-For / X-Forwarded-Proto are believed. Empty: off, the socket peer is the client.
    */
   trustProxy: string[];
+  /** Bytes of request bodies in flight per account (BODY_BYTES_PER_ACCOUNT) and per process. */
+  bodyBytesPerAccount: number;
+  bodyBytesPerProcess: number;
 }
 
 /** Margin between the transport's send timeout and the send deadline: a third, at most 15 s. */
@@ -246,6 +250,18 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     return entries;
   });
 
+  const bytes = (name: string, fallback: string): number =>
+    guard(name, parseBytes(fallback), () => {
+      const n = parseBytes(read(name, fallback));
+      // At least one whole send (24 MB) must fit, or large media could never be sent.
+      if (n < 25 * 1024 * 1024) throw new Error('must be at least 25mb (one 24 MB send must fit)');
+      return n;
+    });
+  const bodyBytesPerAccount = bytes('BODY_BYTES_PER_ACCOUNT', '48mb');
+  const bodyBytesPerProcess = bytes('BODY_BYTES_PER_PROCESS', '128mb');
+  if (bodyBytesPerProcess < bodyBytesPerAccount)
+    problems.push('BODY_BYTES_PER_PROCESS: must not be smaller than BODY_BYTES_PER_ACCOUNT');
+
   const config: Config = {
     port,
     databaseUrl,
@@ -273,6 +289,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     dbAcquireTimeoutMs,
     dbQueryTimeoutMs,
     trustProxy,
+    bodyBytesPerAccount,
+    bodyBytesPerProcess,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

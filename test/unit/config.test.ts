@@ -82,4 +82,17 @@ describe('config', () => {
     assert.throws(() => loadConfig({ SEND_DEADLINE: '500ms' }), /SEND_DEADLINE/);
     assert.throws(() => loadConfig({ DB_CONNECT_TIMEOUT: 'soon' }), /DB_CONNECT_TIMEOUT/);
   });
+
+  it('request body bytes in flight: 48mb per account, 128mb per process by default', () => {
+    const d = loadConfig({});
+    assert.equal(d.bodyBytesPerAccount, 48 * 1024 * 1024);
+    assert.equal(d.bodyBytesPerProcess, 128 * 1024 * 1024);
+    assert.equal(loadConfig({ BODY_BYTES_PER_ACCOUNT: '30mb' }).bodyBytesPerAccount, 30 * 1024 * 1024);
+    assert.throws(() => loadConfig({ BODY_BYTES_PER_ACCOUNT: '10mb' }), /BODY_BYTES_PER_ACCOUNT: must be at least 25mb/);
+    assert.throws(
+      () => loadConfig({ BODY_BYTES_PER_ACCOUNT: '100mb', BODY_BYTES_PER_PROCESS: '50mb' }),
+      /BODY_BYTES_PER_PROCESS: must not be smaller/,
+    );
+    assert.throws(() => loadConfig({ BODY_BYTES_PER_PROCESS: 'lots' }), /BODY_BYTES_PER_PROCESS/);
+  });
 });

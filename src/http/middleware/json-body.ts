@@ -1,5 +1,6 @@
 import express, { type RequestHandler } from 'express';
 import { InvalidJsonError, PayloadTooLargeError, ValidationError } from '../../errors/errors.ts';
+import { type BodyBudget, bodyBudget, parseBytes } from './body-budget.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 /** In `u` mode a lone surrogate is a code point of category Cs; a well-formed pair is not. */
@@ -51,10 +52,13 @@ export function parseJsonBytes(raw: Buffer): unknown {
 
 /**
  * Pipeline step 3: read the raw body (kept on `req.rawBody` for signatures) and parse it as JSON.
- * Runs after authentication, so unauthenticated callers cannot make the gateway parse anything.
+ * Runs after authentication, so unauthenticated callers cannot make the gateway parse anything,
+ * and only while the body bytes in flight stay inside `budget` (BODY_BYTES_PER_ACCOUNT/_PROCESS).
  */
-export function jsonBody(limit: string): RequestHandler[] {
+export function jsonBody(limit: string, budget: BodyBudget): RequestHandler[] {
   return [
+    // The bytes in flight are bounded (per account, per process) before any of them is read.
+    bodyBudget(budget, parseBytes(limit)),
     express.raw({ type: () => true, limit }),
     (req, _res, next) => {
       const raw = Buffer.isBuffer(req.body) ? (req.body as Buffer) : Buffer.alloc(0);

@@ -25,7 +25,7 @@ import { messageLogQuery, optionalString, pageParams } from './pagination.ts';
 export function adminApiRoutes(c: Container): Router {
   const router = Router();
   const admin = adminAuth(c.adminToken, c.authFailures);
-  const body = [requireJson(), admin, ...jsonBody('1mb')];
+  const body = [requireJson(), admin, ...jsonBody('1mb', c.bodyBudget)];
   const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.adminActor ?? 'admin');
   const now = () => c.clock.now().getTime();
 

@@ -71,7 +71,7 @@ export function sendMessageRoutes(c: Container): Router {
     '/api/send-message',
     requireJson(),
     apiKeyAuth(c.apiKeys, c.accountStore),
-    ...jsonBody('24mb'),
+    ...jsonBody('24mb', c.bodyBudget),
     validateBody(sendMessageSchema, checkSendMessageBody),
     sendMessage,
   );

@@ -108,7 +108,7 @@ export function threeCxRoutes(c: Container): Router {
     '/api/integrations/3cx',
     requireJson(),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(createThreeCxIntegrationSchema),
     create,
   );
@@ -118,7 +118,7 @@ export function threeCxRoutes(c: Container): Router {
     '/api/integrations/3cx/:id',
     requireJson(),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(updateThreeCxIntegrationSchema),
     update,
   );
@@ -127,7 +127,7 @@ export function threeCxRoutes(c: Container): Router {
     '/api/integrations/3cx/:id/rotate-secret',
     requireJson({ optional: true }),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     rotate,
   );
   router.get('/api/integrations/3cx/:id/events', auth, events);

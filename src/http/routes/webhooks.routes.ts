@@ -103,7 +103,7 @@ export function webhookRoutes(c: Container): Router {
     '/api/webhooks',
     requireJson(),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(createWebhookSchema),
     create,
   );
@@ -112,7 +112,7 @@ export function webhookRoutes(c: Container): Router {
     '/api/webhooks/deliveries/:id/redeliver',
     requireJson({ optional: true }),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     redeliver,
   );
   router.get('/api/webhooks/:id', auth, get);
@@ -120,7 +120,7 @@ export function webhookRoutes(c: Container): Router {
     '/api/webhooks/:id',
     requireJson(),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(updateWebhookSchema),
     update,
   );
@@ -129,7 +129,7 @@ export function webhookRoutes(c: Container): Router {
     '/api/webhooks/:id/rotate-secret',
     requireJson({ optional: true }),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(rotateWebhookSecretSchema),
     rotate,
   );
@@ -138,7 +138,7 @@ export function webhookRoutes(c: Container): Router {
     requireJson({ optional: true }),
     auth,
     testRateLimit,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     test,
   );
   router.get('/api/webhooks/:id/deliveries', auth, deliveries);
@@ -146,7 +146,7 @@ export function webhookRoutes(c: Container): Router {
     '/api/webhooks/:id/recover',
     requireJson(),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(recoverWebhookSchema),
     recover,
   );
