@@ -132,6 +132,11 @@ export const ERROR_GUIDE: Record<string, ErrorGuide> = {
       'The gateway cannot reach its database: it refuses connections, does not answer within the configured deadlines (DB_CONNECT_TIMEOUT, DB_ACQUIRE_TIMEOUT, DB_QUERY_TIMEOUT) or lacks its schema. GET /health then answers 503 too.',
     fix: 'Retry after Retry-After seconds; an operator checks the database server and GET /health.',
   },
+  whatsapp_unreachable: {
+    cause:
+      'Creating an instance (or a new QR) needs WhatsApp, and the gateway could not reach it: the DNS lookup failed, the connection was refused or timed out, or the network is unreachable. The message and details.cause say which. GET /health shows the transport as degraded meanwhile.',
+    fix: 'Check the gateway host’s internet access, DNS and firewall (outbound HTTPS/WebSocket to web.whatsapp.com), then try again: nothing was left behind, so the same name can be used.',
+  },
   invalid_3cx_webhook: {
     cause:
       'The 3CX webhook request could not be authenticated: unknown or disabled integration, missing or wrong secret, IP not on the allowlist, stale timestamp or bad HMAC signature. The answer is the same for all of them on purpose.',

@@ -272,6 +272,18 @@ export class ServiceUnavailableError extends ApiError {
   }
 }
 
+export class WhatsAppUnreachableError extends ApiError {
+  readonly status = 503;
+  readonly code = 'whatsapp_unreachable';
+  constructor(
+    details?: ErrorDetails,
+    message = 'The gateway cannot reach WhatsApp right now. Check its network connection and try again.',
+  ) {
+    super(message, details);
+    this.headers['Retry-After'] = '30';
+  }
+}
+
 /** The public error table, for docs, OpenAPI and tests. */
 export const PUBLIC_ERRORS = [
   UnsupportedMediaTypeError,
@@ -302,6 +314,7 @@ export const PUBLIC_ERRORS = [
   ConflictError,
   TooManyRequestsError,
   ServiceUnavailableError,
+  WhatsAppUnreachableError,
 ] as const;
 
 /** `{status, code, message}` of every public error, derived from the classes above. */

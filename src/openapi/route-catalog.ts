@@ -275,7 +275,7 @@ export const ROUTE_CATALOG: readonly CatalogRoute[] = [
     auth: 'api_key',
     request: { schema: createInstanceSchema, example: { name: 'Customer Service Main', default_country: 'SA' } },
     response: { status: 201, description: 'Created, with a QR code to scan.', ...R.instanceCreated },
-    errors: [],
+    errors: ['whatsapp_unreachable'],
   },
   {
     method: 'get',

@@ -44,20 +44,28 @@ export async function probeDatabase(db: Knex, timeoutMs = HEALTH_DB_PROBE_MS): P
   }
 }
 
-/** `/` and `/health`: database and transport checks; 503 when the database is not usable. */
+/**
+ * `/` and `/health`: database and transport checks; 503 when the database is not usable. A
+ * transport that cannot reach WhatsApp makes the status `degraded` (200: the gateway still serves).
+ */
 export function healthRoutes(c: Container, startedAt: number): Router {
   const router = Router();
   const health = handler(async (_req, res) => {
     const database = await probeDatabase(c.db);
+    const transport = c.transport.health?.() ?? { status: 'ok' as const };
     const body = {
-      status: database === 'ok' ? 'ok' : 'degraded',
+      status: database === 'ok' && transport.status === 'ok' ? 'ok' : 'degraded',
       service: 'warden',
       transport: c.transport.kind,
       sandbox:
         c.transport.kind === 'sandbox'
           ? 'SANDBOX MODE: messages go to a simulated phone, not WhatsApp'
           : undefined,
-      checks: { database, transport: 'ok' },
+      checks: {
+        database,
+        transport: transport.status,
+        ...(transport.status === 'degraded' ? { transport_reason: transport.reason } : {}),
+      },
       uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
     };
     res.status(database === 'ok' ? 200 : 503).json(body);
