@@ -187,7 +187,9 @@ describe(`Idempotency-Key and quota after a crash (${currentLane()})`, () => {
     const res = await response;
     assert.equal(res.status, 200, res.text);
     const row = await ctx.container.db('messages').where({ id: res.body.log_id }).first();
-    assert.equal(row.status, 'sent');
+    // The sandbox's delivery receipt may already have moved it on.
+    assert.ok(['sent', 'delivered', 'read'].includes(row.status), row.status);
+    assert.equal(row.wa_message_id, res.body.message_id);
     assert.equal(row.failure_reason, null);
     assert.equal(await sentRows(), 1);
     assert.equal((await quota()).daily.used, 1, 'used equals messages sent');
