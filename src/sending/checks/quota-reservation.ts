@@ -79,15 +79,19 @@ export const quotaReservation: SendCheck = {
     let refusal = await reserve();
     // Before refusing, return this account's reservations whose send deadline has passed (a
     // crash interrupted them): a burst after a restart is not refused for sends that never happened.
+    // Reserve again even when a concurrent refusal did the reclaiming: its slots are free now.
     if (refusal && held && deps.sendDeadlineMs !== undefined) {
-      const reclaimed = await reclaimStaleReservations({
-        db: deps.db,
-        clock: deps.clock,
-        messages: deps.messages,
-        quota: deps.quota,
-        sendDeadlineMs: deps.sendDeadlineMs,
-      }, account.id);
-      if (reclaimed > 0) refusal = await reserve();
+      await reclaimStaleReservations(
+        {
+          db: deps.db,
+          clock: deps.clock,
+          messages: deps.messages,
+          quota: deps.quota,
+          sendDeadlineMs: deps.sendDeadlineMs,
+        },
+        account.id,
+      );
+      refusal = await reserve();
     }
     if (refusal) {
       const used = await deps.quota.used(account.id, keys);
