@@ -1,6 +1,6 @@
 /**
  * Gateway memory under 40 concurrent 20 MB `POST /api/send-message` bodies from one API key:
- * RSS before, at the peak and after (lowest over 4 s of quiet), for the gateway without a bound
+ * RSS before, at the peak and after (lowest over 8 s of quiet), for the gateway without a bound
  * on request bytes in flight (the baseline: BODY_BYTES_PER_ACCOUNT/_PROCESS = 4gb) and with the
  * default bounds (48 MB per account, 128 MB per process), in one run.
  *
@@ -61,7 +61,7 @@ async function run(label: string, env: Record<string, string>): Promise<BurstRes
       headers,
       body,
       count: 40,
-      settleMs: 4_000,
+      settleMs: 8_000,
     });
     process.stdout.write(
       `${label.padEnd(34)} RSS ${String(r.beforeMb).padStart(5)} MB → peak ${String(r.peakMb).padStart(5)} MB (+${r.peakMb - r.beforeMb}) → after ${String(r.afterMb).padStart(5)} MB (${r.afterMb - r.beforeMb >= 0 ? '+' : ''}${r.afterMb - r.beforeMb}); ` +

@@ -27,7 +27,7 @@ export class MemoryRelease {
 
   constructor(
     private readonly quietMs = 1000,
-    private readonly minIntervalMs = 10_000,
+    private readonly minIntervalMs = 5_000,
     private readonly gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc,
     private readonly timers: ReleaseTimers = realTimers,
   ) {}

@@ -140,7 +140,7 @@ describe(`gateway RSS under 40 concurrent 20 MB sends from one key (${currentLan
       headers,
       body,
       count: 40,
-      settleMs: 4_000,
+      settleMs: 8_000,
     });
     process.stdout.write(
       `      40 × ${(body.length / MB).toFixed(1)} MB: RSS ${r.beforeMb} MB → peak ${r.peakMb} MB → after ${r.afterMb} MB; statuses ${JSON.stringify(r.statuses)}; first 429 after ${r.firstRefusalMs} ms\n`,
