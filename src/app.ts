@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Container } from './container.ts';
 import { errorHandler, notFound } from './http/middleware/error-handler.ts';
+import { noStoreSecrets } from './http/middleware/no-store-secrets.ts';
 import { requestId } from './http/middleware/request-id.ts';
 import { adminApiRoutes } from './http/routes/admin-api.routes.ts';
 import { adminConsoleRoutes } from './http/routes/admin-console.routes.ts';
@@ -54,13 +55,17 @@ const ROUTERS: RouterFactory[] = [
 export function createApp(c: Container, extraRouters: RouterFactory[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  // TRUST_PROXY names the reverse proxies whose X-Forwarded-For/-Proto set req.ip and req.secure.
+  app.set('trust proxy', c.config.trustProxy.length > 0 ? c.config.trustProxy : false);
   app.set('query parser', 'simple');
   app.use(requestId);
-  app.use((_req, res, next) => {
+  app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    // Over HTTPS (directly, or as a trusted proxy says) browsers keep to HTTPS for a year.
+    if (req.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     next();
   });
+  app.use(noStoreSecrets);
   app.use(healthRoutes(c, Date.now()));
   for (const factory of [...ROUTERS, ...extraRouters]) app.use(factory(c));
   app.use(notFound);

@@ -96,7 +96,8 @@ async function main(argv: string[]): Promise<void> {
     return out(`policies OK (${config.policiesDir})`);
   }
   const policies = loadPolicies(config.policiesDir);
-  const db = createDb(config.databaseUrl);
+  // One-shot commands (migrations of large tables included) run without a statement deadline.
+  const db = createDb(config.databaseUrl, { queryTimeoutMs: 0 });
   let container: Container | null = null;
   try {
     const applied = await migrateLatest(db);

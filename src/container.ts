@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
 import { AccountService } from './accounts/account-service.ts';
+import { AuthFailureLimiter } from './http/middleware/auth-failures.ts';
+import { BodyBudget } from './http/middleware/body-budget.ts';
 import { AccountStore } from './accounts/account-store.ts';
 import { ApiKeyService } from './accounts/api-key-service.ts';
 import type { Config } from './config/config.ts';
@@ -91,6 +93,10 @@ export interface Container {
   /** Customer portal: account users, invitations, sign-in, and their sessions. */
   portalUsers: PortalUsers;
   portalSessions: PortalSessionStore;
+  /** Failed admin-token attempts per client address (console sign-in, admin API, metrics). */
+  authFailures: AuthFailureLimiter;
+  /** Bytes of request bodies in flight, per account and for the process (SPEC §13). */
+  bodyBudget: BodyBudget;
   adminToken: () => string;
   setAdminToken: (token: string) => void;
   /** Register something to close on shutdown (workers, sockets, pools). */
@@ -136,7 +142,13 @@ export async function createContainer(
   overrides: ContainerOverrides = {},
 ): Promise<Container> {
   const closers: Closer[] = [];
-  const db = overrides.db ?? createDb(config.databaseUrl);
+  const db =
+    overrides.db ??
+    createDb(config.databaseUrl, {
+      connectTimeoutMs: config.dbConnectTimeoutMs,
+      acquireTimeoutMs: config.dbAcquireTimeoutMs,
+      queryTimeoutMs: config.dbQueryTimeoutMs,
+    });
   const clock = overrides.clock ?? systemClock;
   const transport = overrides.transport ?? (await createTransport(config, db, clock));
   const accountStore = new AccountStore(db);
@@ -154,7 +166,7 @@ export async function createContainer(
   const risk = createRiskEngine(policies.risk, policies.models);
   const optOut = createOptOutMatcher(policies.optOut, policies.models);
   const suppressions = new SuppressionService(db, clock);
-  const idempotency = new IdempotencyStore(db, clock);
+  const idempotency = new IdempotencyStore(db, clock, config.sendDeadlineMs, quota);
   const audit = new AuditLog(db, clock);
   const review = new ReviewService(db, instanceStore, outbox, audit, clock);
   const autoPause = new AutoPauseService({
@@ -181,6 +193,8 @@ export async function createContainer(
     messages,
     transport: metrics.instrumentTransport(transport),
     outbox,
+    idempotency,
+    sendDeadlineMs: config.sendDeadlineMs,
     throttleMultiplierFor: (instance) => autoPause.throttleMultiplierFor(instance),
     onDecision: fanOutDecisions(
       [(decision) => autoPause.onDecision(decision), metrics.observeDecision],
@@ -287,6 +301,8 @@ export async function createContainer(
     metrics,
     portalUsers,
     portalSessions,
+    authFailures: new AuthFailureLimiter(),
+    bodyBudget: new BodyBudget(config.bodyBytesPerAccount, config.bodyBytesPerProcess),
     adminToken: () => adminToken,
     setAdminToken: (token) => {
       adminToken = token;
@@ -302,7 +318,8 @@ export async function createContainer(
 
 async function createTransport(config: Readonly<Config>, db: Knex, clock: Clock): Promise<Transport> {
   // The Baileys transport keeps real time: WhatsApp's timers are not ours to fake.
-  if (config.transport === 'sandbox') return new SandboxTransport({ clock });
+  if (config.transport === 'sandbox')
+    return new SandboxTransport({ clock, sendLatencyMs: config.sandboxSendLatencyMs });
   // Imported lazily: only this branch loads Baileys. The factory wires media dir, logger,
   // terminal QR and getMessage (see baileys-factory.ts) and runs the signature self-test: it
   // throws when strict certificate verification cannot be installed, so the server refuses to start.

@@ -3,10 +3,14 @@ import { createApp } from './app.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { loadPolicies, PolicyError } from './config/policies.ts';
 import { createContainer } from './container.ts';
+import { createDb } from './db/database.ts';
 import { migrateLatest } from './db/migrator.ts';
 import { firstStartBanner, resolveAdminToken } from './lib/first-start.ts';
 import { createRootLogger } from './lib/logger.ts';
 import { startBackgroundJobs } from './workers.ts';
+
+/** Shutdown completes within 10 s (SPEC §13): the forced exit comes 2 s before, leaving room for the exit itself. */
+const SHUTDOWN_DEADLINE_MS = 8_000;
 
 /** Entry: config → policies → migrate → container → http + workers → graceful shutdown. */
 async function main(): Promise<void> {
@@ -24,7 +28,13 @@ async function main(): Promise<void> {
   }
   const log = createRootLogger(config.logLevel).child({ module: 'server' });
   const container = await createContainer(config, policies);
-  const applied = await migrateLatest(container.db);
+  // Migrations may rewrite large tables: they run on their own connection, without DB_QUERY_TIMEOUT.
+  const migrator = createDb(config.databaseUrl, {
+    connectTimeoutMs: config.dbConnectTimeoutMs,
+    acquireTimeoutMs: config.dbAcquireTimeoutMs,
+    queryTimeoutMs: 0,
+  });
+  const applied = await migrateLatest(migrator).finally(() => migrator.destroy());
   if (applied.length > 0) log.info('migrations applied', { migrations: applied });
 
   const admin = await resolveAdminToken(container.db, config.adminToken, Date.now());
@@ -46,7 +56,16 @@ async function main(): Promise<void> {
   const server = http.createServer(app);
   server.requestTimeout = 120_000;
   server.headersTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(config.port, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE')
+        reject(new Error(`port ${config.port} is already in use (EADDRINUSE): stop the other process or set PORT`));
+      else if (error.code === 'EACCES')
+        reject(new Error(`port ${config.port} needs privileges this process lacks (EACCES): use a port above 1023`));
+      else reject(error);
+    });
+    server.listen(config.port, resolve);
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log.info('listening', { port, transport: config.transport });
@@ -59,9 +78,24 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    server.close();
-    await jobs.stop();
-    await container.close();
+    // Whatever the database or a client does, the process is gone within SHUTDOWN_DEADLINE_MS:
+    // in-flight requests get most of it, then their connections are cut, then the exit is forced.
+    setTimeout(() => server.closeAllConnections(), SHUTDOWN_DEADLINE_MS - 2_000).unref();
+    setTimeout(() => {
+      log.warn('shutdown deadline reached; exiting without waiting for the database', { signal });
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    // In-flight requests (a send waiting for WhatsApp) may finish; idle keep-alive sockets go now.
+    const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await drained;
+    try {
+      await jobs.stop();
+      await container.close();
+    } catch (error) {
+      log.warn('shutdown was not clean', { error });
+      process.exit(1);
+    }
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,10 +1,10 @@
 import type { RouterFactory } from './app.ts';
 import type { Container } from './container.ts';
 import { moduleLogger } from './lib/logger.ts';
+import { reclaimStaleReservations as reclaimExpired } from './sending/reservation-recovery.ts';
 import { createDeliveryWorker } from './webhooks/delivery-worker.ts';
 
 const log = moduleLogger('workers');
-const STALE_RESERVATION_MS = 5 * 60_000;
 
 export interface BackgroundJobs {
   routers: RouterFactory[];
@@ -13,24 +13,17 @@ export interface BackgroundJobs {
 
 /**
  * Housekeeping that keeps promises true after crashes: quota held by a send that never finished
- * (the process died mid-send) is given back, and expired idempotency keys are purged.
+ * (the process died mid-send) is given back once the send's deadline (SEND_DEADLINE) has passed,
+ * and expired idempotency keys are purged.
  */
-export async function reclaimStaleReservations(c: Container): Promise<number> {
-  const stale = await c.messages.staleReservations(c.clock.now().getTime() - STALE_RESERVATION_MS);
-  for (const m of stale) {
-    await c.db.transaction(async (trx) => {
-      const n = await trx('messages').where({ id: m.id, status: 'reserved', quota_held: true }).update({
-        status: 'failed',
-        error_code: 'gateway_send_failed',
-        failure_reason: 'interrupted',
-        quota_held: false,
-        updated_at: c.clock.now().getTime(),
-      });
-      if (n === 1 && m.dayKey && m.monthKey)
-        await c.quota.release(trx, m.accountId, { dayKey: m.dayKey, monthKey: m.monthKey });
-    });
-  }
-  return stale.length;
+export function reclaimStaleReservations(c: Container): Promise<number> {
+  return reclaimExpired({
+    db: c.db,
+    clock: c.clock,
+    messages: c.messages,
+    quota: c.quota,
+    sendDeadlineMs: c.config.sendDeadlineMs,
+  });
 }
 
 export function startBackgroundJobs(c: Container): BackgroundJobs {
@@ -42,7 +35,10 @@ export function startBackgroundJobs(c: Container): BackgroundJobs {
     t.unref();
     timers.push(t);
   };
-  every(60_000, 'reclaim stale reservations', () => reclaimStaleReservations(c));
+  // A quarter of the deadline (at most a minute): an interrupted reservation is back soon after it.
+  every(Math.min(60_000, Math.max(1000, Math.floor(c.config.sendDeadlineMs / 4))), 'reclaim stale reservations', () =>
+    reclaimStaleReservations(c),
+  );
   every(3600_000, 'purge idempotency keys', () => c.idempotency.purgeExpired());
   // Pause triggers that can only be judged over time (opt-out and failure rates, WhatsApp
   // restriction signals); refusals, flags and failures are also evaluated as they happen.

@@ -1,3 +1,7 @@
+import ipaddr from 'ipaddr.js';
+import { parseBytes } from '../http/middleware/body-budget.ts';
+import { parseCidrList } from '../webhooks/ssrf-guard.ts';
+
 /**
  * Environment configuration: parsed once, validated, frozen. Every problem is collected so an
  * operator sees all bad settings in one go instead of fixing them one restart at a time.
@@ -25,6 +29,32 @@ export interface Config {
   secretKey: string | null;
   nodeId: string | null;
   metricsToken: string | null;
+  /**
+   * A send's own deadline (SEND_DEADLINE): the transport's send timeout plus a margin. After it an
+   * interrupted send's quota reservation is returned and its Idempotency-Key claim expires.
+   */
+  sendDeadlineMs: number;
+  /** The transport's send timeout, derived from the deadline (deadline minus the margin). */
+  transportSendTimeoutMs: number;
+  /** Simulated WhatsApp latency of a sandbox send (SANDBOX_SEND_LATENCY), 0 by default. */
+  sandboxSendLatencyMs: number;
+  /** Database deadlines (DB_CONNECT_TIMEOUT, DB_ACQUIRE_TIMEOUT, DB_QUERY_TIMEOUT). */
+  dbConnectTimeoutMs: number;
+  dbAcquireTimeoutMs: number;
+  dbQueryTimeoutMs: number;
+  /**
+   * TRUST_PROXY: addresses/CIDRs (or loopback, linklocal, uniquelocal) of reverse proxies whose
+   * X-Forwarded-For / X-Forwarded-Proto are believed. Empty: off, the socket peer is the client.
+   */
+  trustProxy: string[];
+  /** Bytes of request bodies in flight per account (BODY_BYTES_PER_ACCOUNT) and per process. */
+  bodyBytesPerAccount: number;
+  bodyBytesPerProcess: number;
+}
+
+/** Margin between the transport's send timeout and the send deadline: a third, at most 15 s. */
+export function sendTimeoutFor(deadlineMs: number): number {
+  return deadlineMs - Math.min(15_000, Math.floor(deadlineMs / 3));
 }
 
 export class ConfigError extends Error {
@@ -123,9 +153,10 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean)) {
-      if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(entry))
-        throw new Error(`"${entry}" is not a CIDR range (e.g. 127.0.0.0/8)`);
+      if (!/^[0-9a-fA-F:.]+\/\d{1,3}(:\d{1,5})?$/.test(entry))
+        throw new Error(`"${entry}" is not a CIDR range, optionally with a port (e.g. 127.0.0.0/8 or 10.0.0.0/8:443)`);
     }
+    parseCidrList(raw); // prefix lengths and ports in range
     return raw;
   });
 
@@ -176,6 +207,61 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     return raw;
   });
 
+  const sendDeadlineMs = guard('SEND_DEADLINE', 45_000, () => {
+    const ms = parseDurationMs(read('SEND_DEADLINE', '45s'));
+    if (ms < 1000 || ms > 600_000) throw new Error('must be between 1s and 10m');
+    return ms;
+  });
+
+  const sandboxSendLatencyMs = guard('SANDBOX_SEND_LATENCY', 0, () => {
+    const ms = parseDurationMs(read('SANDBOX_SEND_LATENCY', '0ms'));
+    if (ms > 60_000) throw new Error('must be at most 1m');
+    return ms;
+  });
+
+  const deadline = (name: string, fallback: string, min: number, max: number): number =>
+    guard(name, parseDurationMs(fallback), () => {
+      const ms = parseDurationMs(read(name, fallback));
+      if (ms < min || ms > max) throw new Error(`must be between ${min}ms and ${max / 1000}s`);
+      return ms;
+    });
+  const dbConnectTimeoutMs = deadline('DB_CONNECT_TIMEOUT', '5s', 100, 120_000);
+  const dbAcquireTimeoutMs = deadline('DB_ACQUIRE_TIMEOUT', '10s', 100, 120_000);
+  const dbQueryTimeoutMs = deadline('DB_QUERY_TIMEOUT', '15s', 100, 600_000);
+
+  const trustProxy = guard('TRUST_PROXY', [] as string[], () => {
+    const entries = read('TRUST_PROXY', '')
+      .split(',')
+      .map((e) => e.trim())
+      .filter(Boolean);
+    for (const entry of entries) {
+      if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) continue;
+      const [address, bits, extra] = entry.split('/');
+      const valid =
+        extra === undefined &&
+        ipaddr.isValid(address ?? '') &&
+        (bits === undefined ||
+          (/^\d{1,3}$/.test(bits) && Number(bits) <= (ipaddr.parse(address as string).kind() === 'ipv4' ? 32 : 128)));
+      if (!valid)
+        throw new Error(
+          `"${entry}" is not an address, a CIDR range or loopback/linklocal/uniquelocal (name the proxies; "true" is not accepted)`,
+        );
+    }
+    return entries;
+  });
+
+  const bytes = (name: string, fallback: string): number =>
+    guard(name, parseBytes(fallback), () => {
+      const n = parseBytes(read(name, fallback));
+      // At least one whole send (24 MB) must fit, or large media could never be sent.
+      if (n < 25 * 1024 * 1024) throw new Error('must be at least 25mb (one 24 MB send must fit)');
+      return n;
+    });
+  const bodyBytesPerAccount = bytes('BODY_BYTES_PER_ACCOUNT', '48mb');
+  const bodyBytesPerProcess = bytes('BODY_BYTES_PER_PROCESS', '128mb');
+  if (bodyBytesPerProcess < bodyBytesPerAccount)
+    problems.push('BODY_BYTES_PER_PROCESS: must not be smaller than BODY_BYTES_PER_ACCOUNT');
+
   const config: Config = {
     port,
     databaseUrl,
@@ -196,6 +282,15 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     secretKey,
     nodeId: optional('NODE_ID'),
     metricsToken: optional('METRICS_TOKEN'),
+    sendDeadlineMs,
+    transportSendTimeoutMs: sendTimeoutFor(sendDeadlineMs),
+    sandboxSendLatencyMs,
+    dbConnectTimeoutMs,
+    dbAcquireTimeoutMs,
+    dbQueryTimeoutMs,
+    trustProxy,
+    bodyBytesPerAccount,
+    bodyBytesPerProcess,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import { moduleLogger } from '../lib/logger.ts';
 
 export type Db = Knex;
 export type DbClient = 'sqlite' | 'mysql';
@@ -16,7 +17,31 @@ export function dialectOf(db: Knex): DbClient {
  * `mysql://…` → mysql2 with a pool. Timestamps are stored as epoch milliseconds (BIGINT) so both
  * drivers read back the same numbers and no time-zone conversion happens in a driver.
  */
-export function createDb(databaseUrl: string, options: { poolMax?: number } = {}): Knex {
+export interface DbDeadlines {
+  /** Opening a TCP connection and the MySQL handshake (DB_CONNECT_TIMEOUT). */
+  connectTimeoutMs?: number;
+  /** Waiting for a pooled connection, creating one included (DB_ACQUIRE_TIMEOUT). */
+  acquireTimeoutMs?: number;
+  /** One statement without an answer from the server (DB_QUERY_TIMEOUT). */
+  queryTimeoutMs?: number;
+}
+
+export const DEFAULT_DB_DEADLINES: Required<DbDeadlines> = {
+  connectTimeoutMs: 5_000,
+  acquireTimeoutMs: 10_000,
+  queryTimeoutMs: 15_000,
+};
+
+/** knex's own warnings (a failed connection attempt) go to the structured log, not the console. */
+const knexLog = {
+  warn: (message: unknown) => moduleLogger('db').warn(String(message)),
+  error: (message: unknown) => moduleLogger('db').error(String(message)),
+  deprecate: (message: unknown) => moduleLogger('db').warn(String(message)),
+  debug: (message: unknown) => moduleLogger('db').debug(String(message)),
+};
+
+export function createDb(databaseUrl: string, options: { poolMax?: number } & DbDeadlines = {}): Knex {
+  const deadlines = { ...DEFAULT_DB_DEADLINES, ...stripUndefined(options) };
   if (databaseUrl.startsWith('sqlite:')) {
     const file = databaseUrl.slice('sqlite:'.length);
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -24,6 +49,8 @@ export function createDb(databaseUrl: string, options: { poolMax?: number } = {}
       client: 'better-sqlite3',
       connection: { filename: file },
       useNullAsDefault: true,
+      log: knexLog,
+      acquireConnectionTimeout: deadlines.acquireTimeoutMs,
       pool: {
         min: 1,
         max: 1,
@@ -52,9 +79,79 @@ export function createDb(databaseUrl: string, options: { poolMax?: number } = {}
       bigNumberStrings: false,
       dateStrings: true,
       timezone: 'Z',
+      connectTimeout: deadlines.connectTimeoutMs,
     },
-    pool: { min: 0, max: options.poolMax ?? 10 },
+    log: knexLog,
+    acquireConnectionTimeout: deadlines.acquireTimeoutMs,
+    pool: {
+      min: 0,
+      max: options.poolMax ?? 10,
+      afterCreate: (conn: MysqlConnection, done: (err: Error | null, conn: unknown) => void) => {
+        withQueryDeadline(conn, deadlines.queryTimeoutMs);
+        done(null, conn);
+      },
+    },
   });
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+type QueryCallback = (err: { code?: string } | null, ...rest: unknown[]) => void;
+interface MysqlConnection {
+  query: (sql: unknown, values?: unknown, cb?: unknown) => unknown;
+  destroy: () => void;
+}
+
+/**
+ * Every statement on this connection gets mysql2's inactivity timeout unless it set its own. A
+ * statement the server never answers (a blackholed connection) then fails instead of hanging,
+ * and the connection is destroyed: its protocol state is unknown, so the pool must not reuse it.
+ */
+function withQueryDeadline(conn: MysqlConnection, timeoutMs: number): void {
+  const query = conn.query.bind(conn);
+  conn.query = (sql: unknown, values?: unknown, cb?: unknown) => {
+    if (typeof values === 'function') {
+      cb = values;
+      values = undefined;
+    }
+    const options =
+      typeof sql === 'string' ? { sql, timeout: timeoutMs } : { timeout: timeoutMs, ...(sql as object) };
+    const callback =
+      typeof cb === 'function'
+        ? (err: { code?: string } | null, ...rest: unknown[]) => {
+            if (err?.code === 'PROTOCOL_SEQUENCE_TIMEOUT') conn.destroy();
+            (cb as QueryCallback)(err, ...rest);
+          }
+        : undefined;
+    return values === undefined ? query(options, callback) : query(options, values, callback);
+  };
+}
+
+/**
+ * The database cannot be reached, does not answer in time, or lacks the schema: the request
+ * cannot succeed now and may later (`503`, not a bug to report).
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { name?: string; code?: string; errno?: number; fatal?: boolean };
+  if (!e || typeof e !== 'object') return false;
+  if (e.name === 'KnexTimeoutError') return true;
+  return [
+    'PROTOCOL_SEQUENCE_TIMEOUT',
+    'PROTOCOL_CONNECTION_LOST',
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ETIMEDOUT',
+    'EHOSTUNREACH',
+    'ENOTFOUND',
+    'EPIPE',
+    'ER_BAD_DB_ERROR',
+    'ER_NO_DB_ERROR',
+    'ER_NO_SUCH_TABLE',
+    'ER_CON_COUNT_ERROR',
+    'ER_SERVER_SHUTDOWN',
+  ].includes(String(e.code));
 }
 
 interface SqliteConnection {

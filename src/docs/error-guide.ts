@@ -123,8 +123,19 @@ export const ERROR_GUIDE: Record<string, ErrorGuide> = {
     fix: 'Reload the resource and act on its current state.',
   },
   rate_limited: {
-    cause: 'Too many requests to this route in a short time.',
+    cause:
+      'Too many requests to this route in a short time (e.g. more than 10 webhook test events per account per minute).',
     fix: 'Slow down and retry after Retry-After seconds.',
+  },
+  service_unavailable: {
+    cause:
+      'The gateway cannot reach its database: it refuses connections, does not answer within the configured deadlines (DB_CONNECT_TIMEOUT, DB_ACQUIRE_TIMEOUT, DB_QUERY_TIMEOUT) or lacks its schema. GET /health then answers 503 too.',
+    fix: 'Retry after Retry-After seconds; an operator checks the database server and GET /health.',
+  },
+  whatsapp_unreachable: {
+    cause:
+      'Creating an instance (or a new QR) needs WhatsApp, and the gateway could not reach it: the DNS lookup failed, the connection was refused or timed out, or the network is unreachable. The message and details.cause say which. GET /health shows the transport as degraded meanwhile.',
+    fix: 'Check the gateway host’s internet access, DNS and firewall (outbound HTTPS/WebSocket to web.whatsapp.com), then try again: nothing was left behind, so the same name can be used.',
   },
   invalid_3cx_webhook: {
     cause:

@@ -260,6 +260,30 @@ export class TooManyRequestsError extends ApiError {
   }
 }
 
+export class ServiceUnavailableError extends ApiError {
+  readonly status = 503;
+  readonly code = 'service_unavailable';
+  constructor(
+    details?: ErrorDetails,
+    message = 'The gateway cannot reach its database right now. Please try again shortly.',
+  ) {
+    super(message, details);
+    this.headers['Retry-After'] = '5';
+  }
+}
+
+export class WhatsAppUnreachableError extends ApiError {
+  readonly status = 503;
+  readonly code = 'whatsapp_unreachable';
+  constructor(
+    details?: ErrorDetails,
+    message = 'The gateway cannot reach WhatsApp right now. Check its network connection and try again.',
+  ) {
+    super(message, details);
+    this.headers['Retry-After'] = '30';
+  }
+}
+
 /** The public error table, for docs, OpenAPI and tests. */
 export const PUBLIC_ERRORS = [
   UnsupportedMediaTypeError,
@@ -289,6 +313,8 @@ export const PUBLIC_ERRORS = [
   SuppressionLockedError,
   ConflictError,
   TooManyRequestsError,
+  ServiceUnavailableError,
+  WhatsAppUnreachableError,
 ] as const;
 
 /** `{status, code, message}` of every public error, derived from the classes above. */

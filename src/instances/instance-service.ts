@@ -7,12 +7,13 @@ import {
   QrStillValidError,
   ValidationError,
   ConflictError,
+  WhatsAppUnreachableError,
 } from '../errors/errors.ts';
 import type { EventOutbox, NewEvent } from '../events/event-outbox.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 import { moduleLogger } from '../lib/logger.ts';
-import type { Transport, TransportEvent } from '../transport/transport.ts';
+import { describeUnreachable, type Transport, type TransportEvent } from '../transport/transport.ts';
 import { type Instance, InstanceStore } from './instance-store.ts';
 
 const log = moduleLogger('instances');
@@ -27,7 +28,7 @@ const QR_WAIT_MS = 30_000;
  * turns reports into rows and `instance.*` events in one transaction.
  */
 export class InstanceService {
-  private readonly qrWaiters = new Map<string, ((qr: string | null) => void)[]>();
+  private readonly qrWaiters = new Map<string, { resolve: () => void; reject: (error: Error) => void }[]>();
   private readonly handlers: TransportEventHandler[] = [];
 
   constructor(
@@ -71,9 +72,24 @@ export class InstanceService {
       throw error;
     }
     const waitForQr = this.waitForQr(id);
-    await this.transport.start({ instanceId: id, restore: false });
-    await waitForQr;
+    try {
+      await this.transport.start({ instanceId: id, restore: false });
+      await waitForQr;
+    } catch (error) {
+      // No QR (WhatsApp unreachable, or too slow): leave nothing behind, so the same name can be
+      // tried again at once — no socket retrying in the background, no row holding the name.
+      waitForQr.catch(() => {});
+      await this.abandon(id).catch((cleanup) => log.warn('could not clean up a failed instance', { instance_id: id, error: cleanup }));
+      throw error;
+    }
     return (await this.store.get(id)) as Instance;
+  }
+
+  /** A new instance that never got its QR: its socket, its auth rows and its row go. */
+  private async abandon(id: string): Promise<void> {
+    this.qrWaiters.delete(id);
+    await this.transport.destroy(id);
+    await this.db('instances').where({ id }).delete();
   }
 
   async getForAccount(accountId: string, id: string): Promise<Instance> {
@@ -152,19 +168,28 @@ export class InstanceService {
       }, QR_WAIT_MS);
       timer.unref();
       const list = this.qrWaiters.get(id) ?? [];
-      list.push(() => {
-        clearTimeout(timer);
-        resolve();
+      list.push({
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       });
       this.qrWaiters.set(id, list);
     });
   }
 
-  private resolveQrWaiters(id: string, qr: string | null): void {
+  private settleQrWaiters(id: string, error?: Error): void {
     const list = this.qrWaiters.get(id);
     if (!list) return;
     this.qrWaiters.delete(id);
-    for (const fn of list) fn(qr);
+    for (const waiter of list) {
+      if (error) waiter.reject(error);
+      else waiter.resolve();
+    }
   }
 
   private async onTransportEvent(event: TransportEvent): Promise<void> {
@@ -172,6 +197,16 @@ export class InstanceService {
     if (!instance || instance.state === 'destroyed') return;
     try {
       switch (event.type) {
+        case 'unreachable':
+          // Only someone waiting for a QR cares; a restored session keeps reconnecting.
+          this.settleQrWaiters(
+            instance.id,
+            new WhatsAppUnreachableError(
+              { cause: event.cause, detail: event.detail },
+              `${describeUnreachable(event.cause, event.detail)}. Check the gateway's network connection and try again.`,
+            ),
+          );
+          return;
         case 'qr':
           await this.applyState(instance, {
             patch: {
@@ -187,7 +222,7 @@ export class InstanceService {
               },
             ],
           });
-          this.resolveQrWaiters(instance.id, event.qr.raw);
+          this.settleQrWaiters(instance.id);
           return;
         case 'connected':
           // A reconnect that changes nothing (515 restart, session restored after a gateway
@@ -199,7 +234,7 @@ export class InstanceService {
             instance.lid === (event.lid ?? null) &&
             instance.stateReason === null
           ) {
-            this.resolveQrWaiters(instance.id, null);
+            this.settleQrWaiters(instance.id);
             return;
           }
           await this.applyState(instance, {
@@ -220,7 +255,7 @@ export class InstanceService {
               },
             ],
           });
-          this.resolveQrWaiters(instance.id, null);
+          this.settleQrWaiters(instance.id);
           return;
         case 'disconnected':
           await this.applyDisconnected(instance, event.reason, event.loggedOut);

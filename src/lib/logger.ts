@@ -14,18 +14,56 @@ export function maskPhone(value: string): string {
   return `${value.startsWith('+') ? '+' : ''}${digits.slice(0, 3)}****${digits.slice(-3)}`;
 }
 
+/** `+6281234567890` or `%2B6281234567890` in free text. */
+const PREFIXED_PHONE = /(\+|%2B)(\d{8,15})(?!\d)/gi;
+/** Also a bare 8–15 digit path segment (`/api/suppressed-recipients/6281234567890`), not a UUID part. */
+const PATH_PHONE = /(?<![0-9A-Za-z-])(\+|%2B)?(\d{8,15})(?![0-9A-Za-z-])/gi;
+
+const maskDigits = (_m: string, prefix: string | undefined, digits: string) =>
+  `${prefix ?? ''}${digits.slice(0, 3)}****${digits.slice(-3)}`;
+
+export function maskPhonesInText(text: string): string {
+  return text.replace(PREFIXED_PHONE, maskDigits);
+}
+
+/** A request path for the access log: phone numbers in segments are masked. */
+export function maskPath(path: string): string {
+  return path.replace(PATH_PHONE, maskDigits);
+}
+
+/**
+ * A database error's message without its SQL: knex puts the statement with every bound value
+ * inlined (phone numbers, message text) in front of the driver's own message.
+ */
+function errorMessage(error: Error): string {
+  const e = error as Error & { sql?: unknown; sqlMessage?: unknown; code?: unknown };
+  if (typeof e.sqlMessage === 'string') return e.sqlMessage;
+  const isDbError = typeof e.sql === 'string' || (typeof e.code === 'string' && /^(ER_|SQLITE_)/.test(e.code));
+  const message = isDbError ? (e.message.split(' - ').pop() ?? '') : e.message;
+  return message;
+}
+
 export function redact(value: unknown, key = '', depth = 0): unknown {
   if (depth > 6) return '[depth]';
   if (value === null || value === undefined) return value;
   if (typeof value === 'string') {
     if (SECRET_KEYS.test(key)) return '[redacted]';
     if (PHONE_KEYS.test(key)) return maskPhone(value);
-    // Bare bearer tokens and API keys that slipped into a message field.
-    return value
-      .replace(/\b(wdn_[A-Za-z0-9_-]{8})[A-Za-z0-9_-]+/g, '$1…')
-      .replace(/whsec_[A-Za-z0-9+/=]+/g, 'whsec_[redacted]');
+    // Bare bearer tokens and API keys that slipped into a message field; phone numbers in text.
+    return maskPhonesInText(
+      value
+        .replace(/\b(wdn_[A-Za-z0-9_-]{8})[A-Za-z0-9_-]+/g, '$1…')
+        .replace(/whsec_[A-Za-z0-9+/=]+/g, 'whsec_[redacted]'),
+    );
   }
-  if (value instanceof Error) return { name: value.name, message: value.message };
+  if (value instanceof Error) {
+    const code = (value as { code?: unknown }).code;
+    return {
+      name: value.name,
+      message: redact(errorMessage(value)),
+      ...(typeof code === 'string' ? { code } : {}),
+    };
+  }
   if (Array.isArray(value)) return value.map((item) => redact(item, key, depth + 1));
   if (typeof value === 'object') {
     const out: Record<string, unknown> = {};

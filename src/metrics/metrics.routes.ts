@@ -1,8 +1,7 @@
 import { Router } from 'express';
 import type { Container } from '../container.ts';
-import { InvalidAdminTokenError } from '../errors/errors.ts';
 import { handler } from '../http/middleware/async-handler.ts';
-import { bearer } from '../http/middleware/auth.ts';
+import { checkAdminToken } from '../http/middleware/auth.ts';
 import { secretsEqual } from '../lib/secrets-equal.ts';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './scrape-metrics.ts';
 
@@ -22,7 +21,9 @@ export function metricsRoutes(c: Container): Router {
   };
   router.get(
     '/metrics',
-    (req, _res, next) => (authorized(bearer(req)) ? next() : next(new InvalidAdminTokenError())),
+    (req, _res, next) => {
+      checkAdminToken(req, c.authFailures, authorized).then(() => next(), next);
+    },
     handler(async (_req, res) => {
       const body = await renderMetrics(c);
       res.setHeader('Content-Type', METRICS_CONTENT_TYPE);

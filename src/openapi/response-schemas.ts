@@ -194,7 +194,11 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
     message_id: nullableStr(),
     status_code: nullableInt(),
     latency_ms: int(),
-    response_body: nullableStr('First 500 characters.'),
+    response_body: nullableStr(
+      'First 500 characters. Null for customers when the destination is a private range allowed by WEBHOOK_ALLOWED_CIDRS (the admin API shows it).',
+    ),
+    private_destination: bool('Present and true when the destination is a range only WEBHOOK_ALLOWED_CIDRS allows.'),
+    response_body_hidden: bool('Present when private_destination is: true when response_body was withheld.'),
     error: nullableStr(),
     created_at: dateTime(),
   }),

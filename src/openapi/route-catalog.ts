@@ -278,7 +278,7 @@ export const ROUTE_CATALOG: readonly CatalogRoute[] = [
     auth: 'api_key',
     request: { schema: createInstanceSchema, example: { name: 'Customer Service Main', default_country: 'SA' } },
     response: { status: 201, description: 'Created, with a QR code to scan.', ...R.instanceCreated },
-    errors: [],
+    errors: ['whatsapp_unreachable'],
   },
   {
     method: 'get',
@@ -588,12 +588,13 @@ export const ROUTE_CATALOG: readonly CatalogRoute[] = [
     method: 'post',
     path: '/api/webhooks/{id}/test',
     summary: 'Send a test event',
-    description: 'Queues a signed `webhook.test` event to this endpoint.',
+    description:
+      'Queues a signed `webhook.test` event to this endpoint. At most 10 test events per account per minute (`429 rate_limited` with `Retry-After` beyond).',
     tag: 'Webhooks',
     auth: 'api_key',
     request: { example: {}, optional: true },
     response: { status: 202, description: 'Queued.', ...R.webhookTest },
-    errors: ['not_found'],
+    errors: ['not_found', 'rate_limited'],
   },
   {
     method: 'get',
@@ -1008,6 +1009,22 @@ export const ROUTE_CATALOG: readonly CatalogRoute[] = [
     errors: ['validation_error'],
   },
 
+  {
+    method: 'get',
+    path: '/admin/api/webhook-endpoints/{id}/deliveries',
+    summary: 'Delivery log of any endpoint (admin)',
+    description:
+      'Deliveries to one endpoint of any account with every attempt, response bodies included (also from private ranges allowed by WEBHOOK_ALLOWED_CIDRS, which customers do not see).',
+    tag: 'Admin: review',
+    auth: 'admin',
+    params: [
+      limit,
+      offset,
+      q('status', 'Only deliveries in this state.', { enum: ['pending', 'succeeded', 'failed', 'cancelled'] }),
+    ],
+    response: { status: 200, description: 'Deliveries, newest first.', ...R.deliveries },
+    errors: ['not_found', 'validation_error'],
+  },
   {
     method: 'get',
     path: '/admin/api/webhook-endpoints',

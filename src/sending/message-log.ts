@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { parseJson, toBool } from '../db/database.ts';
+import { affected, parseJson, toBool } from '../db/database.ts';
 import { maskPhone } from '../lib/logger.ts';
 
 export type MessageStatus = 'reserved' | 'sent' | 'failed' | 'blocked' | 'delivered' | 'read' | 'played';
@@ -95,6 +95,16 @@ export class MessageLog {
     await trx(TABLE).where({ id }).update(patch);
   }
 
+  /** Update a row only while it is still `status`; the number of rows changed (0 or 1). */
+  async updateIf(
+    trx: Knex | Knex.Transaction,
+    id: number,
+    status: string,
+    patch: Record<string, unknown>,
+  ): Promise<number> {
+    return affected(await trx(TABLE).where({ id, status }).update(patch));
+  }
+
   async get(id: number, accountId?: string): Promise<MessageRecord | null> {
     const q = this.db(TABLE).where({ id });
     if (accountId) q.andWhere({ account_id: accountId });
@@ -150,11 +160,13 @@ export class MessageLog {
   }
 
   /** Reservations left behind by a crash mid-send: give their quota back. */
-  async staleReservations(olderThan: number, limit = 500): Promise<MessageRecord[]> {
-    const rows = await this.db(TABLE)
+  async staleReservations(olderThan: number, limit = 500, accountId?: string): Promise<MessageRecord[]> {
+    const query = this.db(TABLE)
       .where({ status: 'reserved', quota_held: true })
       .andWhere('updated_at', '<', olderThan)
       .limit(limit);
+    if (accountId) query.andWhere({ account_id: accountId });
+    const rows = await query;
     return rows.map(fromRow);
   }
 }

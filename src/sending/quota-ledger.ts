@@ -90,6 +90,19 @@ export class QuotaLedger {
     await this.decrement(trx, accountId, 'month', keys.monthKey);
   }
 
+  /**
+   * Count a send again whose reservation had already been given back (it outlived its deadline
+   * and then WhatsApp accepted it): unconditional, because `used` must equal messages sent.
+   */
+  async recount(
+    trx: Knex.Transaction,
+    accountId: string,
+    keys: { dayKey: string; monthKey: string },
+  ): Promise<void> {
+    await trx(TABLE).where({ account_id: accountId, period: 'day', window_key: keys.dayKey }).increment('used', 1);
+    await trx(TABLE).where({ account_id: accountId, period: 'month', window_key: keys.monthKey }).increment('used', 1);
+  }
+
   async used(
     accountId: string,
     keys: { dayKey: string; monthKey: string },

@@ -1,5 +1,6 @@
 import { ApiError } from '../errors/api-error.ts';
-import { GatewaySendFailedError, InternalError } from '../errors/errors.ts';
+import { isDatabaseUnavailable } from '../db/database.ts';
+import { GatewaySendFailedError, InternalError, ServiceUnavailableError } from '../errors/errors.ts';
 import { moduleLogger } from '../lib/logger.ts';
 import { SEND_CHECKS } from './checks/index.ts';
 import type { SendCheck, SendCommand, SendDeps, SendState } from './send-context.ts';
@@ -35,6 +36,8 @@ export class ResponsibleMessageSender {
         await check.run(command, state, this.deps);
       }
     } catch (error) {
+      // A database that does not answer cannot record the refusal either: answer 503 at once.
+      if (!(error instanceof ApiError) && isDatabaseUnavailable(error)) throw new ServiceUnavailableError();
       const refusal = error instanceof ApiError ? error : new InternalError();
       if (!(error instanceof ApiError)) log.error('send pipeline error', { check: current?.name, error });
       await this.recordRefusal(command, state, current?.name ?? null, refusal, performance.now() - started);

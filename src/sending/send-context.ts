@@ -8,6 +8,7 @@ import type { InstanceStore } from '../instances/instance-store.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { SuppressionService } from '../suppression/suppression-service.ts';
 import type { Transport, OutboundMedia } from '../transport/transport.ts';
+import type { IdempotencyStore } from './idempotency-store.ts';
 import type { MessageLog } from './message-log.ts';
 import type { QuotaLedger } from './quota-ledger.ts';
 import type { RiskEngine, RiskResult } from './risk/risk-engine.ts';
@@ -29,6 +30,8 @@ export interface SendCommand {
   module: 'api' | 'threecx';
   /** Opt-out/opt-in confirmations are exempt from quota (SPEC §6). */
   quotaExempt?: boolean | undefined;
+  /** The request's claimed Idempotency-Key: linked to the message row, completed with the send. */
+  idempotencyKey?: string | undefined;
 }
 
 /** Mutable state the checks fill in as they pass. */
@@ -62,6 +65,10 @@ export interface SendDeps {
   messages: MessageLog;
   transport: Transport;
   outbox: EventOutbox;
+  /** Idempotency-Key claims (linked and completed inside the send's own transactions). */
+  idempotency?: IdempotencyStore;
+  /** SEND_DEADLINE: after it an interrupted send's reservation is returned. */
+  sendDeadlineMs?: number;
   /** Review-imposed slowdown per instance (1 = none); the compliance review feature sets it. */
   throttleMultiplierFor?: (instance: Instance) => Promise<number> | number;
   /** Called after every recorded decision (pause triggers, metrics): build it with `fanOutDecisions`. */

@@ -137,7 +137,44 @@ export type TransportEvent =
       change: Record<string, unknown>;
     }
   /** WhatsApp restriction signals (463 acks, message capping, reach-out time lock). */
-  | { type: 'restriction'; instanceId: string; signal: string; detail: Record<string, unknown>; at: Date };
+  | { type: 'restriction'; instanceId: string; signal: string; detail: Record<string, unknown>; at: Date }
+  /** WhatsApp could not be reached at all (before any QR or login): DNS, refused, timeout, network. */
+  | { type: 'unreachable'; instanceId: string; cause: UnreachableCause; detail: string };
+
+export type UnreachableCause = 'dns' | 'connection_refused' | 'timeout' | 'network';
+
+/** How the transport's link to WhatsApp is, for `/health`. */
+export type TransportHealth = { status: 'ok' } | { status: 'degraded'; reason: string };
+
+const CAUSE_TEXT: Record<UnreachableCause, string> = {
+  dns: 'DNS lookup failed',
+  connection_refused: 'connection refused',
+  timeout: 'connection timed out',
+  network: 'network unreachable',
+};
+
+/** `Cannot reach WhatsApp: DNS lookup failed (getaddrinfo ENOTFOUND web.whatsapp.com)`. */
+export function describeUnreachable(cause: UnreachableCause, detail: string): string {
+  return `Cannot reach WhatsApp: ${CAUSE_TEXT[cause]}${detail ? ` (${detail})` : ''}`;
+}
+
+/**
+ * Why a connection attempt never reached WhatsApp, from the socket error (Baileys wraps it in a
+ * Boom whose `data` is the original error), or null when WhatsApp was reached and answered.
+ */
+export function unreachableCauseOf(error: unknown): { cause: UnreachableCause; detail: string } | null {
+  const boom = error as { data?: unknown; message?: string } | undefined;
+  const inner = (boom?.data && typeof boom.data === 'object' ? boom.data : boom) as
+    | { code?: unknown; message?: unknown }
+    | undefined;
+  const code = typeof inner?.code === 'string' ? inner.code : '';
+  const detail = typeof inner?.message === 'string' ? inner.message : String(boom?.message ?? '');
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL') return { cause: 'dns', detail };
+  if (code === 'ECONNREFUSED') return { cause: 'connection_refused', detail };
+  if (code === 'ETIMEDOUT' || /timed out/i.test(detail)) return { cause: 'timeout', detail };
+  if (['EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ECONNRESET', 'EPIPE'].includes(code)) return { cause: 'network', detail };
+  return null;
+}
 
 export type TransportListener = (event: TransportEvent) => void | Promise<void>;
 
@@ -165,4 +202,6 @@ export interface Transport {
   destroy(instanceId: string): Promise<void>;
   /** Stop every socket without logging out (graceful shutdown). */
   close(): Promise<void>;
+  /** Degraded while WhatsApp cannot be reached (the last attempt failed before reaching it). */
+  health?(): TransportHealth;
 }

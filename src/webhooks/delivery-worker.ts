@@ -15,7 +15,7 @@ import type { EventOutbox } from '../events/event-outbox.ts';
 import { moduleLogger } from '../lib/logger.ts';
 import { deliverOnce, isDestinationRefused, type AttemptOutcome } from './http-attempt.ts';
 import { nextAttemptDelay } from './retry-schedule.ts';
-import { createGuardedAgent, parseCidrList, type Resolver } from './ssrf-guard.ts';
+import { createGuardedAgent, originKey, parseCidrList, portOf, type Resolver } from './ssrf-guard.ts';
 import type {
   ClaimedDelivery,
   FinalState,
@@ -130,6 +130,8 @@ export class DeliveryWorker {
   private readonly pollIntervalMs: number;
   private readonly now: () => number;
   private readonly dispatcher: Dispatcher;
+  /** Origins connected at addresses only WEBHOOK_ALLOWED_CIDRS allows (filled by the guarded agent). */
+  private readonly privateOrigins = new Set<string>();
   private readonly ownsDispatcher: boolean;
   private readonly nodePrefix: string;
   private readonly ownerPrefix: string;
@@ -178,6 +180,7 @@ export class DeliveryWorker {
         allowed: parseCidrList(options.allowedCidrs ?? ''),
         resolver: options.resolver,
         connectTimeoutMs: options.timeoutMs,
+        privateOrigins: this.privateOrigins,
       });
       this.ownsDispatcher = true;
     }
@@ -185,6 +188,16 @@ export class DeliveryWorker {
     this.nodePrefix = `${(options.nodeId ?? 'local').slice(0, 32)}:`;
     this.ownerPrefix = `${this.nodePrefix}${randomBytes(8).toString('base64url')}:`;
     options.outbox?.onCommitted(() => this.wake());
+  }
+
+  /** Whether this URL's origin was reached at an address only WEBHOOK_ALLOWED_CIDRS allows. */
+  private isPrivateDestination(destination: string): boolean {
+    try {
+      const url = new URL(destination);
+      return this.privateOrigins.has(originKey(url.protocol, url.hostname, portOf(url)));
+    } catch {
+      return false;
+    }
   }
 
   start(): void {
@@ -501,6 +514,7 @@ export class DeliveryWorker {
         statusCode: outcome.statusCode,
         latencyMs: outcome.latencyMs,
         responseBody: outcome.responseBody,
+        privateDestination: this.isPrivateDestination(delivery.destinationUrl),
         error: outcome.error,
         trigger: delivery.scheduleOffset > 0 && cycleAttempt === 1 ? 'manual' : 'scheduled',
         at,

@@ -21,6 +21,8 @@ export interface CidrRange {
   readonly text: string;
   readonly network: IpAddress;
   readonly prefix: number;
+  /** `10.0.0.0/8:443`: the range is allowed on this port only; null: on every port. */
+  readonly port: number | null;
 }
 
 export type AllowedCidrs = readonly CidrRange[];
@@ -102,14 +104,18 @@ export function parseCidrList(value: string): AllowedCidrs {
     }
     const slash = text.indexOf('/');
     const addressPart = slash === -1 ? text : text.slice(0, slash);
-    if (slash === -1 || isIP(addressPart) === 0 || !/^\d{1,3}$/.test(text.slice(slash + 1))) {
+    const tail = /^(\d{1,3})(?::(\d{1,5}))?$/.exec(slash === -1 ? '' : text.slice(slash + 1));
+    if (slash === -1 || isIP(addressPart) === 0 || !tail) {
       throw new Error(
-        `WEBHOOK_ALLOWED_CIDRS entry "${text}" is not a CIDR range (e.g. 127.0.0.0/8 or ::1/128)`,
+        `WEBHOOK_ALLOWED_CIDRS entry "${text}" is not a CIDR range (e.g. 127.0.0.0/8, ::1/128 or 10.0.0.0/8:443)`,
       );
     }
+    const port = tail[2] === undefined ? null : Number(tail[2]);
+    if (port !== null && (port < 1 || port > 65535))
+      throw new Error(`WEBHOOK_ALLOWED_CIDRS entry "${text}" has a port out of range (1–65535)`);
     let parsed: [IpAddress, number];
     try {
-      parsed = ipaddr.parseCIDR(text);
+      parsed = ipaddr.parseCIDR(`${addressPart}/${tail[1]}`);
     } catch {
       throw new Error(`WEBHOOK_ALLOWED_CIDRS entry "${text}" has a prefix length out of range`);
     }
@@ -120,7 +126,7 @@ export function parseCidrList(value: string): AllowedCidrs {
       network = (network as ipaddr.IPv6).toIPv4Address();
       prefix -= 96;
     }
-    ranges.push({ text, network, prefix });
+    ranges.push({ text, network, prefix, port });
   }
   return ranges;
 }
@@ -179,7 +185,7 @@ function classifyIpv4(address: ipaddr.IPv4): string | null {
  * Order matters: metadata first (never allowed), then the operator's allowed ranges, then the
  * default "public unicast only" rule.
  */
-export function isAddressAllowed(address: string, allowed: AllowedCidrs): AddressCheck {
+export function isAddressAllowed(address: string, allowed: AllowedCidrs, port?: number): AddressCheck {
   const ip = parseStrictIp(address);
   if (!ip) return { ok: false, reason: `"${address}" is not an IP address` };
   const shown = ip.toString();
@@ -188,7 +194,16 @@ export function isAddressAllowed(address: string, allowed: AllowedCidrs): Addres
   const metadata = alwaysRefusedReason(ip) ?? (embedded ? alwaysRefusedReason(embedded) : null);
   if (metadata) return { ok: false, reason: `${shown} is a ${metadata} (always refused)` };
 
-  if (allowed.some((range) => inRange(ip, range.network, range.prefix))) return { ok: true };
+  // A range that names a port allows only that port; without a known port (a bare name lookup)
+  // the connect-time check, which knows it, decides.
+  const ranges = allowed.filter((range) => inRange(ip, range.network, range.prefix));
+  if (ranges.some((range) => range.port === null || port === undefined || range.port === port)) return { ok: true };
+  if (ranges.length > 0) {
+    const byDefault = isAddressAllowed(address, []);
+    if (byDefault.ok) return byDefault;
+    const ports = ranges.map((range) => range.port).join(', ');
+    return { ok: false, reason: `${shown} is allowed by WEBHOOK_ALLOWED_CIDRS on port ${ports} only, not ${port}` };
+  }
 
   if (ip.kind() === 'ipv4') {
     const why = classifyIpv4(ip as ipaddr.IPv4);
@@ -218,6 +233,19 @@ export function isAddressAllowed(address: string, allowed: AllowedCidrs): Addres
     return { ok: false, reason: `${shown} is not a global unicast IPv6 address` };
   }
   return { ok: true };
+}
+
+/**
+ * True when `address` is reachable only because WEBHOOK_ALLOWED_CIDRS allows it (a private,
+ * loopback or otherwise non-public address): customers never see response bodies from those.
+ */
+export function allowedByConfiguration(address: string, allowed: AllowedCidrs, port?: number): boolean {
+  return isAddressAllowed(address, allowed, port).ok && !isAddressAllowed(address, []).ok;
+}
+
+/** The port a URL connects to (its explicit port, or the scheme's default). */
+export function portOf(url: URL): number {
+  return url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
 }
 
 export interface DestinationUrlOptions {
@@ -326,7 +354,7 @@ export function validateDestinationUrl(input: string, options: DestinationUrlOpt
   const isLocalhostName = /^(.+\.)?localhost\.?$/.test(host);
   const literal = isLocalhostName ? '127.0.0.1' : isIP(host) !== 0 ? host : null;
   if (literal) {
-    const check = isAddressAllowed(literal, options.allowed);
+    const check = isAddressAllowed(literal, options.allowed, portOf(result.url));
     if (!check.ok) return { ok: false, reason: `destination_url is not reachable: ${check.reason}` };
   }
   return result;
@@ -351,10 +379,11 @@ export interface GuardOptions {
 export async function resolveChecked(
   hostname: string,
   { allowed, resolver = defaultResolver }: GuardOptions,
+  port?: number,
 ): Promise<LookupAddress[]> {
   const host = stripBrackets(hostname);
   if (isIP(host) !== 0) {
-    const check = isAddressAllowed(host, allowed);
+    const check = isAddressAllowed(host, allowed, port);
     if (!check.ok) throw new SsrfRefusedError(check.reason, host, host);
     return [{ address: host, family: isIP(host) }];
   }
@@ -365,7 +394,7 @@ export async function resolveChecked(
     throw err;
   }
   for (const entry of addresses) {
-    const check = isAddressAllowed(entry.address, allowed);
+    const check = isAddressAllowed(entry.address, allowed, port);
     if (!check.ok) {
       throw new SsrfRefusedError(
         `${host} resolves to a refused address: ${check.reason}`,
@@ -429,6 +458,16 @@ export interface GuardedAgentOptions extends GuardOptions {
    * Tests inject a recorder that refuses, so a guard bug can never become real traffic.
    */
   connector?: buildConnector.connector | undefined;
+  /**
+   * Filled with the origins (`http://host:port`) this agent has connected to an address that only
+   * WEBHOOK_ALLOWED_CIDRS allows. Never emptied: a response from such an origin is not shown to
+   * customers, even if the name later resolves elsewhere.
+   */
+  privateOrigins?: Set<string> | undefined;
+}
+
+export function originKey(protocol: string, hostname: string, port: number): string {
+  return `${protocol.replace(/:?$/, ':')}//${stripBrackets(hostname).toLowerCase()}:${port}`;
 }
 
 /**
@@ -449,6 +488,11 @@ export function createGuardedAgent(options: GuardedAgentOptions): Agent {
       return;
     }
     const servername = connectOptions.servername || (isIP(hostname) === 0 ? hostname : undefined);
+    const port = connectOptions.port
+      ? Number(connectOptions.port)
+      : connectOptions.protocol === 'https:'
+        ? 443
+        : 80;
 
     const attempt = (addresses: LookupAddress[], index: number, lastError: Error | null): void => {
       const target = addresses[index];
@@ -466,18 +510,21 @@ export function createGuardedAgent(options: GuardedAgentOptions): Agent {
           }
           // Belt and braces: judge the peer we actually reached, not the one we asked for.
           const peer = (socket as Socket).remoteAddress;
-          const check = peer ? isAddressAllowed(peer, options.allowed) : { ok: true as const };
+          const peerPort = (socket as Socket).remotePort ?? port;
+          const check = peer ? isAddressAllowed(peer, options.allowed, peerPort) : { ok: true as const };
           if (!check.ok) {
             socket.destroy();
             callback(new SsrfRefusedError(check.reason, hostname, peer ?? null), null);
             return;
           }
+          if (options.privateOrigins && allowedByConfiguration(peer ?? target.address, options.allowed, peerPort))
+            options.privateOrigins.add(originKey(connectOptions.protocol, hostname, port));
           callback(null, socket);
         },
       );
     };
 
-    resolveChecked(hostname, options).then(
+    resolveChecked(hostname, options, port).then(
       (addresses) => attempt(addresses, 0, null),
       (err: Error) => callback(err, null),
     );

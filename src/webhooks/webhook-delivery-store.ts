@@ -42,6 +42,8 @@ export interface AttemptRecord {
   statusCode: number | null;
   latencyMs: number;
   responseBody: string;
+  /** Reached at an address only WEBHOOK_ALLOWED_CIDRS allows: the body is for the admin only. */
+  privateDestination?: boolean;
   error: string | null;
   trigger: AttemptTrigger;
   at: number;
@@ -101,6 +103,7 @@ export interface Attempt {
   statusCode: number | null;
   latencyMs: number;
   responseBody: string | null;
+  privateDestination: boolean;
   error: string | null;
   trigger: string;
   createdAt: number;
@@ -148,6 +151,7 @@ export function attemptFromRow(row: Record<string, unknown>): Attempt {
     statusCode: num(row.status_code),
     latencyMs: Number(row.latency_ms),
     responseBody: (row.response_body as string | null) ?? null,
+    privateDestination: row.private_destination === true || Number(row.private_destination) === 1,
     error: (row.error as string | null) ?? null,
     trigger: String(row.trigger ?? 'scheduled'),
     createdAt: Number(row.created_at),
@@ -403,6 +407,7 @@ export class WebhookDeliveryStore {
           status_code: attempt.statusCode,
           latency_ms: attempt.latencyMs,
           response_body: attempt.responseBody === '' ? null : attempt.responseBody,
+          private_destination: attempt.privateDestination ?? false,
           error: truncateError(attempt.error),
           trigger: attempt.trigger,
           created_at: attempt.at,

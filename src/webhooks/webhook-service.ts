@@ -59,7 +59,12 @@ export function presentWebhook(e: WebhookEndpoint, now: number): Record<string, 
   };
 }
 
-export function presentAttempt(a: Attempt): Record<string, unknown> {
+/**
+ * One attempt as its audience sees it. A customer never sees the response body of a destination
+ * reached only because WEBHOOK_ALLOWED_CIDRS allows it (status and latency only); the admin does.
+ */
+export function presentAttempt(a: Attempt, audience: 'customer' | 'admin' = 'customer'): Record<string, unknown> {
+  const hidden = a.privateDestination && audience === 'customer';
   return {
     attempt_number: a.attemptNumber,
     trigger: a.trigger,
@@ -71,7 +76,8 @@ export function presentAttempt(a: Attempt): Record<string, unknown> {
     message_id: a.messageId,
     status_code: a.statusCode,
     latency_ms: a.latencyMs,
-    response_body: a.responseBody,
+    response_body: hidden ? null : a.responseBody,
+    ...(a.privateDestination ? { response_body_hidden: hidden, private_destination: true } : {}),
     error: a.error,
     created_at: iso(a.createdAt),
   };
@@ -81,6 +87,7 @@ export function presentDelivery(
   d: Delivery,
   attempts: Attempt[],
   endpointEnabled: boolean,
+  audience: 'customer' | 'admin' = 'customer',
 ): Record<string, unknown> {
   return {
     id: d.id,
@@ -99,7 +106,7 @@ export function presentDelivery(
     last_error: d.lastError,
     created_at: iso(d.createdAt),
     completed_at: iso(d.completedAt),
-    attempts: attempts.map(presentAttempt),
+    attempts: attempts.map((a) => presentAttempt(a, audience)),
   };
 }
 
@@ -267,6 +274,21 @@ export class WebhookService {
     opts: { status?: DeliveryStatus | undefined; limit: number; offset: number },
   ): Promise<{ endpoint: WebhookEndpoint; deliveries: { delivery: Delivery; attempts: Attempt[] }[] }> {
     const endpoint = await this.get(accountId, id);
+    const deliveries = await this.deps.deliveries.listForEndpoint(endpoint.id, opts);
+    const attempts = await this.deps.deliveries.attemptsFor(deliveries.map((d) => d.id));
+    return {
+      endpoint,
+      deliveries: deliveries.map((delivery) => ({ delivery, attempts: attempts.get(delivery.id) ?? [] })),
+    };
+  }
+
+  /** The admin's view of any endpoint's deliveries (all accounts), response bodies included. */
+  async listDeliveriesAsAdmin(
+    id: string,
+    opts: { status?: DeliveryStatus | undefined; limit: number; offset: number },
+  ): Promise<{ endpoint: WebhookEndpoint; deliveries: { delivery: Delivery; attempts: Attempt[] }[] }> {
+    const endpoint = await this.deps.endpoints.get(id);
+    if (!endpoint) throw new NotFoundError(undefined, 'The requested webhook was not found.');
     const deliveries = await this.deps.deliveries.listForEndpoint(endpoint.id, opts);
     const attempts = await this.deps.deliveries.attemptsFor(deliveries.map((d) => d.id));
     return {

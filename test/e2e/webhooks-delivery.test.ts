@@ -125,8 +125,17 @@ describe('webhook delivery (e2e, loopback receiver)', function () {
     assert.equal(first.event, 'message.received');
     assert.equal(first.instance_id, instanceId);
     assert.ok(typeof first.message_id === 'string' && first.message_id.length > 0, 'message id logged');
-    assert.equal(first.response_body, 'boom');
+    // The receiver is on loopback, reachable only because WEBHOOK_ALLOWED_CIDRS allows it: the
+    // customer sees status and latency, never the body; the admin sees the body.
+    assert.equal(first.response_body, null);
+    assert.equal(first.response_body_hidden, true);
+    assert.equal(first.private_destination, true);
     assert.equal(typeof first.latency_ms, 'number');
+    const asAdmin = await h.ctx.admin('get', `/admin/api/webhook-endpoints/${id}/deliveries`);
+    assert.equal(asAdmin.status, 200, asAdmin.text);
+    const adminFirst = (asAdmin.body.deliveries[0].attempts as Record<string, unknown>[])[0] as Record<string, unknown>;
+    assert.equal(adminFirst.response_body, 'boom');
+    assert.equal(adminFirst.response_body_hidden, false);
     const endpoint = await api('get', `/api/webhooks/${id}`);
     assert.equal(endpoint.body.webhook.consecutive_failures, 0);
   });

@@ -27,7 +27,8 @@ export function policiesDirWith(
 
 /** Start the real gateway (`src/server.ts`) as a child process; resolves once it listens. */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  // As `npm start` runs it.
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'src/server.ts'], {
     env: {
       ...process.env,
       PORT: '0',

@@ -11,6 +11,7 @@ import type { buildConnector } from 'undici';
 import {
   SsrfRefusedError,
   createGuardedAgent,
+  allowedByConfiguration,
   createGuardedLookup,
   isAddressAllowed,
   parseCidrList,
@@ -547,6 +548,55 @@ describe('ssrf-guard', () => {
       const { error, connector } = await attempt('http://nxdomain.example.test/', none, resolver);
       assert.equal(error?.code, 'ENOTFOUND');
       assert.deepEqual(connector.calls, []);
+    });
+  });
+
+  describe('allowlist entries with a port (10.0.0.0/8:443)', () => {
+    const tls = parseCidrList('10.0.0.0/8:443,127.0.0.0/8:8080,::1/128:9000');
+
+    it('parses the port; an entry without one allows every port', () => {
+      assert.deepEqual(
+        tls.map((r) => [r.text, r.network.toString(), r.prefix, r.port]),
+        [
+          ['10.0.0.0/8:443', '10.0.0.0', 8, 443],
+          ['127.0.0.0/8:8080', '127.0.0.0', 8, 8080],
+          ['::1/128:9000', '::1', 128, 9000],
+        ],
+      );
+      assert.equal(parseCidrList('10.0.0.0/8')[0]?.port, null);
+      for (const bad of ['10.0.0.0/8:0', '10.0.0.0/8:70000', '10.0.0.0/8:', '10.0.0.0:443'])
+        assert.throws(() => parseCidrList(bad), (err: Error) => err.message.includes(`"${bad}"`), bad);
+    });
+
+    it('allows the named port only, and says which port is allowed', () => {
+      assert.deepEqual(isAddressAllowed('10.1.2.3', tls, 443), { ok: true });
+      assert.deepEqual(isAddressAllowed('127.0.0.1', tls, 8080), { ok: true });
+      assert.deepEqual(isAddressAllowed('::1', tls, 9000), { ok: true });
+      assert.deepEqual(isAddressAllowed('127.0.0.1', tls, 6379), {
+        ok: false,
+        reason: '127.0.0.1 is allowed by WEBHOOK_ALLOWED_CIDRS on port 8080 only, not 6379',
+      });
+      assert.equal(isAddressAllowed('10.1.2.3', tls, 22).ok, false);
+      // Public addresses keep every port.
+      assert.deepEqual(isAddressAllowed(PUBLIC_V4, parseCidrList('0.0.0.0/0:443'), 80), { ok: true });
+    });
+
+    it('knows which destinations only the configuration allows (their bodies are hidden from customers)', () => {
+      assert.equal(allowedByConfiguration('127.0.0.1', tls, 8080), true);
+      assert.equal(allowedByConfiguration('127.0.0.1', tls, 6379), false);
+      assert.equal(allowedByConfiguration(PUBLIC_V4, parseCidrList('0.0.0.0/0'), 443), false);
+    });
+
+    it('the agent refuses another loopback port before connecting', async () => {
+      const { error, connector } = await attempt('http://127.0.0.1:6379/', tls, fakeResolver({}));
+      assert.equal(connector.calls.length, 0, 'never connected');
+      assert.match(String(error?.message ?? error?.reason), /port 8080 only, not 6379/);
+      const allowed = await attempt('http://127.0.0.1:8080/', tls, fakeResolver({}));
+      assert.deepEqual(
+        allowed.connector.calls.map((c) => [c.hostname, String(c.port)]),
+        [['127.0.0.1', '8080']],
+        'the allowed port is connected (to the recorder)',
+      );
     });
   });
 });

@@ -4,6 +4,7 @@ import type { AccountStore } from '../../accounts/account-store.ts';
 import type { ApiKeyService } from '../../accounts/api-key-service.ts';
 import { InvalidAdminTokenError, InvalidApiKeyError } from '../../errors/errors.ts';
 import { secretsEqual } from '../../lib/secrets-equal.ts';
+import { type AuthFailureLimiter, clientAddress, tooManyAuthFailures } from './auth-failures.ts';
 
 export function bearer(req: Request): string | undefined {
   const header = req.get('authorization');
@@ -35,17 +36,41 @@ export function accountOf(res: { locals: Record<string, unknown> }): Account {
 
 /**
  * Admin API: `Authorization: Bearer <ADMIN_TOKEN>`, or the console's session (checked by the
- * session middleware, which sets `res.locals.adminSession`). Customer keys never match.
+ * session middleware, which sets `res.locals.adminSession`). Customer keys never match. A wrong
+ * token counts toward the shared failed-auth lock of the client's address (the console's too).
  */
-export function adminAuth(getToken: () => string): RequestHandler {
+export function adminAuth(getToken: () => string, failures: AuthFailureLimiter): RequestHandler {
   return (req, res, next) => {
     if (res.locals.adminSession) {
       res.locals.adminActor = res.locals.adminSession;
       return next();
     }
-    const presented = bearer(req);
-    if (!presented || !secretsEqual(presented, getToken())) return next(new InvalidAdminTokenError());
-    res.locals.adminActor = 'admin-token';
-    next();
+    checkAdminToken(req, failures, (presented) => Boolean(presented && secretsEqual(presented, getToken())))
+      .then((ok) => {
+        if (ok) res.locals.adminActor = 'admin-token';
+        next();
+      })
+      .catch(next);
   };
+}
+
+/**
+ * A presented admin credential: refused while the client address is locked, counted when wrong
+ * (no token at all is not a guess and is not counted). Resolves true, or rejects with the error.
+ */
+export async function checkAdminToken(
+  req: Request,
+  failures: AuthFailureLimiter,
+  matches: (presented: string | undefined) => boolean,
+): Promise<true> {
+  const address = clientAddress(req);
+  const locked = await failures.lockedFor(address);
+  if (locked > 0) throw tooManyAuthFailures(locked);
+  const presented = bearer(req);
+  if (matches(presented)) return true;
+  if (presented) {
+    const lockedNow = await failures.recordFailure(address);
+    if (lockedNow > 0) throw tooManyAuthFailures(lockedNow);
+  }
+  throw new InvalidAdminTokenError();
 }

@@ -1,7 +1,9 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { ApiError } from '../../errors/api-error.ts';
-import { InternalError, InvalidJsonError, NotFoundError, PayloadTooLargeError } from '../../errors/errors.ts';
-import { moduleLogger } from '../../lib/logger.ts';
+import type { ApiError } from '../../errors/api-error.ts';
+import { InternalError, NotFoundError, ServiceUnavailableError } from '../../errors/errors.ts';
+import { isDatabaseUnavailable } from '../../db/database.ts';
+import { maskPath, moduleLogger } from '../../lib/logger.ts';
+import { publicErrorFor } from './framework-errors.ts';
 
 const log = moduleLogger('http');
 
@@ -12,21 +14,16 @@ export const notFound: RequestHandler = (_req, _res, next) => next(new NotFoundE
  * `internal_error` with no detail; the cause goes to the log (redacted), never to the client.
  */
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
-  let apiError: ApiError;
-  if (error instanceof ApiError) apiError = error;
-  else if (
-    (error as { type?: string })?.type === 'entity.too.large' ||
-    (error as { status?: number })?.status === 413
-  )
-    apiError = new PayloadTooLargeError();
-  else if ((error as { type?: string })?.type === 'entity.parse.failed') apiError = new InvalidJsonError();
-  else if ((error as { status?: number })?.status === 400 && (error as { expose?: boolean }).expose)
-    apiError = new InvalidJsonError();
-  else {
+  let apiError: ApiError | null = publicErrorFor(error);
+  if (!apiError && isDatabaseUnavailable(error)) {
+    log.warn('database unavailable', { request_id: res.locals.requestId, method: req.method, path: maskPath(req.path), error });
+    apiError = new ServiceUnavailableError();
+  }
+  if (!apiError) {
     log.error('unhandled error', {
       request_id: res.locals.requestId,
       method: req.method,
-      path: req.path,
+      path: maskPath(req.path),
       error,
     });
     apiError = new InternalError();

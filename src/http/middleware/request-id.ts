@@ -1,6 +1,6 @@
 import type { RequestHandler } from 'express';
 import { newUuid } from '../../lib/ids.ts';
-import { moduleLogger } from '../../lib/logger.ts';
+import { maskPath, moduleLogger } from '../../lib/logger.ts';
 
 const log = moduleLogger('http');
 
@@ -15,8 +15,8 @@ export const requestId: RequestHandler = (req, res, next) => {
     log.info('request', {
       request_id: id,
       method: req.method,
-      // The path only: query strings may carry phone numbers.
-      path: req.path,
+      // The path only (query strings may carry phone numbers), with phone numbers masked.
+      path: maskPath(req.path),
       status: res.statusCode,
       duration_ms: Math.round(performance.now() - started),
       account_id: res.locals.accountId,

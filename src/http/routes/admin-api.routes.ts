@@ -25,8 +25,8 @@ import { messageLogQuery, optionalString, pageParams } from './pagination.ts';
 /** The compliance admin's JSON API (SPEC §9). Every change is written to the audit log. */
 export function adminApiRoutes(c: Container): Router {
   const router = Router();
-  const admin = adminAuth(c.adminToken);
-  const body = [requireJson(), admin, ...jsonBody('1mb')];
+  const admin = adminAuth(c.adminToken, c.authFailures);
+  const body = [requireJson(), admin, ...jsonBody('1mb', c.bodyBudget)];
   const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.adminActor ?? 'admin');
   // An admin-token caller may name the person acting (the CLI sends the OS user): the audit log
   // then says who, not just "admin-token". Console sessions always use their own name.
@@ -176,7 +176,7 @@ export function adminApiRoutes(c: Container): Router {
     '/admin/api/instances/:id/qr',
     requireJson({ optional: true }),
     admin,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     emptyBody,
     validateBody(adminNoteSchema),
     handler(async (req, res) => {
@@ -191,7 +191,7 @@ export function adminApiRoutes(c: Container): Router {
     '/admin/api/instances/:id',
     requireJson({ optional: true }),
     admin,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     emptyBody,
     validateBody(adminNoteSchema),
     handler(async (req, res) => {

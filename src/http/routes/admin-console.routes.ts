@@ -9,13 +9,11 @@ import express, {
   type Response,
   Router,
 } from 'express';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { UpdateAccountInput } from '../../accounts/account-service.ts';
 import type { Module } from '../../accounts/account-store.ts';
 import type { Container } from '../../container.ts';
-import { ApiError } from '../../errors/api-error.ts';
 import { InvalidInstanceError, NotFoundError, ValidationError } from '../../errors/errors.ts';
-import { moduleLogger } from '../../lib/logger.ts';
+import { maskPath, moduleLogger } from '../../lib/logger.ts';
 import { GLOBAL_SCOPE } from '../../suppression/suppression-service.ts';
 import { createConsoleViews, formatDate } from '../admin-console/views.ts';
 import { accountLabels, type ConsoleKit } from '../admin-console/console-kit.ts';
@@ -38,6 +36,8 @@ import {
 } from '../admin-console/view-models.ts';
 import { secretsEqual } from '../../lib/secrets-equal.ts';
 import { handler } from '../middleware/async-handler.ts';
+import { AUTH_FAILURES_PER_MINUTE, clientAddress } from '../middleware/auth-failures.ts';
+import { publicErrorFor } from '../middleware/framework-errors.ts';
 import { adminSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { pauseSchema, resumeSchema, updateAccountSchema } from '../schemas/account.schema.ts';
 import { compileSchema } from '../schemas/validator.ts';
@@ -47,7 +47,7 @@ const log = moduleLogger('admin-console');
 export const SESSION_COOKIE = 'warden_admin';
 export const LOGIN_CSRF_COOKIE = 'warden_login_csrf';
 /** Failed logins allowed per client address per minute before the login answers 429. */
-export const LOGIN_FAILURES_PER_MINUTE = 5;
+export const LOGIN_FAILURES_PER_MINUTE = AUTH_FAILURES_PER_MINUTE;
 
 /** Fixed notices after a redirect (`?notice=`): user text is never reflected through the URL. */
 const NOTICES: Record<string, string> = {
@@ -136,11 +136,8 @@ const ID = /^[A-Za-z0-9_-]{1,64}$/;
 export function adminConsoleRoutes(c: Container): Router {
   const router = Router();
   const views = createConsoleViews();
-  const limiter = new RateLimiterMemory({
-    keyPrefix: 'admin_login',
-    points: LOGIN_FAILURES_PER_MINUTE,
-    duration: 60,
-  });
+  // One lock for console sign-in and the admin API, keyed on the real client address.
+  const failures = c.authFailures;
   const form = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 60 });
   const trends = new SendTrends(c.db);
   const consoleScript = staticFile('console.js');
@@ -190,7 +187,7 @@ export function adminConsoleRoutes(c: Container): Router {
     const presented = field(req.body, '_csrf');
     const expected = (res.locals.consoleSession as { csrfToken: string } | undefined)?.csrfToken ?? '';
     if (!presented || !expected || !secretsEqual(presented, expected)) {
-      log.warn('console form without a valid CSRF token', { path: req.path });
+      log.warn('console form without a valid CSRF token', { path: maskPath(req.path) });
       return views.render(res, 'error', forbidden(), 403);
     }
     next();
@@ -252,9 +249,8 @@ export function adminConsoleRoutes(c: Container): Router {
     '/admin/login',
     form,
     handler(async (req, res) => {
-      const key = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-      const tooMany = (r: RateLimiterRes) => {
-        const retry = Math.max(1, Math.ceil(r.msBeforeNext / 1000));
+      const key = clientAddress(req);
+      const tooMany = (retry: number) => {
         res.setHeader('Retry-After', String(retry));
         views.render(
           res,
@@ -271,8 +267,8 @@ export function adminConsoleRoutes(c: Container): Router {
           429,
         );
       };
-      const state = await limiter.get(key);
-      if (state && state.consumedPoints >= LOGIN_FAILURES_PER_MINUTE) return tooMany(state);
+      const locked = await failures.lockedFor(key);
+      if (locked > 0) return tooMany(locked);
       const presented = field(req.body, '_csrf');
       const expected = (res.locals.cookies as Map<string, string>).get(LOGIN_CSRF_COOKIE) ?? '';
       if (!presented || !expected || !secretsEqual(presented, expected))
@@ -280,16 +276,12 @@ export function adminConsoleRoutes(c: Container): Router {
       const token = field(req.body, 'token').trim();
       const current = c.adminToken();
       if (!token || !current || !secretsEqual(token, current)) {
-        try {
-          await limiter.consume(key, 1);
-        } catch (rejection) {
-          if (rejection instanceof RateLimiterRes) return tooMany(rejection);
-          throw rejection;
-        }
+        const lockedNow = await failures.recordFailure(key);
+        if (lockedNow > 0) return tooMany(lockedNow);
         log.warn('failed console sign-in', { ip: key });
         return renderLogin(req, res, 401, 'That admin token is not valid.');
       }
-      await limiter.delete(key);
+      await failures.reset(key);
       const name = field(req.body, 'name')
         .replace(/[^\p{L}\p{N} ._@-]/gu, '')
         .trim()
@@ -698,30 +690,31 @@ export function adminConsoleRoutes(c: Container): Router {
 
   const consoleErrors: ErrorRequestHandler = (error, req, res, next) => {
     if (!res.locals.adminConsole || res.headersSent) return next(error);
-    if (error instanceof ApiError) {
-      const errors = (error.details?.errors as { field: string; reason: string }[] | undefined) ?? [];
-      return views.render(
-        res,
-        'error',
-        {
-          title: 'Not done',
-          heading: error.status === 404 ? 'Not found' : error.status === 409 ? 'Nothing to do' : 'Please check the form',
-          message: error.message,
-          errors,
-          status: error.status,
-          back: safeNext(String(req.get('referer') ?? '').replace(/^https?:\/\/[^/]+/, '')),
-        },
-        error.status,
-      );
-    }
-    if ((error as { type?: string })?.type === 'entity.too.large')
+    const mapped = publicErrorFor(error);
+    if (mapped && mapped.status === 413)
       return views.render(
         res,
         'error',
         { title: 'Too large', heading: 'Form too large', message: 'The form was too large.', status: 413 },
         413,
       );
-    log.error('console error', { path: req.path, error });
+    if (mapped) {
+      const errors = (mapped.details?.errors as { field: string; reason: string }[] | undefined) ?? [];
+      return views.render(
+        res,
+        'error',
+        {
+          title: 'Not done',
+          heading: mapped.status === 404 ? 'Not found' : mapped.status === 409 ? 'Nothing to do' : 'Please check the form',
+          message: mapped.message,
+          errors,
+          status: mapped.status,
+          back: safeNext(String(req.get('referer') ?? '').replace(/^https?:\/\/[^/]+/, '')),
+        },
+        mapped.status,
+      );
+    }
+    log.error('console error', { path: maskPath(req.path), error });
     views.render(
       res,
       'error',

@@ -19,7 +19,7 @@ function origin(req: Request): string {
  */
 export function adminPortalUserRoutes(c: Container): Router {
   const router = Router();
-  const admin = adminAuth(c.adminToken);
+  const admin = adminAuth(c.adminToken, c.authFailures);
   const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.adminActor ?? 'admin');
   const loadAccount = async (id: string) => {
     const account = await c.accounts.get(id);
@@ -31,7 +31,7 @@ export function adminPortalUserRoutes(c: Container): Router {
     '/admin/api/accounts/:id/invitations',
     requireJson(),
     admin,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(inviteUserSchema),
     handler(async (req, res) => {
       const account = await loadAccount(String(req.params.id));

@@ -5,7 +5,9 @@ import { presentInstance } from '../../instances/instance-service.ts';
 import { presentStrike } from '../../review/auto-pause-service.ts';
 import { adminAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { optionalString } from './pagination.ts';
+import type { DeliveryStatus } from '../../webhooks/webhook-delivery-store.ts';
+import { presentDelivery } from '../../webhooks/webhook-service.ts';
+import { optionalString, pageParams } from './pagination.ts';
 
 /**
  * Admin JSON API additions for compliance review (SPEC §9): one instance with its pause
@@ -14,7 +16,7 @@ import { optionalString } from './pagination.ts';
  */
 export function adminReviewRoutes(c: Container): Router {
   const router = Router();
-  const admin = adminAuth(c.adminToken);
+  const admin = adminAuth(c.adminToken, c.authFailures);
 
   router.get(
     '/admin/api/instances/:id',
@@ -55,6 +57,27 @@ export function adminReviewRoutes(c: Container): Router {
             explanation: t.explanation,
           })),
         },
+      });
+    }),
+  );
+
+  router.get(
+    '/admin/api/webhook-endpoints/:id/deliveries',
+    admin,
+    handler(async (req, res) => {
+      const query = req.query as Record<string, unknown>;
+      const page = pageParams(query);
+      const status = optionalString(query, 'status', /^(pending|succeeded|failed|cancelled)$/) as
+        | DeliveryStatus
+        | undefined;
+      const result = await c.webhooks.listDeliveriesAsAdmin(String(req.params.id), { status, ...page });
+      res.json({
+        success: true,
+        deliveries: result.deliveries.map((d) =>
+          presentDelivery(d.delivery, d.attempts, result.endpoint.enabled, 'admin'),
+        ),
+        limit: page.limit,
+        offset: page.offset,
       });
     }),
   );

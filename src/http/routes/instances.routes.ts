@@ -50,7 +50,7 @@ export function instanceRoutes(c: Container): Router {
     '/api/instances',
     requireJson(),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(createInstanceSchema),
     create,
   );
@@ -60,14 +60,14 @@ export function instanceRoutes(c: Container): Router {
     '/api/instances/:id/qr',
     requireJson({ optional: true }),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     regenerateQr,
   );
   router.post(
     '/api/instances/:id/pairing-code',
     requireJson(),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(pairingCodeSchema),
     pairingCode,
   );
@@ -75,7 +75,7 @@ export function instanceRoutes(c: Container): Router {
     '/api/instances/:id/disconnect',
     requireJson({ optional: true }),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     disconnect,
   );
   router.delete('/api/instances/:id', auth, destroy);

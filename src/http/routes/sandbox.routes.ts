@@ -59,14 +59,14 @@ export function sandboxRoutes(c: Container): Router {
     '/api/instances/:id/sandbox/scan',
     requireJson({ optional: true }),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     scan,
   );
   router.post(
     '/api/instances/:id/sandbox/inbound',
     requireJson(),
     auth,
-    ...jsonBody('24mb'),
+    ...jsonBody('24mb', c.bodyBudget),
     validateBody(sandboxInboundSchema),
     inbound,
   );
@@ -74,7 +74,7 @@ export function sandboxRoutes(c: Container): Router {
     '/api/instances/:id/sandbox/fail-next',
     requireJson({ optional: true }),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(sandboxFailNextSchema),
     failNext,
   );
@@ -82,7 +82,7 @@ export function sandboxRoutes(c: Container): Router {
     '/api/instances/:id/sandbox/disconnect',
     requireJson({ optional: true }),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     drop,
   );
   return router;

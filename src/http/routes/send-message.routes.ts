@@ -29,12 +29,14 @@ export function sendMessageRoutes(c: Container): Router {
     const requestHash = createHash('sha256')
       .update((req as unknown as { rawBody: Buffer }).rawBody)
       .digest('hex');
+    let claimedAt: number | null = null;
     if (idemKey) {
       const begun = await c.idempotency.begin(account.id, idemKey, requestHash);
       if (begun.kind === 'replay') {
         res.setHeader('Idempotent-Replayed', 'true');
         return res.status(begun.status).json(begun.body);
       }
+      claimedAt = begun.claimedAt;
     }
     try {
       const result = await c.sender.send({
@@ -54,12 +56,13 @@ export function sendMessageRoutes(c: Container): Router {
           : undefined,
         source: 'api',
         module: 'api',
+        // The answer is stored with the send itself (one transaction), see IdempotencyStore.
+        idempotencyKey: idemKey,
       });
-      if (idemKey) await c.idempotency.complete(account.id, idemKey, 200, result);
       res.status(200).json(result);
     } catch (error) {
       // Refusals are not stored: a retry with the same key is evaluated afresh.
-      if (idemKey) await c.idempotency.abandon(account.id, idemKey);
+      if (idemKey && claimedAt !== null) await c.idempotency.abandon(account.id, idemKey, claimedAt);
       throw error;
     }
   });
@@ -68,7 +71,7 @@ export function sendMessageRoutes(c: Container): Router {
     '/api/send-message',
     requireJson(),
     apiKeyAuth(c.apiKeys, c.accountStore),
-    ...jsonBody('24mb'),
+    ...jsonBody('24mb', c.bodyBudget),
     validateBody(sendMessageSchema, checkSendMessageBody),
     sendMessage,
   );

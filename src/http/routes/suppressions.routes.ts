@@ -57,7 +57,7 @@ export function suppressionRoutes(c: Container): Router {
     '/api/suppressed-recipients',
     requireJson(),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(createSuppressionSchema),
     add,
   );

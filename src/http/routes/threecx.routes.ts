@@ -10,7 +10,8 @@ import { presentIntegration } from '../../integrations/threecx/threecx-service.t
 import type { ThreeCxIntegration } from '../../integrations/threecx/threecx-store.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { isBodyTooLarge, jsonBody } from '../middleware/json-body.ts';
+import { publicErrorFor } from '../middleware/framework-errors.ts';
+import { isBodyTooLarge, jsonBody, parseJsonBytes } from '../middleware/json-body.ts';
 import { requireJson } from '../middleware/require-json.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import { createThreeCxIntegrationSchema, updateThreeCxIntegrationSchema } from '../schemas/threecx.schema.ts';
@@ -107,7 +108,7 @@ export function threeCxRoutes(c: Container): Router {
     '/api/integrations/3cx',
     requireJson(),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(createThreeCxIntegrationSchema),
     create,
   );
@@ -117,7 +118,7 @@ export function threeCxRoutes(c: Container): Router {
     '/api/integrations/3cx/:id',
     requireJson(),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(updateThreeCxIntegrationSchema),
     update,
   );
@@ -126,7 +127,7 @@ export function threeCxRoutes(c: Container): Router {
     '/api/integrations/3cx/:id/rotate-secret',
     requireJson({ optional: true }),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     rotate,
   );
   router.get('/api/integrations/3cx/:id/events', auth, events);
@@ -164,7 +165,7 @@ export function threeCxRoutes(c: Container): Router {
             ? new PayloadTooLargeError({
                 limit_bytes: THREECX_BODY_LIMIT_BYTES,
               })
-            : new InvalidJsonError(),
+            : (publicErrorFor(error) ?? new InvalidJsonError()),
         );
       }
       const body = Buffer.isBuffer(req.body) ? (req.body as Buffer) : Buffer.alloc(0);
@@ -196,10 +197,10 @@ export function threeCxRoutes(c: Container): Router {
   const parseJson: RequestHandler = (req, res, next) => {
     const body = res.locals.threecxRawBody as Buffer;
     try {
-      if (body.length === 0) throw new Error('empty');
-      req.body = JSON.parse(body.toString('utf8'));
-    } catch {
-      return next(new InvalidJsonError());
+      if (body.length === 0) throw new InvalidJsonError();
+      req.body = parseJsonBytes(body);
+    } catch (error) {
+      return next(error);
     }
     next();
   };

@@ -3,6 +3,7 @@ import type { Container } from '../../container.ts';
 import type { DeliveryStatus } from '../../webhooks/webhook-delivery-store.ts';
 import { presentDelivery, presentWebhook } from '../../webhooks/webhook-service.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
+import { accountRateLimit } from '../middleware/account-rate-limit.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import { requireJson } from '../middleware/require-json.ts';
@@ -15,12 +16,21 @@ import {
 } from '../schemas/webhook.schema.ts';
 import { optionalString, pageParams } from './pagination.ts';
 
+/** Test deliveries (`POST /api/webhooks/{id}/test`) one account may trigger per minute. */
+export const WEBHOOK_TESTS_PER_MINUTE = 10;
+
 /** Webhook subscriptions, their delivery log and replays (SPEC §7.3–7.4). Scoped by the caller's account. */
 export function webhookRoutes(c: Container): Router {
   const router = Router();
   const auth = apiKeyAuth(c.apiKeys, c.accountStore);
   const now = () => c.clock.now().getTime();
   const id = (req: { params: Record<string, unknown> }) => String(req.params.id);
+  // A test delivery is an outbound request the caller triggers at will: bounded per account.
+  const testRateLimit = accountRateLimit({
+    name: 'webhook_test',
+    points: WEBHOOK_TESTS_PER_MINUTE,
+    durationSeconds: 60,
+  });
 
   const create = handler(async (req, res) => {
     const { endpoint, secret } = await c.webhooks.create(accountOf(res).id, req.body);
@@ -93,7 +103,7 @@ export function webhookRoutes(c: Container): Router {
     '/api/webhooks',
     requireJson(),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(createWebhookSchema),
     create,
   );
@@ -102,7 +112,7 @@ export function webhookRoutes(c: Container): Router {
     '/api/webhooks/deliveries/:id/redeliver',
     requireJson({ optional: true }),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     redeliver,
   );
   router.get('/api/webhooks/:id', auth, get);
@@ -110,7 +120,7 @@ export function webhookRoutes(c: Container): Router {
     '/api/webhooks/:id',
     requireJson(),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(updateWebhookSchema),
     update,
   );
@@ -119,17 +129,24 @@ export function webhookRoutes(c: Container): Router {
     '/api/webhooks/:id/rotate-secret',
     requireJson({ optional: true }),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(rotateWebhookSecretSchema),
     rotate,
   );
-  router.post('/api/webhooks/:id/test', requireJson({ optional: true }), auth, ...jsonBody('1mb'), test);
+  router.post(
+    '/api/webhooks/:id/test',
+    requireJson({ optional: true }),
+    auth,
+    testRateLimit,
+    ...jsonBody('1mb', c.bodyBudget),
+    test,
+  );
   router.get('/api/webhooks/:id/deliveries', auth, deliveries);
   router.post(
     '/api/webhooks/:id/recover',
     requireJson(),
     auth,
-    ...jsonBody('1mb'),
+    ...jsonBody('1mb', c.bodyBudget),
     validateBody(recoverWebhookSchema),
     recover,
   );

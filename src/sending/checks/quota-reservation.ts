@@ -4,6 +4,7 @@ import { dayKey, monthKey, nextDayStart, nextMonthStart } from '../../lib/time-w
 import { retryOnLockConflict } from '../../db/database.ts';
 import type { SendCheck } from '../send-context.ts';
 import type { QuotaRefusal } from '../quota-ledger.ts';
+import { reclaimStaleReservations } from '../reservation-recovery.ts';
 
 class QuotaFull extends Error {
   constructor(readonly window: QuotaRefusal) {
@@ -36,7 +37,7 @@ export const quotaReservation: SendCheck = {
     if (held) await deps.quota.prepare(account.id, window);
     // The message row first, the contended counter rows last: the counter row locks are then held
     // only for the two UPDATEs and the commit.
-    const refusal = await retryOnLockConflict(
+    const reserve = () => retryOnLockConflict(
       () =>
         deps.db.transaction(async (trx) => {
           state.logId = await deps.messages.insert(trx, {
@@ -60,6 +61,8 @@ export const quotaReservation: SendCheck = {
             created_at: now,
             updated_at: now,
           });
+          if (command.idempotencyKey)
+            await deps.idempotency?.link(trx, account.id, command.idempotencyKey, state.logId);
           const full = held ? await deps.quota.reserve(trx, account.id, window) : null;
           // A full window rolls the row back with it: the refusal is recorded afresh.
           if (full) throw new QuotaFull(full);
@@ -73,6 +76,23 @@ export const quotaReservation: SendCheck = {
       }
       throw error;
     });
+    let refusal = await reserve();
+    // Before refusing, return this account's reservations whose send deadline has passed (a
+    // crash interrupted them): a burst after a restart is not refused for sends that never happened.
+    // Reserve again even when a concurrent refusal did the reclaiming: its slots are free now.
+    if (refusal && held && deps.sendDeadlineMs !== undefined) {
+      await reclaimStaleReservations(
+        {
+          db: deps.db,
+          clock: deps.clock,
+          messages: deps.messages,
+          quota: deps.quota,
+          sendDeadlineMs: deps.sendDeadlineMs,
+        },
+        account.id,
+      );
+      refusal = await reserve();
+    }
     if (refusal) {
       const used = await deps.quota.used(account.id, keys);
       if (refusal === 'daily') {

@@ -66,15 +66,27 @@ export const transportSend: SendCheck = {
     state.waMessageId = waMessageId;
     const flagged = state.risk?.action === 'review';
     const deliveries = await deps.db.transaction(async (trx) => {
-      await deps.messages.update(trx, state.logId as number, {
+      const logId = state.logId as number;
+      const patch = {
         status: 'sent',
         wa_message_id: waMessageId,
+        error_code: null,
+        failure_reason: null,
         risk_score: state.risk?.score ?? null,
         risk_rules: state.risk ? JSON.stringify(state.risk.rules) : null,
         flagged,
         quota_held: false,
         updated_at: now(),
-      });
+      };
+      if ((await deps.messages.updateIf(trx, logId, 'reserved', patch)) === 0) {
+        // WhatsApp answered after the send's deadline and the reservation had been given back
+        // as interrupted: the message was sent after all, so it is counted again.
+        if (state.quota?.held) await deps.quota.recount(trx, command.account.id, state.quota);
+        log.warn('send finished after its deadline; counted again', { instance_id: instance.id, log_id: logId });
+        await deps.messages.update(trx, logId, patch);
+      }
+      if (command.idempotencyKey)
+        await deps.idempotency?.completeSent(trx, command.account.id, command.idempotencyKey, logId, waMessageId);
       const r = await deps.outbox.emit(trx, {
         type: 'message.sent',
         accountId: command.account.id,

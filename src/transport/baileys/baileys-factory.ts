@@ -46,6 +46,8 @@ export function baileysOptionsFromConfig(
     waWebSocketUrl: config.waWebSocketUrl ?? undefined,
     logger: moduleLogger('baileys'),
     printQrInTerminal: shouldPrintQrInTerminal(config, env),
+    // Shorter than SEND_DEADLINE, so a claim or reservation is never given up while a send may still finish.
+    sendTimeoutMs: config.transportSendTimeoutMs,
     // getMessage: answered by the transport's sent-message store (see above)
   };
 }

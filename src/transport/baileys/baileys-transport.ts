@@ -26,13 +26,17 @@ import makeWASocket, {
 import type { Knex } from 'knex';
 import { Agent as UndiciAgent, type Dispatcher } from 'undici';
 import {
+  describeUnreachable,
   type SendRequest,
   type SendResult,
   type StartOptions,
   type Transport,
   type TransportEvent,
+  type TransportHealth,
   type TransportListener,
   TransportSendError,
+  type UnreachableCause,
+  unreachableCauseOf,
 } from '../transport.ts';
 import {
   CallTracker,
@@ -170,6 +174,8 @@ export class BaileysTransport implements Transport {
   private readonly uploadAgent: GuardedHttpsAgent | undefined;
   private initialised = false;
   private closed = false;
+  /** The last attempt that never reached WhatsApp (cleared by a QR or an open connection). */
+  private lastUnreachable: { cause: UnreachableCause; detail: string } | null = null;
 
   constructor(private readonly options: BaileysTransportOptions) {
     this.log = options.logger ?? noopLogger;
@@ -562,7 +568,15 @@ export class BaileysTransport implements Transport {
     };
   }
 
+  /** `/health`: degraded while the last attempt to reach WhatsApp failed before reaching it. */
+  health(): TransportHealth {
+    return this.lastUnreachable
+      ? { status: 'degraded', reason: describeUnreachable(this.lastUnreachable.cause, this.lastUnreachable.detail) }
+      : { status: 'ok' };
+  }
+
   private onQr(rt: Runtime, qr: string): void {
+    this.lastUnreachable = null;
     rt.qrCount++;
     const ttl = this.options.qrTimeoutMs ?? (rt.qrCount === 1 ? 60_000 : 20_000);
     this.emit(rt, {
@@ -582,6 +596,7 @@ export class BaileysTransport implements Transport {
   }
 
   private onOpen(rt: Runtime, sock: WASocket): void {
+    this.lastUnreachable = null;
     rt.connected = true;
     rt.openedAt = this.clock.now();
     rt.announced = false;
@@ -618,6 +633,13 @@ export class BaileysTransport implements Transport {
     }
     const registered = !!rt.auth?.state.creds.me?.id;
     this.log.info('baileys: connection closed', { instanceId: rt.id, code, message });
+    const unreachable = wasConnected || rt.qrCount > 0 ? null : unreachableCauseOf(error);
+    if (unreachable) {
+      this.lastUnreachable = unreachable;
+      // A new instance waits for its first QR: tell it now, with the cause, instead of silently
+      // retrying until its wait runs out. Restored sessions keep reconnecting with backoff.
+      if (!registered) this.emit(rt, { type: 'unreachable', instanceId: rt.id, ...unreachable });
+    }
 
     if (code === DisconnectReason.restartRequired) {
       rt.restartTimes = [...rt.restartTimes.filter((t) => now - t < 60_000), now];

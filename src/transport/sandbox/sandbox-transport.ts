@@ -23,6 +23,8 @@ export interface SandboxOptions {
   clock?: Clock;
   /** Delay before the simulated `delivered` and `read` receipts (ms). */
   receiptDelayMs?: number;
+  /** Simulated latency of a send (the time WhatsApp takes to acknowledge it); 0 by default. */
+  sendLatencyMs?: number;
   qrTtlMs?: number;
 }
 
@@ -53,12 +55,14 @@ export class SandboxTransport implements Transport {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly clock: Clock;
   private readonly receiptDelayMs: number;
+  private readonly sendLatencyMs: number;
   private readonly qrTtlMs: number;
   private phoneCounter = 0;
 
   constructor(options: SandboxOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.receiptDelayMs = options.receiptDelayMs ?? 250;
+    this.sendLatencyMs = options.sendLatencyMs ?? 0;
     this.qrTtlMs = options.qrTtlMs ?? 60_000;
   }
 
@@ -187,6 +191,7 @@ export class SandboxTransport implements Transport {
       state.failNext -= 1;
       throw new TransportSendError('Injected sandbox failure.', 'sandbox_injected_failure');
     }
+    if (this.sendLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.sendLatencyMs));
     const messageId = newWaMessageId();
     this.later(() => this.receipt(request, messageId, 'delivered'), this.receiptDelayMs);
     this.later(() => this.receipt(request, messageId, 'read'), this.receiptDelayMs * 2);
