@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { publicErrorFor } from '../middleware/framework-errors.ts';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response, Router } from 'express';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Container } from '../../container.ts';
@@ -272,6 +273,9 @@ export function portalRoutes(c: Container): Router {
 
   const portalErrors: ErrorRequestHandler = (error, req, res, next) => {
     if (!res.locals.portalPage || res.headersSent) return next(error);
+    // Parser and framework client errors (unsupported encodings or charsets, bad framing) become
+    // their documented 4xx, as on the API and the console.
+    error = publicErrorFor(error) ?? error;
     if (error instanceof ApiError) {
       const errors = (error.details?.errors as { field: string; reason: string }[] | undefined) ?? [];
       return views.render(res, 'error', {
@@ -285,8 +289,6 @@ export function portalRoutes(c: Container): Router {
         back: safeNext(String(req.get('referer') ?? '').replace(/^https?:\/\/[^/]+/, '')),
       }, error.status);
     }
-    if ((error as { type?: string })?.type === 'entity.too.large')
-      return views.render(res, 'error', { title: 'Too large', heading: 'Form too large', message: 'The form was too large.', status: 413 }, 413);
     log.error('portal error', { path: req.path, error });
     views.render(res, 'error', { title: 'Error', heading: 'Something went wrong', message: 'The request could not be processed.', status: 500 }, 500);
   };
