@@ -17,6 +17,7 @@ import { sendMessageRoutes } from './http/routes/send-message.routes.ts';
 import { suppressionRoutes } from './http/routes/suppressions.routes.ts';
 import { threeCxRoutes } from './http/routes/threecx.routes.ts';
 import { webhookRoutes } from './http/routes/webhooks.routes.ts';
+import { clusterRoutes } from './cluster/cluster.routes.ts';
 import { docsRoutes } from './docs/docs.routes.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
@@ -32,6 +33,7 @@ const ROUTERS: RouterFactory[] = [
   messageRoutes,
   adminApiRoutes,
   adminReviewRoutes,
+  clusterRoutes,
   decisionRoutes,
   webhookRoutes,
   inboundLogRoutes,

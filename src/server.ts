@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { createApp } from './app.ts';
+import { ClusterSettingsError, loadClusterSettings } from './cluster/cluster-settings.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { loadPolicies, PolicyError } from './config/policies.ts';
 import { createContainer } from './container.ts';
@@ -12,18 +13,21 @@ import { startBackgroundJobs } from './workers.ts';
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   let policies: ReturnType<typeof loadPolicies>;
+  let clustered: boolean;
   try {
     config = loadConfig();
     policies = loadPolicies(process.env.POLICIES_DIR ?? './policies');
+    // Several nodes share a MySQL/MariaDB database (SPEC §12); on SQLite one process owns everything.
+    clustered = !config.databaseUrl.startsWith('sqlite:') && loadClusterSettings(process.env, config.port).enabled;
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof PolicyError) {
+    if (error instanceof ConfigError || error instanceof PolicyError || error instanceof ClusterSettingsError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(78);
     }
     throw error;
   }
   const log = createRootLogger(config.logLevel).child({ module: 'server' });
-  const container = await createContainer(config, policies);
+  const container = await createContainer(config, policies, { cluster: clustered });
   const applied = await migrateLatest(container.db);
   if (applied.length > 0) log.info('migrations applied', { migrations: applied });
 
@@ -56,7 +60,9 @@ async function main(): Promise<void> {
     port: typeof address === 'object' && address ? address.port : config.port,
     transport: config.transport,
   });
-  await container.instances.restoreSessions();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  if (container.cluster) await container.cluster.start(loadClusterSettings(process.env, port));
+  else await container.instances.restoreSessions();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -64,6 +70,8 @@ async function main(): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal });
     server.close();
+    // Hand this node's instances over before anything else stops (SIGTERM hand-over ≤ 3 s).
+    if (container.cluster) await container.cluster.drain().catch((error) => log.warn('drain failed', { error }));
     await jobs.stop();
     await container.close();
     process.exit(0);

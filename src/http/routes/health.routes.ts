@@ -15,6 +15,7 @@ export function healthRoutes(c: Container, startedAt: number): Router {
     const body = {
       status: database === 'ok' ? 'ok' : 'degraded',
       service: 'warden',
+      node_id: c.nodeId(),
       transport: c.transport.kind,
       sandbox:
         c.transport.kind === 'sandbox'
