@@ -284,6 +284,9 @@ export class ClusterNode {
 
   /** A send by the owner: fenced by the lease in the database, then handed to the transport. */
   async localSend(request: SendRequest): Promise<SendResult> {
+    // Just taken over: the session is still logging in; wait for it (within the failover wait).
+    while (!this.inner.isConnected(request.instanceId) && this.recentlyAcquired(request.instanceId))
+      await sleep(100);
     await this.fence(this.db, request.instanceId);
     return this.inner.send(request);
   }

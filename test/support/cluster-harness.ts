@@ -85,17 +85,21 @@ export class TestCluster {
   constructor(
     readonly databaseUrl: string,
     readonly env: Record<string, string> = {},
+    readonly preloads: string[] = [],
   ) {}
 
   async start(nodeId: string, extra: Record<string, string> = {}): Promise<GatewayProcess> {
-    const node = await startGatewayProcess({
-      DATABASE_URL: this.databaseUrl,
-      POLICIES_DIR: this.policiesDir,
-      NODE_ID: nodeId,
-      ...FAST_CLUSTER_ENV,
-      ...this.env,
-      ...extra,
-    });
+    const node = await startGatewayProcess(
+      {
+        DATABASE_URL: this.databaseUrl,
+        POLICIES_DIR: this.policiesDir,
+        NODE_ID: nodeId,
+        ...FAST_CLUSTER_ENV,
+        ...this.env,
+        ...extra,
+      },
+      { preloads: this.preloads },
+    );
     this.nodes.set(nodeId, node);
     return node;
   }

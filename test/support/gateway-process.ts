@@ -26,8 +26,12 @@ export function policiesDirWith(
 }
 
 /** Start the real gateway (`src/server.ts`) as a child process; resolves once it listens. */
-export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+export async function startGatewayProcess(
+  env: Record<string, string>,
+  options: { preloads?: string[] } = {},
+): Promise<GatewayProcess> {
+  const preloads = (options.preloads ?? []).flatMap((p) => ['--import', p]);
+  const child = spawn(process.execPath, ['--import', 'tsx', ...preloads, 'src/server.ts'], {
     env: {
       ...process.env,
       PORT: '0',
