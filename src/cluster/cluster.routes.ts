@@ -14,6 +14,7 @@ import {
   NotOwnerError,
   SECRET_HEADER,
 } from './clustered-transport.ts';
+import { clusterNodes } from './cluster-nodes.ts';
 import { LeaseLostError } from './lease-store.ts';
 
 /** A node-to-node call without the cluster secret. */
@@ -47,37 +48,7 @@ export function clusterRoutes(c: Container): Router {
     '/admin/api/nodes',
     admin,
     handler(async (_req, res) => {
-      const node = c.cluster;
-      if (!node?.started) {
-        const instances = await c.instanceStore.list();
-        res.json({
-          success: true,
-          nodes: [
-            {
-              id: c.nodeId(),
-              url: null,
-              alive: true,
-              draining: false,
-              last_heartbeat_at: c.clock.now().toISOString(),
-              instances: instances.length,
-            },
-          ],
-        });
-        return;
-      }
-      const nodes = await node.leases.listNodes(node.config.leaseMs);
-      res.json({
-        success: true,
-        nodes: nodes.map((n) => ({
-          id: n.id,
-          url: n.url,
-          alive: n.alive,
-          draining: n.draining,
-          started_at: new Date(n.startedAt).toISOString(),
-          last_heartbeat_at: new Date(n.heartbeatAt).toISOString(),
-          instances: n.instances,
-        })),
-      });
+      res.json({ success: true, nodes: await clusterNodes(c) });
     }),
   );
 

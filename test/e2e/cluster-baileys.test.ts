@@ -39,6 +39,8 @@ if (currentLane() === 'mysql')
       ({ id: accountId, key } = await cluster.account());
       const now = Date.now();
       for (const [i, id] of ids.entries()) {
+        // credentials first: a node may claim the instance as soon as its row exists
+        companions.set(id, await writePairedAuthFixture(database.db, id, sim));
         await database.db('instances').insert({
           id,
           account_id: accountId,
@@ -49,7 +51,6 @@ if (currentLane() === 'mysql')
           created_at: now,
           updated_at: now,
         });
-        companions.set(id, await writePairedAuthFixture(database.db, id, sim));
       }
     });
     afterEach(async () => {

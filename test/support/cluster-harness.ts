@@ -7,9 +7,9 @@ import { type GatewayProcess, policiesDirWith, startGatewayProcess } from './gat
  * `npm run bench:failover`.
  */
 export const FAST_CLUSTER_ENV = {
-  CLUSTER_LEASE: '1500ms',
-  CLUSTER_HEARTBEAT: '250ms',
-  CLUSTER_FAILOVER_WAIT: '4s',
+  CLUSTER_LEASE: '2500ms',
+  CLUSTER_HEARTBEAT: '500ms',
+  CLUSTER_FAILOVER_WAIT: '5s',
   CLUSTER_CLAIM_JITTER: '100ms',
 };
 

@@ -15,6 +15,7 @@ import { InvalidInstanceError, NotFoundError, ValidationError } from '../../erro
 import { moduleLogger } from '../../lib/logger.ts';
 import { GLOBAL_SCOPE } from '../../suppression/suppression-service.ts';
 import { createConsoleViews, formatDate } from '../admin-console/views.ts';
+import { clusterNodes } from '../../cluster/cluster-nodes.ts';
 import {
   accountRow,
   auditRow,
@@ -528,6 +529,15 @@ export function adminConsoleRoutes(c: Container): Router {
       ...page('webhooks'),
       title: 'Webhook health',
       endpoints: endpoints.map((e) => webhookRow(e, names)),
+    });
+  });
+
+  get('/admin/nodes', async (_req, res) => {
+    const nodes = await clusterNodes(c);
+    views.render(res, 'nodes', {
+      ...page('nodes'),
+      title: 'Nodes',
+      nodes: nodes.map((n) => ({ ...n, lastHeartbeat: `${n.last_heartbeat_at.slice(0, 19).replace('T', ' ')} UTC` })),
     });
   });
 
