@@ -161,6 +161,10 @@ export class ClusterNode {
           await this.tick();
         } catch (error) {
           log.warn('cluster heartbeat failed', { error });
+          // Cut off from the database past the lease: another node may own these instances by
+          // now, so stop their sessions rather than fight over the numbers.
+          if (performance.now() >= this.deadline)
+            for (const id of [...this.held.keys()]) await this.drop(id, 'lost');
         }
       } while (this.wakeRequested && !this.stopped);
     })();
@@ -189,7 +193,8 @@ export class ClusterNode {
     const renewed = await this.leases.renew(s.nodeId, s.leaseMs);
     this.deadline = t0 + s.leaseMs - s.heartbeatMs;
     for (const [id, h] of [...this.held]) {
-      if (renewed.get(id) !== h.generation) await this.drop(id, 'lost');
+      // (an instance created through this node after the renewal read is not lost)
+      if (h.since < t0 && renewed.get(id) !== h.generation) await this.drop(id, 'lost');
     }
     // Leases this node holds but runs no session for (e.g. claimed just before a crash of the
     // session start): start them now.

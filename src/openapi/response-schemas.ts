@@ -435,6 +435,7 @@ export const RESPONSES = {
     schema: obj(['status', 'transport', 'checks'], {
       status: { enum: ['ok', 'degraded'] },
       service: str(),
+      node_id: str('This node (NODE_ID); several nodes can share one database.'),
       transport: { enum: ['sandbox', 'baileys'] },
       sandbox: str('Present only in sandbox mode.'),
       checks: obj(['database', 'transport'], {
@@ -446,6 +447,7 @@ export const RESPONSES = {
     example: {
       status: 'ok',
       service: 'warden',
+      node_id: 'gw-1',
       transport: 'baileys',
       checks: { database: 'ok', transport: 'ok' },
       uptime_seconds: 3600,

@@ -98,7 +98,7 @@ export class TestCluster {
         ...this.env,
         ...extra,
       },
-      { preloads: this.preloads },
+      { preloads: this.preloads, startTimeoutMs: 90_000 },
     );
     this.nodes.set(nodeId, node);
     return node;

@@ -28,7 +28,7 @@ export function policiesDirWith(
 /** Start the real gateway (`src/server.ts`) as a child process; resolves once it listens. */
 export async function startGatewayProcess(
   env: Record<string, string>,
-  options: { preloads?: string[] } = {},
+  options: { preloads?: string[]; startTimeoutMs?: number } = {},
 ): Promise<GatewayProcess> {
   const preloads = (options.preloads ?? []).flatMap((p) => ['--import', p]);
   const child = spawn(process.execPath, ['--import', 'tsx', ...preloads, 'src/server.ts'], {
@@ -45,7 +45,7 @@ export async function startGatewayProcess(
   });
   let out = '';
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), options.startTimeoutMs ?? 30_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       for (const line of out.split('\n')) {
