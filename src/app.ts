@@ -20,6 +20,7 @@ import { threeCxRoutes } from './http/routes/threecx.routes.ts';
 import { webhookRoutes } from './http/routes/webhooks.routes.ts';
 import { portalRoutes } from './http/portal/portal.routes.ts';
 import { adminPortalUserRoutes } from './http/routes/admin-portal-users.routes.ts';
+import { clusterRoutes } from './cluster/cluster.routes.ts';
 import { docsRoutes } from './docs/docs.routes.ts';
 import { metricsRoutes } from './metrics/metrics.routes.ts';
 import { openApiRoutes } from './openapi/openapi.routes.ts';
@@ -36,6 +37,7 @@ const ROUTERS: RouterFactory[] = [
   adminApiRoutes,
   adminPortalUserRoutes,
   adminReviewRoutes,
+  clusterRoutes,
   decisionRoutes,
   webhookRoutes,
   inboundLogRoutes,

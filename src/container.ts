@@ -1,8 +1,11 @@
+import os from 'node:os';
 import type { Knex } from 'knex';
 import { AccountService } from './accounts/account-service.ts';
 import { AuthFailureLimiter } from './http/middleware/auth-failures.ts';
 import { BodyBudget } from './http/middleware/body-budget.ts';
 import { AccountStore } from './accounts/account-store.ts';
+import { ClusterNode } from './cluster/cluster-node.ts';
+import { ClusteredTransport } from './cluster/clustered-transport.ts';
 import { ApiKeyService } from './accounts/api-key-service.ts';
 import type { Config } from './config/config.ts';
 import type { Policies } from './config/policies.ts';
@@ -31,6 +34,7 @@ import { ThrottleService, type ThrottleStore } from './sending/throttle-service.
 import { createOptOutMatcher, type OptOutMatcher } from './suppression/opt-out-matcher.ts';
 import { SuppressionService } from './suppression/suppression-service.ts';
 import { SandboxTransport } from './transport/sandbox/sandbox-transport.ts';
+import type { BaileysTransportOptions } from './transport/baileys/baileys-transport.ts';
 import type { Transport } from './transport/transport.ts';
 import { WebhookDeliveryStore } from './webhooks/webhook-delivery-store.ts';
 import { WebhookEndpointStore } from './webhooks/webhook-endpoint-store.ts';
@@ -97,6 +101,12 @@ export interface Container {
   authFailures: AuthFailureLimiter;
   /** Bytes of request bodies in flight, per account and for the process (SPEC §13). */
   bodyBudget: BodyBudget;
+  /** Several nodes on one MySQL/MariaDB database (SPEC §12); null: this process owns everything. */
+  cluster: ClusterNode | null;
+  /** This node's id (`/health`, admin nodes list). */
+  nodeId: () => string;
+  /** The node that runs the instance's session now (null while it fails over). */
+  ownerOf: (instanceId: string) => Promise<string | null>;
   adminToken: () => string;
   setAdminToken: (token: string) => void;
   /** Register something to close on shutdown (workers, sockets, pools). */
@@ -109,6 +119,8 @@ export interface ContainerOverrides {
   clock?: Clock;
   transport?: Transport;
   throttleStore?: ThrottleStore;
+  /** Run as one node of a cluster (leases, forwarding); the server sets it on MySQL/MariaDB. */
+  cluster?: boolean;
 }
 
 async function throttleStoreFor(config: Config, db: Knex, closers: Closer[]): Promise<ThrottleStore> {
@@ -150,13 +162,38 @@ export async function createContainer(
       queryTimeoutMs: config.dbQueryTimeoutMs,
     });
   const clock = overrides.clock ?? systemClock;
-  const transport = overrides.transport ?? (await createTransport(config, db, clock));
+  const instanceStore = new InstanceStore(db);
+  let clusterNode: ClusterNode | null = null;
+  const baseTransport =
+    overrides.transport ??
+    (await createTransport(
+      config,
+      db,
+      clock,
+      overrides.cluster
+        ? {
+            beforeAuthWrite: (instanceId, trx) => (clusterNode as ClusterNode).fence(trx, instanceId),
+            keepAfterReplaced: (instanceId) => (clusterNode as ClusterNode).keepAfterReplaced(instanceId),
+          }
+        : {},
+    ));
+  const metrics = createGatewayMetrics({ transport: baseTransport.kind });
+  let transport: Transport = baseTransport;
+  if (overrides.cluster) {
+    clusterNode = new ClusterNode(db, baseTransport, instanceStore, metrics.registry);
+    transport = new ClusteredTransport(baseTransport, clusterNode);
+  }
   const accountStore = new AccountStore(db);
   const accounts = new AccountService(accountStore, policies.plans, clock);
   const apiKeys = new ApiKeyService(db, clock);
-  const instanceStore = new InstanceStore(db);
   const outbox = new EventOutbox(db, clock);
   const instances = new InstanceService(db, instanceStore, transport, outbox, clock);
+  if (clusterNode && transport instanceof ClusteredTransport) {
+    const node = clusterNode;
+    instances.setWriteFence((trx, instanceId) => node.fence(trx, instanceId));
+    transport.issueQrHere = (id) => instances.issueQrHere(id);
+    transport.remoteQrWritten = (id) => instances.qrWrittenElsewhere(id);
+  }
   const messages = new MessageLog(db);
   const quota = new QuotaLedger(db);
   const throttle = new ThrottleService(
@@ -179,7 +216,6 @@ export async function createContainer(
   });
   const adminActions = new AdminActions({ db, accounts, suppressions, audit, apiKeys, instances });
   const adminSessions = new AdminSessionStore(db, clock);
-  const metrics = createGatewayMetrics({ transport: transport.kind });
   const sendDeps: SendDeps = {
     db,
     clock,
@@ -303,6 +339,12 @@ export async function createContainer(
     portalSessions,
     authFailures: new AuthFailureLimiter(),
     bodyBudget: new BodyBudget(config.bodyBytesPerAccount, config.bodyBytesPerProcess),
+    cluster: clusterNode,
+    nodeId: () => (clusterNode?.started ? clusterNode.id : (config.nodeId ?? `${os.hostname()}-${config.port}`)),
+    ownerOf: async (instanceId) =>
+      clusterNode?.started
+        ? clusterNode.leases.ownerOf(instanceId)
+        : (config.nodeId ?? `${os.hostname()}-${config.port}`),
     adminToken: () => adminToken,
     setAdminToken: (token) => {
       adminToken = token;
@@ -316,7 +358,12 @@ export async function createContainer(
   };
 }
 
-async function createTransport(config: Readonly<Config>, db: Knex, clock: Clock): Promise<Transport> {
+async function createTransport(
+  config: Readonly<Config>,
+  db: Knex,
+  clock: Clock,
+  baileysHooks: Pick<BaileysTransportOptions, 'beforeAuthWrite' | 'keepAfterReplaced'>,
+): Promise<Transport> {
   // The Baileys transport keeps real time: WhatsApp's timers are not ours to fake.
   if (config.transport === 'sandbox')
     return new SandboxTransport({ clock, sendLatencyMs: config.sandboxSendLatencyMs });
@@ -324,5 +371,5 @@ async function createTransport(config: Readonly<Config>, db: Knex, clock: Clock)
   // terminal QR and getMessage (see baileys-factory.ts) and runs the signature self-test: it
   // throws when strict certificate verification cannot be installed, so the server refuses to start.
   const { createBaileysTransport } = await import('./transport/baileys/baileys-factory.ts');
-  return createBaileysTransport(config, db);
+  return createBaileysTransport(config, db, baileysHooks);
 }

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { createApp } from './app.ts';
+import { ClusterSettingsError, loadClusterSettings } from './cluster/cluster-settings.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 import { loadPolicies, PolicyError } from './config/policies.ts';
 import { createContainer } from './container.ts';
@@ -16,18 +17,21 @@ const SHUTDOWN_DEADLINE_MS = 8_000;
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   let policies: ReturnType<typeof loadPolicies>;
+  let clustered: boolean;
   try {
     config = loadConfig();
     policies = loadPolicies(process.env.POLICIES_DIR ?? './policies');
+    // Several nodes share a MySQL/MariaDB database (SPEC §12); on SQLite one process owns everything.
+    clustered = !config.databaseUrl.startsWith('sqlite:') && loadClusterSettings(process.env, config.port).enabled;
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof PolicyError) {
+    if (error instanceof ConfigError || error instanceof PolicyError || error instanceof ClusterSettingsError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(78);
     }
     throw error;
   }
   const log = createRootLogger(config.logLevel).child({ module: 'server' });
-  const container = await createContainer(config, policies);
+  const container = await createContainer(config, policies, { cluster: clustered });
   // Migrations may rewrite large tables: they run on their own connection, without DB_QUERY_TIMEOUT.
   const migrator = createDb(config.databaseUrl, {
     connectTimeoutMs: config.dbConnectTimeoutMs,
@@ -71,7 +75,8 @@ async function main(): Promise<void> {
   log.info('listening', { port, transport: config.transport });
   // After listening, so the banner names the real port.
   if (admin.generated) process.stdout.write(firstStartBanner({ token: admin.token, port, transport: config.transport }));
-  await container.instances.restoreSessions();
+  if (container.cluster) await container.cluster.start(loadClusterSettings(process.env, port));
+  else await container.instances.restoreSessions();
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -88,6 +93,8 @@ async function main(): Promise<void> {
     // In-flight requests (a send waiting for WhatsApp) may finish; idle keep-alive sockets go now.
     const drained = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    // Hand this node's instances over before anything else stops (SIGTERM hand-over ≤ 3 s).
+    if (container.cluster) await container.cluster.drain().catch((error) => log.warn('drain failed', { error }));
     await drained;
     try {
       await jobs.stop();

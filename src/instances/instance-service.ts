@@ -30,6 +30,8 @@ const QR_WAIT_MS = 30_000;
 export class InstanceService {
   private readonly qrWaiters = new Map<string, { resolve: () => void; reject: (error: Error) => void }[]>();
   private readonly handlers: TransportEventHandler[] = [];
+  /** Several nodes: checks, inside each write a transport event causes, that this node still owns the instance. */
+  private writeFence: ((trx: Knex, instanceId: string) => Promise<void>) | null = null;
 
   constructor(
     private readonly db: Knex,
@@ -39,6 +41,23 @@ export class InstanceService {
     private readonly clock: Clock,
   ) {
     transport.onEvent((event) => this.onTransportEvent(event));
+  }
+
+  /** Several nodes (SPEC §12): fence every state change a transport event makes by the instance lease. */
+  setWriteFence(fence: (trx: Knex, instanceId: string) => Promise<void>): void {
+    this.writeFence = fence;
+  }
+
+  /** Owner side of a forwarded QR request: issue a QR here and wait until it is written. */
+  async issueQrHere(id: string): Promise<void> {
+    const waitForQr = this.waitForQr(id);
+    await this.transport.regenerateQr(id);
+    await waitForQr;
+  }
+
+  /** The owning node wrote a new QR for a request made here: the local waiters can read it. */
+  qrWrittenElsewhere(id: string): void {
+    this.settleQrWaiters(id);
   }
 
   /** Register a handler for message-level transport events (inbound, receipts, calls…). */
@@ -100,7 +119,9 @@ export class InstanceService {
 
   async regenerateQr(accountId: string, id: string): Promise<Instance> {
     const instance = await this.getForAccount(accountId, id);
-    if (instance.state === 'connected' || this.transport.isConnected(id)) throw new InstanceConnectedError();
+    const local = this.transport.isLocal?.(id) ?? true;
+    if (instance.state === 'connected' || (local && this.transport.isConnected(id)))
+      throw new InstanceConnectedError();
     const now = this.clock.now().getTime();
     if (instance.state === 'qr_generated' && instance.qrExpiresAt !== null && instance.qrExpiresAt > now) {
       throw new QrStillValidError({ expires_at: new Date(instance.qrExpiresAt).toISOString() });
@@ -258,7 +279,7 @@ export class InstanceService {
           this.settleQrWaiters(instance.id);
           return;
         case 'disconnected':
-          await this.applyDisconnected(instance, event.reason, event.loggedOut);
+          await this.applyDisconnected(instance, event.reason, event.loggedOut, true);
           return;
         case 'expired':
           await this.applyState(instance, {
@@ -283,7 +304,12 @@ export class InstanceService {
     }
   }
 
-  private async applyDisconnected(instance: Instance, reason: string, loggedOut: boolean): Promise<void> {
+  private async applyDisconnected(
+    instance: Instance,
+    reason: string,
+    loggedOut: boolean,
+    fenced = false,
+  ): Promise<void> {
     const fresh = (await this.store.get(instance.id)) ?? instance;
     if (fresh.state === 'disconnected' && (!loggedOut || !fresh.hasSession)) return;
     const patch: Parameters<InstanceStore['update']>[1] = {
@@ -293,6 +319,7 @@ export class InstanceService {
     };
     if (loggedOut) patch.has_session = false;
     await this.applyState(fresh, {
+      fenced,
       patch,
       events: [
         { type: 'instance.disconnected', payload: { state: 'disconnected', reason, logged_out: loggedOut } },
@@ -309,10 +336,14 @@ export class InstanceService {
     change: {
       patch: Omit<Parameters<InstanceStore['update']>[1], 'updated_at'> & { updated_at?: number };
       events: Pick<NewEvent, 'type' | 'payload'>[];
+      /** Caused by a transport event: refused when this node lost the instance's lease. */
+      fenced?: boolean;
     },
   ): Promise<void> {
     const now = this.clock.now().getTime();
+    const fence = change.fenced === false ? null : this.writeFence;
     const result = await this.db.transaction(async (trx) => {
+      if (fence) await fence(trx, instance.id);
       await this.store.update(instance.id, { ...change.patch, updated_at: now }, trx);
       let deliveries = 0;
       for (const e of change.events) {

@@ -439,6 +439,7 @@ export const RESPONSES = {
     schema: obj(['status', 'transport', 'checks'], {
       status: { enum: ['ok', 'degraded'] },
       service: str(),
+      node_id: str('This node (NODE_ID); several nodes can share one database.'),
       transport: { enum: ['sandbox', 'baileys'] },
       sandbox: str('Present only in sandbox mode.'),
       checks: obj(['database', 'transport'], {
@@ -450,6 +451,7 @@ export const RESPONSES = {
     example: {
       status: 'ok',
       service: 'warden',
+      node_id: 'gw-1',
       transport: 'baileys',
       checks: { database: 'ok', transport: 'ok' },
       uptime_seconds: 3600,
@@ -898,12 +900,48 @@ export const RESPONSES = {
       next_before: null,
     },
   },
+  adminNodes: {
+    schema: ok(['nodes'], {
+      nodes: arrayOf(
+        obj(['id', 'url', 'alive', 'last_heartbeat_at', 'instances'], {
+          id: str('NODE_ID of the node.'),
+          url: nullableStr('NODE_URL: where the other nodes reach it (null on a single node).'),
+          alive: bool('Heartbeat younger than the lease and not draining.'),
+          draining: bool('Handing its instances over before it exits (SIGTERM).'),
+          started_at: dateTime(),
+          last_heartbeat_at: dateTime('Database clock.'),
+          instances: int('Instances whose lease the node holds.'),
+        }),
+      ),
+    }),
+    example: {
+      success: true,
+      nodes: [
+        {
+          id: 'gw-1',
+          url: 'http://10.0.0.11:3000',
+          alive: true,
+          draining: false,
+          started_at: '2026-12-06T09:00:00.000Z',
+          last_heartbeat_at: '2026-12-06T10:15:02.512Z',
+          instances: 3,
+        },
+      ],
+    },
+  },
   adminInstanceReview: {
     schema: ok(['instance', 'review'], {
       instance: {
         allOf: [ref('Instance')],
         required: ['account_id'],
-        properties: { account_id: str(), paused_by: nullableStr(), pause_evidence: {} },
+        properties: {
+          account_id: str(),
+          paused_by: nullableStr(),
+          pause_evidence: {},
+          owner_node: nullableStr(
+            'The node that runs this instance\'s WhatsApp session now (several nodes); null while it fails over.',
+          ),
+        },
       },
       review: obj(['pause_count', 'strikes', 'triggers'], {
         pause_count: int('Pauses in the repeat-offender lookback.'),
@@ -928,7 +966,13 @@ export const RESPONSES = {
     }),
     example: {
       success: true,
-      instance: { ...EX_INSTANCE, account_id: EX_ACCOUNT.id, paused_by: null, pause_evidence: null },
+      instance: {
+        ...EX_INSTANCE,
+        account_id: EX_ACCOUNT.id,
+        paused_by: null,
+        pause_evidence: null,
+        owner_node: 'gw-1',
+      },
       review: {
         pause_count: 0,
         last_resumed_at: null,

@@ -950,6 +950,17 @@ export const ROUTE_CATALOG: readonly CatalogRoute[] = [
     errors: ['invalid_instance'],
   },
   {
+    method: 'get',
+    path: '/admin/api/nodes',
+    summary: 'Gateway nodes sharing this database',
+    description:
+      'Every node that has joined (several nodes on one MySQL/MariaDB database): its address, whether it is alive, and how many instances it owns. On SQLite: this one process.',
+    tag: 'Admin: review',
+    auth: 'admin',
+    response: { status: 200, description: 'The nodes.', ...R.adminNodes },
+    errors: [],
+  },
+  {
     method: 'post',
     path: '/admin/api/instances/{id}/pause',
     summary: 'Pause an instance for review',

@@ -38,6 +38,8 @@ export class TransportSendError extends Error {
   constructor(
     message: string,
     readonly reason: string,
+    /** Seconds after which a retry may succeed (e.g. an instance failing over to another node). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'TransportSendError';
@@ -182,6 +184,8 @@ export interface StartOptions {
   instanceId: string;
   /** Present when the instance has linked before and a session should be restored. */
   restore: boolean;
+  /** The number the instance is linked to, as last recorded (a session moving between nodes). */
+  phone?: string | null;
 }
 
 export interface Transport {
@@ -200,6 +204,13 @@ export interface Transport {
   logout(instanceId: string): Promise<void>;
   /** Stop the socket and drop all state of the instance. */
   destroy(instanceId: string): Promise<void>;
+  /**
+   * Stop the session of one instance without logging out and without events: its credentials
+   * stay for the node that takes it over (several nodes, SPEC §12).
+   */
+  release?(instanceId: string): Promise<void>;
+  /** false when calls for this instance are served by another node (several nodes). */
+  isLocal?(instanceId: string): boolean;
   /** Stop every socket without logging out (graceful shutdown). */
   close(): Promise<void>;
   /** Degraded while WhatsApp cannot be reached (the last attempt failed before reaching it). */

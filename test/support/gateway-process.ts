@@ -26,9 +26,13 @@ export function policiesDirWith(
 }
 
 /** Start the real gateway (`src/server.ts`) as a child process; resolves once it listens. */
-export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGatewayProcess(
+  env: Record<string, string>,
+  options: { preloads?: string[]; startTimeoutMs?: number } = {},
+): Promise<GatewayProcess> {
+  const preloads = (options.preloads ?? []).flatMap((p) => ['--import', p]);
   // As `npm start` runs it.
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', ...preloads, 'src/server.ts'], {
     env: {
       ...process.env,
       PORT: '0',
@@ -42,7 +46,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   });
   let out = '';
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${out}`)), options.startTimeoutMs ?? 30_000);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       for (const line of out.split('\n')) {

@@ -24,6 +24,7 @@ import { trendView } from '../views/trend-charts.ts';
 import { rateThresholds } from '../views/trend-charts.ts';
 import { parseTrendRange, SendTrends } from '../../sending/send-trends.ts';
 import { describePublicErrors } from '../../errors/errors.ts';
+import { clusterNodes } from '../../cluster/cluster-nodes.ts';
 import {
   accountRow,
   auditRow,
@@ -651,6 +652,15 @@ export function adminConsoleRoutes(c: Container): Router {
       ...page('webhooks'),
       title: 'Webhook health',
       endpoints: endpoints.map((e) => webhookRow(e, names)),
+    });
+  });
+
+  get('/admin/nodes', async (_req, res) => {
+    const nodes = await clusterNodes(c);
+    views.render(res, 'nodes', {
+      ...page('nodes'),
+      title: 'Nodes',
+      nodes: nodes.map((n) => ({ ...n, lastHeartbeat: `${n.last_heartbeat_at.slice(0, 19).replace('T', ' ')} UTC` })),
     });
   });
 

@@ -33,6 +33,7 @@ export function adminReviewRoutes(c: Container): Router {
           account_id: instance.accountId,
           paused_by: instance.pausedBy,
           pause_evidence: instance.pauseEvidence,
+          owner_node: await c.ownerOf(instance.id),
         },
         review: {
           pause_count: standing.pauseCount,

@@ -56,6 +56,7 @@ export function healthRoutes(c: Container, startedAt: number): Router {
     const body = {
       status: database === 'ok' && transport.status === 'ok' ? 'ok' : 'degraded',
       service: 'warden',
+      node_id: c.nodeId(),
       transport: c.transport.kind,
       sandbox:
         c.transport.kind === 'sandbox'

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Container } from '../../container.ts';
 import { normalizePhoneOrReject } from '../../lib/phone.ts';
-import { SandboxTransport } from '../../transport/sandbox/sandbox-transport.ts';
+import { sandboxControlOf } from '../../cluster/clustered-transport.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { jsonBody } from '../middleware/json-body.ts';
@@ -12,8 +12,9 @@ import { sandboxFailNextSchema, sandboxInboundSchema } from '../schemas/instance
 /** Sandbox control routes (SPEC §5.4): mounted only when TRANSPORT=sandbox, 404 otherwise. */
 export function sandboxRoutes(c: Container): Router {
   const router = Router();
-  const transport = c.transport;
-  if (!(transport instanceof SandboxTransport)) return router;
+  // Clustered: each control call runs on the node that owns the instance (forwarded in one hop).
+  const transport = sandboxControlOf(c.transport);
+  if (!transport) return router;
   const auth = apiKeyAuth(c.apiKeys, c.accountStore);
   const owned = async (res: { locals: Record<string, unknown> }, id: string) =>
     (await c.instances.getForAccount(accountOf(res).id, id)).id;
@@ -46,7 +47,7 @@ export function sandboxRoutes(c: Container): Router {
   });
   const failNext = handler(async (req, res) => {
     const id = await owned(res, String(req.params.id));
-    transport.failNext(id, Number(req.body.count ?? 1));
+    await transport.failNext(id, Number(req.body.count ?? 1));
     res.json({ success: true });
   });
   const drop = handler(async (req, res) => {

@@ -61,7 +61,11 @@ export const transportSend: SendCheck = {
       if (!(error instanceof TransportSendError))
         log.warn('transport threw', { instance_id: instance.id, error });
       await fail(command, state, deps, reason, now());
-      throw new GatewaySendFailedError({ reason });
+      const retryAfter = error instanceof TransportSendError ? error.retryAfterSeconds : undefined;
+      if (retryAfter === undefined) throw new GatewaySendFailedError({ reason });
+      const refusal = new GatewaySendFailedError({ reason, retry_after: retryAfter });
+      refusal.headers['Retry-After'] = String(retryAfter);
+      throw refusal;
     }
     state.waMessageId = waMessageId;
     const flagged = state.risk?.action === 'review';

@@ -132,6 +132,11 @@ export interface BaileysTransportOptions {
   retainSentMessagesMs?: number;
   /** Runs inside every auth-state write transaction (lease fencing); throw to abort. */
   beforeAuthWrite?: (instanceId: string, trx: Knex.Transaction) => Promise<void> | void;
+  /**
+   * WhatsApp replaced the connection (440). Resolve false when this node is no longer the
+   * instance's owner: the session stops quietly instead of reconnecting (several nodes).
+   */
+  keepAfterReplaced?: (instanceId: string) => Promise<boolean>;
 }
 
 interface Runtime {
@@ -669,23 +674,24 @@ export class BaileysTransport implements Transport {
       this.emit(rt, { type: 'expired', instanceId: rt.id });
       return;
     }
+    if (code === DisconnectReason.connectionReplaced && this.options.keepAfterReplaced) {
+      const ask = this.options.keepAfterReplaced;
+      const gen = rt.generation;
+      void ask(rt.id)
+        .catch(() => false)
+        .then((keep) => {
+          if (rt.generation !== gen || rt.stopped || this.closed) return;
+          if (!keep) {
+            this.log.info('baileys: connection replaced by the owning node; yielding', { instanceId: rt.id });
+            void this.release(rt.id);
+            return;
+          }
+          this.onReplaced(rt);
+        });
+      return;
+    }
     if (code === DisconnectReason.connectionReplaced) {
-      rt.replacedStreak++;
-      const giveUp = rt.replacedStreak > (this.options.reconnect?.maxReplacedAttempts ?? 5);
-      this.emit(rt, {
-        type: 'disconnected',
-        instanceId: rt.id,
-        reason: 'connection_replaced',
-        loggedOut: false,
-        willReconnect: !giveUp,
-      });
-      rt.announced = true;
-      if (giveUp) {
-        rt.stopped = true;
-        return;
-      }
-      rt.attempt = Math.max(rt.attempt, rt.replacedStreak + 1);
-      this.scheduleReconnect(rt);
+      this.onReplaced(rt);
       return;
     }
     if (wasConnected || !rt.announced) {
@@ -700,6 +706,26 @@ export class BaileysTransport implements Transport {
         });
       }
     }
+    this.scheduleReconnect(rt);
+  }
+
+  /** 440 connectionReplaced: announce, then reconnect with backoff (or give up after a streak). */
+  private onReplaced(rt: Runtime): void {
+    rt.replacedStreak++;
+    const giveUp = rt.replacedStreak > (this.options.reconnect?.maxReplacedAttempts ?? 5);
+    this.emit(rt, {
+      type: 'disconnected',
+      instanceId: rt.id,
+      reason: 'connection_replaced',
+      loggedOut: false,
+      willReconnect: !giveUp,
+    });
+    rt.announced = true;
+    if (giveUp) {
+      rt.stopped = true;
+      return;
+    }
+    rt.attempt = Math.max(rt.attempt, rt.replacedStreak + 1);
     this.scheduleReconnect(rt);
   }
 
@@ -984,6 +1010,18 @@ export class BaileysTransport implements Transport {
       }
     }
     await clearAuthState(this.options.db, instanceId);
+  }
+
+  /** Stop one session without logging out or clearing credentials (another node takes it over). */
+  async release(instanceId: string): Promise<void> {
+    const rt = this.runtimes.get(instanceId);
+    if (!rt) return;
+    rt.stopped = true;
+    this.cancelReconnect(rt);
+    this.endSocket(rt);
+    rt.auth?.dispose();
+    rt.auth = undefined;
+    this.runtimes.delete(instanceId);
   }
 
   async close(): Promise<void> {

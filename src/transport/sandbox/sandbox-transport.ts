@@ -89,8 +89,10 @@ export class SandboxTransport implements Transport {
     return state;
   }
 
-  async start({ instanceId, restore }: StartOptions): Promise<void> {
+  async start({ instanceId, restore, phone }: StartOptions): Promise<void> {
     const state = this.ensure(instanceId);
+    // A session taken over from another node keeps its number.
+    if (phone) state.phone = phone;
     if (restore) {
       state.connected = true;
       await this.emit({ type: 'connected', instanceId, phone: state.phone });
@@ -240,6 +242,11 @@ export class SandboxTransport implements Transport {
   }
 
   async destroy(instanceId: string): Promise<void> {
+    this.instances.delete(instanceId);
+  }
+
+  /** Another node takes the instance over: forget it here, quietly (no events). */
+  async release(instanceId: string): Promise<void> {
     this.instances.delete(instanceId);
   }
 

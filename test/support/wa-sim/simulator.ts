@@ -121,6 +121,8 @@ export class WaSimulator {
   private readonly staticKey: RawKeyPair;
   private certChain: Buffer;
   private readonly connections = new Set<SimConnection>();
+  private readonly sessionPeaks = new Map<string, number>();
+  private readonly replacedKicks = new Map<string, number>();
   private connCounter = 0;
   private idCounter = 0;
   private readonly outgoing: OutgoingRecord[] = [];
@@ -247,6 +249,15 @@ export class WaSimulator {
         conn.send({ tag: 'failure', attrs: { reason: String(reason), location: 'sim' } });
         conn.closeSoon();
         return;
+      }
+      // What WhatsApp does: a second connection for the same device replaces the first (440).
+      const previous = this.liveConnections({ companion }).filter((c) => c !== conn);
+      this.noteSessions(companion, previous.length + 1);
+      for (const old of previous) {
+        this.handlers.log(`conn#${old.id} replaced by conn#${conn.id} (440)`);
+        this.replacedKicks.set(companion.jid, (this.replacedKicks.get(companion.jid) ?? 0) + 1);
+        old.send({ tag: 'stream:error', attrs: {}, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] });
+        old.closeSoon();
       }
       conn.companion = companion;
       conn.send({
@@ -399,6 +410,21 @@ export class WaSimulator {
       return Promise.resolve(existing);
     }
     return this.waitFor(this.loginWaiters, match, timeoutMs, 'login');
+  }
+
+  /** Most connections one device had logged in at the same moment (before the replaced ones closed). */
+  maxSimultaneousSessions(): number {
+    return Math.max(0, ...this.sessionPeaks.values());
+  }
+
+  /** 440 kicks the simulator sent because a device logged in again elsewhere, per companion JID. */
+  replacedCount(companion?: Companion): number {
+    if (companion) return this.replacedKicks.get(companion.jid) ?? 0;
+    return [...this.replacedKicks.values()].reduce((a, b) => a + b, 0);
+  }
+
+  private noteSessions(companion: Companion, count: number): void {
+    this.sessionPeaks.set(companion.jid, Math.max(this.sessionPeaks.get(companion.jid) ?? 0, count));
   }
 
   /** Open, logged-in connections (optionally of one account or companion). */
