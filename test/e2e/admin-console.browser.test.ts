@@ -6,6 +6,7 @@ import path from 'node:path';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { ADMIN_TOKEN, createTestContext, generousThrottles, type TestContext } from '../support/test-app.ts';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS } from '../support/chromium.ts';
 
 /**
  * The compliance console in a real Chromium (Debian's `chromium`, driven by playwright-core):
@@ -18,20 +19,6 @@ import { ADMIN_TOKEN, createTestContext, generousThrottles, type TestContext } f
  * (`--user-data-dir=/tmp/playwright_chromiumdev_profile-*`).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-default-apps',
-  '--disable-extensions',
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-];
-const ARTIFACTS = path.resolve('test/artifacts');
 const VIOLATION = 'FLASH SALE!!! 70% OFF today only, buy now at bit.ly/xyz — limited offer, click here!';
 
 describe('admin console in Chromium', function () {
@@ -74,7 +61,7 @@ describe('admin console in Chromium', function () {
       const s = ctx.app.listen(0, '127.0.0.1', () => resolve(s));
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.route('**/*', (route) => {
       const url = new URL(route.request().url());

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { ADMIN_TOKEN, createTestContext, generousThrottles, type TestContext } from '../support/test-app.ts';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS } from '../support/chromium.ts';
 
 /**
  * Day one in the console, in a real Chromium at 1280 px and at 390 px (a phone): create an
@@ -17,20 +18,6 @@ import { ADMIN_TOKEN, createTestContext, generousThrottles, type TestContext } f
  * Network: as in admin-console.browser.test.ts, only 127.0.0.1 resolves and other hosts are aborted.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-default-apps',
-  '--disable-extensions',
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-];
-const ARTIFACTS = path.resolve('test/artifacts');
 const TEXT = 'Your order #1029 has shipped and will arrive on Thursday between 9:00 and 12:00. Reply STOP to opt out.';
 
 describe('console onboarding in Chromium (1280 px and 390 px)', function () {
@@ -54,7 +41,7 @@ describe('console onboarding in Chromium (1280 px and 390 px)', function () {
       const s = ctx.app.listen(0, '127.0.0.1', () => resolve(s));
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
     fs.mkdirSync(ARTIFACTS, { recursive: true });
   });
 

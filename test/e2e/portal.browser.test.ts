@@ -8,6 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import { PASSWORD } from '../support/portal.ts';
 import { startWebhookHarness, type WebhookHarness } from '../support/webhook-harness.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
+import { ARTIFACTS, CHROMIUM, CHROMIUM_FLAGS } from '../support/chromium.ts';
 
 /**
  * The customer portal in a real Chromium, as two people of two accounts. Dewi (Toko Maju, owner,
@@ -22,20 +23,6 @@ import { WebhookReceiver } from '../support/webhook-receiver.ts';
  * worker resolves no names at all (webhook-harness.ts).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-default-apps',
-  '--disable-extensions',
-  '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-];
-const ARTIFACTS = path.resolve('test/artifacts');
 const SPAM = 'FLASH SALE!!! 70% OFF today only, buy now at bit.ly/xyz — limited offer, click here!';
 const PAGES = ['/portal', '/portal/instances', '/portal/keys', '/portal/webhooks', '/portal/messages', '/portal/inbound', '/portal/suppressions', '/portal/usage', '/portal/users', '/portal/security'];
 
@@ -65,7 +52,7 @@ describe('customer portal in Chromium (two accounts, 1280 px and 390 px)', funct
       const s = h.ctx.app.listen(0, '127.0.0.1', () => resolve(s));
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, headless: true });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
     fs.mkdirSync(ARTIFACTS, { recursive: true });
   });
 

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../lib/seeded-random.ts';
 import {
   createLinearModel,
   MODEL_FORMAT,
@@ -41,18 +42,6 @@ export interface TrainingOptions {
   training?: Record<string, unknown>;
 }
 
-/** mulberry32: a tiny seeded PRNG, enough for shuffling. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Encoded {
   idx: Int32Array;
   x: Float64Array;
@@ -92,7 +81,7 @@ export function fitWeights(
   const g2 = options.classes.map(() => new Float64Array(options.buckets).fill(1e-8));
   const bias = new Float64Array(k);
   const g2b = new Float64Array(k).fill(1e-8);
-  const random = prng(options.seed);
+  const random = seededRandom(options.seed);
   const order = data.map((_, i) => i);
   const logits = new Float64Array(k);
   const grad = new Float64Array(k);
