@@ -57,6 +57,9 @@ describe(`Idempotency-Key and quota survive a SIGKILL mid-burst (${currentLane()
       POLICIES_DIR: dir,
       SEND_DEADLINE: '3s',
       SANDBOX_SEND_LATENCY: '150ms',
+      // One gateway restarted in place: what is measured is the key and the quota, not a
+      // failover (a clustered restart waits for the dead process's lease: test/e2e/cluster.test.ts).
+      CLUSTER: 'off',
     });
   const bodyOf = (i: number) =>
     JSON.stringify({
