@@ -152,10 +152,9 @@ export function headline(g: GroupFigures): Headline {
   };
 }
 
-function cell(t: Tally, invert = false): string {
+function cell(t: Tally): string {
   if (t.n === 0) return '—';
-  const r = rate(t) as number;
-  return `${invert ? '' : ''}${r.toFixed(1)}% (${t.hit}/${t.n})`;
+  return `${(rate(t) as number).toFixed(1)}% (${t.hit}/${t.n})`;
 }
 
 /** The printed report: per language, per category, then the misses by id. */

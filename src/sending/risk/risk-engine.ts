@@ -11,7 +11,7 @@ import {
   toAsciiDigits,
 } from '../../lib/text-normalize.ts';
 import { describeFeature, type LinearModel } from './linear-model.ts';
-import { deobfuscateLinks } from './text-features.ts';
+import { deobfuscateLinks, hostOf } from './text-features.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Policy shape (`policies/risk-rules.json`, validated by `policies/schema/risk-rules.schema.json`)
@@ -295,14 +295,6 @@ interface LinkFinder {
 function createLinkFinder(bareTlds: Set<string>, knownHosts: string[]): LinkFinder {
   const scanner = new RegExp(`(${SCHEME_URL_SOURCE})|(${EMAIL_SOURCE})|(${BARE_URL_SOURCE})`, 'giu');
   const isKnownHost = (host: string) => knownHosts.some((d) => host === d || host.endsWith(`.${d}`));
-
-  function hostOf(match: string): string {
-    let rest = match.replace(/^https?:\/\//i, '');
-    rest = rest.split(/[/?#]/)[0] ?? '';
-    rest = rest.slice(rest.lastIndexOf('@') + 1); // user@host tricks: the host is after the @
-    rest = rest.replace(/:\d*$/, '').replace(/[.,;:!?)\]}'"»،؛؟]+$/u, '');
-    return rest.toLowerCase().replace(/^www\./, '');
-  }
 
   /** The link's host, or null for an e-mail address or a bare word that is not a link. */
   function classify(

@@ -128,10 +128,11 @@ export function deobfuscateLinks(text: string): string {
   return s;
 }
 
-function hostOf(url: string): string {
+/** A link's host: lowercase, without scheme, path, port, `user@` or `www.` (used by the rules too). */
+export function hostOf(url: string): string {
   let rest = url.replace(/^https?:\/\//i, '');
   rest = rest.split(/[/?#]/)[0] ?? '';
-  rest = rest.slice(rest.lastIndexOf('@') + 1);
+  rest = rest.slice(rest.lastIndexOf('@') + 1); // user@host tricks: the host is after the @
   rest = rest.replace(/:\d*$/, '').replace(/[.,;:!?)\]}'"»،؛؟]+$/u, '');
   return rest.toLowerCase().replace(/^www\./, '');
 }
