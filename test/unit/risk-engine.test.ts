@@ -628,35 +628,24 @@ describe('createRiskEngine: the deterministic rules of policies/risk-rules.json'
       assert.deepEqual(run(false, true, 'support'), ['support_only']);
     });
 
-    it('is fast enough to run on every send', () => {
-      const texts = [
-        'Your order #A-1029 has shipped and will arrive Tuesday',
-        'PROMO GILA! Diskon 70% hanya hari ini, buruan klik bit.ly/abc123',
-        'عرض خاص لفترة محدودة! خصم 50% على جميع المنتجات، اشتر الآن',
-        'Kode OTP Anda 482913. Jangan berikan kode ini kepada siapa pun.',
-      ];
-      const started = performance.now();
-      for (let i = 0; i < 2000; i++) {
-        const text = texts[i % texts.length] ?? '';
-        engine.skeleton(text);
-        score(text);
-      }
-      // Typically ~0.05 ms per message; the bound only catches pathological regressions.
-      assert.ok(performance.now() - started < 4000);
-    });
-
     it('stays linear on hostile 60 KB messages (no regex backtracking blow-up)', () => {
-      // These took 4-7 s each when the e-mail pattern could start anywhere in a run.
-      for (const text of [
-        'a'.repeat(65536),
-        'a.'.repeat(30000),
-        'a-a.'.repeat(15000),
-        'a@a.'.repeat(15000),
-      ]) {
-        const started = performance.now();
-        score(text, 'support');
-        engine.skeleton(text);
-        assert.ok(performance.now() - started < 1500, `${text.slice(0, 8)}… took too long`);
+      // These took 4-7 s each when the e-mail pattern could start anywhere in a run: thousands of
+      // times an ordinary message of the same length. Compared with one measured in the same run,
+      // so a busy machine slows both alike (how fast scoring is, is for npm run bench:policy).
+      const time = (text: string) => {
+        let best = Number.POSITIVE_INFINITY;
+        for (let i = 0; i < 3; i++) {
+          const started = performance.now();
+          score(text, 'support');
+          engine.skeleton(text);
+          best = Math.min(best, performance.now() - started);
+        }
+        return best;
+      };
+      const ordinary = time('Your order A-1029 has shipped, track it at shop.example/t. '.repeat(1100));
+      for (const text of ['a'.repeat(65536), 'a.'.repeat(30000), 'a-a.'.repeat(15000), 'a@a.'.repeat(15000)]) {
+        const hostile = time(text);
+        assert.ok(hostile < 50 * ordinary + 100, `${text.slice(0, 8)}… took ${hostile.toFixed(0)} ms, an ordinary 64 KB message ${ordinary.toFixed(0)} ms`);
       }
     });
   });
