@@ -12,14 +12,14 @@
 import { loadPolicies } from '../src/config/policies.ts';
 import { loadCorpus, type CorpusSend } from '../src/sending/risk/corpus.ts';
 import { evaluate, headline } from '../src/sending/risk/policy-eval.ts';
-import { createRiskEngine, QUIET_BEHAVIOUR, type RiskEngine } from '../src/sending/risk/risk-engine.ts';
+import { createRiskEngine, QUIET_BEHAVIOUR, withoutClassifiers, type RiskEngine } from '../src/sending/risk/risk-engine.ts';
 import { createOptOutMatcher } from '../src/suppression/opt-out-matcher.ts';
 
 const policies = loadPolicies('./policies');
 const { classifier: _detector, ...optOutRules } = policies.optOut;
 const engines = {
   baseline: {
-    risk: createRiskEngine({ ...policies.risk, rules: policies.risk.rules.filter((r) => r.kind !== 'classifier') }),
+    risk: createRiskEngine(withoutClassifiers(policies.risk)),
     optOut: createOptOutMatcher(optOutRules),
   },
   v2: {

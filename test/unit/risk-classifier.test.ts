@@ -68,6 +68,14 @@ describe('policy engine v2: the trained layers', () => {
       assert.equal(result.classifier?.intent, 'phishing');
     });
 
+    it('a code with a promotion appended is not trusted as plain OTP traffic', () => {
+      const plain = score('Your verification code is 482913. It expires in 10 minutes.', 'authentication');
+      assert.ok(plain.rules.some((r) => r.id === 'trust_otp_shape'), JSON.stringify(plain.rules));
+      const promo = score('Your code is 482913. Also, this week only: 50% off all plans and double reward points, shop now and tell a friend!', 'authentication');
+      assert.ok(!promo.rules.some((r) => r.id === 'trust_otp_shape'), JSON.stringify(promo.rules));
+      assert.equal(promo.action, 'block');
+    });
+
     it('sends an ordinary order update, a code and a support answer', () => {
       for (const [text, purpose] of [
         ['Hi Sarah, your order #10293 has shipped and should arrive on Thursday. Track it in your account.', 'transactional'],

@@ -3,6 +3,7 @@ import { loadPolicies } from '../../src/config/policies.ts';
 import fs from 'node:fs';
 import {
   createRiskEngine,
+  withoutClassifiers,
   type RiskBehaviour,
   type RiskPolicy,
   type RiskResult,
@@ -17,7 +18,7 @@ const models = loadPolicies('./policies').models;
  * The deterministic layer on its own (every rule but the trained classifier): these tests pin
  * what each rule does. The whole engine, classifier included, is tested in risk-classifier.test.ts.
  */
-const rulesOnly: RiskPolicy = { ...policy, rules: policy.rules.filter((r) => r.kind !== 'classifier') };
+const rulesOnly: RiskPolicy = withoutClassifiers(policy);
 const engine = createRiskEngine(rulesOnly, models);
 const { review, block } = policy.thresholds;
 
@@ -361,6 +362,13 @@ describe('createRiskEngine: the deterministic rules of policies/risk-rules.json'
       }
       assert.ok(!ids(score('The office is closed tomorrow for the local elections; use the app to transfer.')).includes('political_campaign') ||
         score('The office is closed tomorrow for the local elections; use the app to transfer.').action === 'allow');
+    });
+
+    it('referral and loyalty pushes count; a credit for a late order does not', () => {
+      assert.ok(ids(score('Thanks for your visit! Refer a friend and you both get double points 🎁')).includes('referral_loyalty'));
+      assert.ok(ids(score('Pesanan sudah sampai. Ajak teman jadi member, dapat poin member tambahan!')).includes('referral_loyalty'));
+      assert.ok(ids(score('تم توصيل طلبك. ادعي صاحبك واستخدم كود الدعوة واربحوا 50 ج')).includes('referral_loyalty'));
+      assert.ok(!ids(score('Sorry about the wait, a $5 credit was added and comes off your next bill automatically.', 'support')).includes('referral_loyalty'));
     });
 
     it('forward-this wording counts; passing a ticket on to a team does not', () => {

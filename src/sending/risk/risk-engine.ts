@@ -1,5 +1,5 @@
 import type { LinearModel } from './linear-model.ts';
-import type { RiskBehaviour, RiskEngine, RiskPolicy, RiskResult, RiskRuleHit } from './risk-policy.ts';
+import type { RiskBehaviour, RiskEngine, RiskPolicy, RiskResult, RiskRule, RiskRuleHit } from './risk-policy.ts';
 import { compileRule, compileWhen, references, ruleFeatures, type CompiledRule, type EvalContext, type LexiconIndex } from './risk-rule-compiler.ts';
 import { createLinkFinder, createTextReader } from './risk-text.ts';
 
@@ -12,6 +12,26 @@ export const QUIET_BEHAVIOUR: RiskBehaviour = {
   recentOptOuts: 0,
   isNewRecipient: true,
 };
+
+/**
+ * The deterministic layer alone: every rule but the trained classifiers, and no rule waiting on
+ * one (`unless_rules`, `all_of`, `any_of` drop their references to them).
+ */
+export function withoutClassifiers(policy: RiskPolicy): RiskPolicy {
+  const classifiers = new Set(policy.rules.filter((r) => r.kind === 'classifier').map((r) => r.id));
+  const keep = (ids: string[] | undefined) => ids?.filter((id) => !classifiers.has(id));
+  const rules = policy.rules
+    .filter((r) => !classifiers.has(r.id))
+    .map((r) => {
+      const out = { ...r } as RiskRule & { unless_rules?: string[]; all_of?: string[]; any_of?: string[] };
+      for (const key of ['unless_rules', 'all_of', 'any_of'] as const) {
+        const ids = keep(out[key]);
+        if (ids !== undefined) out[key] = ids;
+      }
+      return out as RiskRule;
+    });
+  return { ...policy, rules };
+}
 
 /**
  * Compiles the policy once (regexes, lexicon indexes, link finder) and returns a pure scorer.
