@@ -35,8 +35,13 @@ export interface OptOutClassifierPolicy {
    * customer talking to the business, not a refusal of its messages.
    */
   veto_terms?: string[];
-  /** A question (`?`, `؟`) is never an opt-out on the model's word alone. */
+  /** A reply that ends in a question (`?`, `؟`) is never an opt-out on the model's word alone. */
   veto_questions?: boolean;
+  /**
+   * With `veto_questions`, the minimum probability of `opt_out` for a reply that asks something
+   * before it demands ("who gave you my number? delete it"); without it, such replies never count.
+   */
+  question_opt_out_min?: number;
 }
 
 export interface OptOutLanguage {
@@ -129,6 +134,14 @@ function compilePhrase(pattern: string, where: string): RegExp {
   }
   if (source === '') throw new Error(`opt-out policy: ${where}: empty phrase`);
   return new RegExp(`^${source}$`, 'u');
+}
+
+/**
+ * Whether the reply ends by asking something ("stop the gym membership?"), emoji and spaces
+ * aside. "Who gave you my number? Delete it." asks, then demands: the demand is what it says.
+ */
+export function endsInQuestion(text: string): boolean {
+  return /[?？؟][\s\p{Extended_Pictographic}\p{Emoji_Modifier}\u200D\uFE0F]*$/u.test(text);
 }
 
 /** At most this many code words may follow a keyword ("BLOCK 1,2,3"). */
@@ -247,8 +260,12 @@ export function createOptOutMatcher(
     const pIn = p.probabilities[model.classes.indexOf('opt_in')] as number;
     const language = languageOf(tokens, text);
     // Vetoes guard the costly mistake only: cutting a customer off who was talking about an order.
-    const question = detector.veto_questions === true && /[?？؟]/u.test(text);
-    if (pOut >= detector.opt_out_min && !question && !mentions(tokens, vetoes)) {
+    // A reply that ends by asking is never an opt-out on the model's word alone; one that asks
+    // on the way ("who gave you my number? delete it") needs the model surer.
+    const asks = detector.veto_questions === true && /[?？؟]/u.test(text);
+    const question = asks && endsInQuestion(text);
+    const outMin = asks ? Math.max(detector.opt_out_min, detector.question_opt_out_min ?? 1) : detector.opt_out_min;
+    if (pOut >= outMin && !question && !mentions(tokens, vetoes)) {
       return { kind: 'opt_out', keyword: CLASSIFIER_KEYWORD, language, tier: 'classifier', probability: Math.round(pOut * 1000) / 1000 };
     }
     if (pIn >= detector.opt_in_min) {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { loadPolicies } from '../../src/config/policies.ts';
 import fs from 'node:fs';
+import type { LinearModel } from '../../src/sending/risk/linear-model.ts';
 import {
   createOptOutMatcher,
   type OptOutKind,
@@ -202,6 +203,35 @@ describe('createOptOutMatcher (policies/opt-out.json)', () => {
         matcher.confirmation(match.kind, match.language),
         policy.languages[1]?.confirmations.opt_out,
       );
+    });
+  });
+
+  describe('the natural-language detector on questions (a model with fixed answers)', () => {
+    function withModel(pOut: number) {
+      const probabilities = [1 - pOut, pOut, 0];
+      const model: LinearModel = {
+        task: 'reply-consent',
+        version: 'fixed',
+        classes: ['none', 'opt_out', 'opt_in'],
+        predict: () => ({ label: 'opt_out', probabilities, positive: pOut, positiveLabel: 'opt_out', top: [], hosts: [] }),
+      };
+      return createOptOutMatcher(policy, { [policy.classifier?.model ?? '']: model });
+    }
+    const plainMin = policy.classifier?.opt_out_min ?? 1;
+    const askingMin = policy.classifier?.question_opt_out_min ?? 1;
+
+    it('a reply that asks on the way and then demands needs the higher minimum', () => {
+      assert.ok(askingMin > plainMin);
+      const text = 'Who gave you my number?? Delete it now.';
+      assert.equal(withModel(askingMin).classify(text)?.kind, 'opt_out');
+      assert.equal(withModel((askingMin + plainMin) / 2).classify(text), null);
+      assert.equal(withModel(plainMin).classify('Delete my number from your list now.')?.kind, 'opt_out');
+    });
+
+    it('a reply that ends in a question never counts, however sure the model is', () => {
+      for (const text of ['can you stop the gym membership messages?', 'Delete my number from the list؟ 🙏']) {
+        assert.equal(withModel(1).classify(text), null, text);
+      }
     });
   });
 
