@@ -103,8 +103,9 @@ export function routeFacts(meta: RouteMeta[]): RouteFacts | null {
 const AUTH_ERRORS: Record<RouteAuth | 'none', string[]> = {
   none: [],
   api_key: ['invalid_api_key', 'revoked_api_key'],
-  admin: ['invalid_admin_token'],
-  metrics: ['invalid_admin_token'],
+  // A client address that keeps presenting wrong tokens is locked for a while (429).
+  admin: ['invalid_admin_token', 'rate_limited'],
+  metrics: ['invalid_admin_token', 'rate_limited'],
   threecx: ['invalid_3cx_webhook'],
 };
 
@@ -117,7 +118,10 @@ export function errorCodesFor(facts: RouteFacts): string[] {
   if (facts.validated) codes.push('validation_error');
   // Without the sandbox the route passes the request on to the JSON 404.
   if (facts.sandboxOnly) codes.push('not_found');
-  codes.push(...facts.middlewareErrors, ...(facts.description.errors ?? []), 'internal_error');
+  codes.push(...facts.middlewareErrors, ...(facts.description.errors ?? []));
+  // Routes behind a credential read the database: while it is unreachable they answer 503.
+  if (facts.auth !== 'none') codes.push('service_unavailable');
+  codes.push('internal_error');
   return [...new Set(codes)];
 }
 

@@ -80,7 +80,7 @@ export function healthRoutes(c: Container, startedAt: number): Router {
       description:
         'Same as /health: reachability check for load balancers.',
       tag: 'Operations',
-      response: { status: 200, description: 'Healthy (503 with `status: degraded` when the database is unreachable).', ...RESPONSES.health },
+      response: { status: 200, description: 'Healthy (503 with `status: degraded` when the database is unreachable).', alsoStatus: [503], ...RESPONSES.health },
     }),
     health,
   );
@@ -91,7 +91,7 @@ export function healthRoutes(c: Container, startedAt: number): Router {
       description:
         'Database and transport checks. `transport` says `sandbox` or `baileys`; sandbox mode is announced. Answers 503 when the database is unreachable.',
       tag: 'Operations',
-      response: { status: 200, description: 'Healthy.', ...RESPONSES.health },
+      response: { status: 200, description: 'Healthy.', alsoStatus: [503], ...RESPONSES.health },
     }),
     health,
   );

@@ -107,6 +107,7 @@ export function sendMessageRoutes(c: Container): Router {
         'policy_violation',
         'gateway_send_failed',
         'idempotency_key_reused',
+      'conflict',
       ],
     }),
     requireJson(),
