@@ -3,6 +3,7 @@ import { ValidationError } from '../errors/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 import type { Account, AccountStore, Module } from './account-store.ts';
+import type { AccountResponse } from './account-response.schema.ts';
 
 export interface CreateAccountInput {
   name: string;
@@ -146,7 +147,7 @@ export class AccountService {
   }
 }
 
-export function presentAccount(a: Account, limits: EffectiveLimits): Record<string, unknown> {
+export function presentAccount(a: Account, limits: EffectiveLimits): AccountResponse {
   return {
     id: a.id,
     name: a.name,
@@ -161,7 +162,7 @@ export function presentAccount(a: Account, limits: EffectiveLimits): Record<stri
     override_reason: a.overrideReason,
     override_approved_by: a.overrideApprovedBy,
     override_approved_at: a.overrideApprovedAt === null ? null : new Date(a.overrideApprovedAt).toISOString(),
-    limits: limits,
+    limits: { ...limits },
     created_at: new Date(a.createdAt).toISOString(),
     updated_at: new Date(a.updatedAt).toISOString(),
   };

@@ -16,6 +16,8 @@ import {
 } from './clustered-transport.ts';
 import { clusterNodes } from './cluster-nodes.ts';
 import { LeaseLostError } from './lease-store.ts';
+import { describe } from '../openapi/route-meta.ts';
+import { RESPONSES } from '../openapi/response-schemas.ts';
 
 /** A node-to-node call without the cluster secret. */
 export class InvalidClusterSecretError extends ApiError {
@@ -46,6 +48,13 @@ export function clusterRoutes(c: Container): Router {
 
   router.get(
     '/admin/api/nodes',
+    describe({
+      summary: 'Gateway nodes sharing this database',
+      description:
+        'Every node that has joined (several nodes on one MySQL/MariaDB database): its address, whether it is alive, and how many instances it owns. On SQLite: this one process.',
+      tag: 'Admin: review',
+      response: { status: 200, description: 'The nodes.', ...RESPONSES.adminNodes },
+    }),
     admin,
     handler(async (_req, res) => {
       res.json({ success: true, nodes: await clusterNodes(c) });

@@ -4,6 +4,7 @@
  * and the OpenAPI document. Templates only arrange it, so the numbers in the docs are the numbers
  * the gateway enforces.
  */
+import type { Application } from 'express';
 import fs from 'node:fs';
 import type { Container } from '../container.ts';
 import { EVENT_SCHEMAS, exampleEvent, ENVELOPE_SCHEMA } from '../events/event-schemas.ts';
@@ -12,7 +13,7 @@ import { MEDIA_RULES, sendMessageSchema } from '../http/schemas/send-message.sch
 import { errorCatalog, publicErrorCodes } from '../openapi/error-catalog.ts';
 import { buildOpenApiDocument } from '../openapi/openapi-document.ts';
 import { packageVersion } from '../openapi/package-version.ts';
-import { TAGS } from '../openapi/route-catalog.ts';
+import { TAGS } from '../openapi/tags.ts';
 import { TEST_VECTORS } from '../webhooks/webhook-signer.ts';
 import { ERROR_GUIDE } from './error-guide.ts';
 import { escapeHtml, renderInline } from './markdown.ts';
@@ -370,8 +371,8 @@ const AUTH_LABEL: Record<string, string> = {
   ThreeCxSecret: '3CX secret',
 };
 
-function endpointsData() {
-  const doc = buildOpenApiDocument();
+function endpointsData(app: Application) {
+  const doc = buildOpenApiDocument(app);
   const components = doc.components.schemas as Record<string, SchemaLike>;
   type Op = {
     summary: string;
@@ -459,18 +460,19 @@ function endpointsData() {
 
 // ---------------------------------------------------------------------------------------------
 
-let staticData: Json | null = null;
+const staticData = new WeakMap<Application, Json>();
 
-/** Data that depends on nothing but the code (computed once per process). */
-function codeData(): Json {
-  if (staticData) return staticData;
-  staticData = {
+/** Data that depends on nothing but the code and the app's routes (computed once per app). */
+function codeData(app: Application): Json {
+  const hit = staticData.get(app);
+  if (hit) return hit;
+  const data: Json = {
     errors: errorsData(),
     events: eventsData(),
     vectors: vectorsData(),
     sendFields: sendFields(),
     media: mediaData(),
-    endpoints: endpointsData(),
+    endpoints: endpointsData(app),
     examples: {
       nodeReceiver: example('node-receiver.mjs'),
       n8n: example('n8n-code-node.js'),
@@ -478,14 +480,15 @@ function codeData(): Json {
       php: example('verify-warden.php'),
     },
   };
-  return staticData;
+  staticData.set(app, data);
+  return data;
 }
 
 /** Everything the templates can use. `baseUrl` is how the reader reached this gateway. */
-export function buildDocsData(c: Container, baseUrl: string): Json {
+export function buildDocsData(c: Container, baseUrl: string, app: Application): Json {
   const schedule = c.config.webhookRetrySchedule;
   return {
-    ...codeData(),
+    ...codeData(app),
     version: packageVersion(),
     baseUrl,
     transport: c.config.transport,

@@ -3,6 +3,7 @@
  * variable the data does not have is an error, not an empty string) rendered into one layout,
  * plus Markdown pages kept in `docs/` (production.md) so they also read well in the repository.
  */
+import type { Application } from 'express';
 import fs from 'node:fs';
 import Handlebars from 'handlebars';
 import type { Container } from '../container.ts';
@@ -173,8 +174,9 @@ export class DocsSite {
     return t;
   }
 
-  render(page: DocsPage, baseUrl: string): RenderedPage {
-    const data = buildDocsData(this.c, baseUrl);
+  /** `app`: the live app, whose routes the endpoint reference describes. */
+  render(page: DocsPage, baseUrl: string, app: Application): RenderedPage {
+    const data = buildDocsData(this.c, baseUrl, app);
     let body: string;
     let title = page.title;
     if ('md' in page.source) {

@@ -28,7 +28,7 @@ export function docsRoutes(c: Container): Router {
   const page = (req: Request, res: Response, next: NextFunction) => {
     const found = site.find(req.path);
     if (!found) return next(new NotFoundError(undefined, 'No documentation page exists at this path.'));
-    const rendered = site.render(found, baseUrlOf(req, c.config.port));
+    const rendered = site.render(found, baseUrlOf(req, c.config.port), req.app);
     res.setHeader('Content-Security-Policy', CSP);
     res.setHeader('Cache-Control', 'public, max-age=60');
     // The copy-paste examples embed the host the reader used.

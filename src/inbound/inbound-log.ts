@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { parseJson, toBool } from '../db/database.ts';
+import type { InboundMessageResponse } from './inbound-response.schema.ts';
 
 export type Classification = 'opt_out' | 'opt_in';
 
@@ -90,7 +91,7 @@ export class InboundLog {
   }
 }
 
-export function presentInbound(r: InboundRecord): Record<string, unknown> {
+export function presentInbound(r: InboundRecord): InboundMessageResponse {
   return {
     id: r.id,
     instance_id: r.instanceId,
@@ -103,9 +104,9 @@ export function presentInbound(r: InboundRecord): Record<string, unknown> {
     message_type: r.messageType,
     text: r.text,
     media_path: r.mediaPath,
-    media_mime_type: r.payload.media_mime_type ?? null,
-    media_size: r.payload.media_size ?? null,
-    media_filename: r.payload.media_filename ?? null,
+    media_mime_type: (r.payload.media_mime_type as string | null | undefined) ?? null,
+    media_size: (r.payload.media_size as number | null | undefined) ?? null,
+    media_filename: (r.payload.media_filename as string | null | undefined) ?? null,
     classification: r.classification,
     received_at: new Date(r.receivedAt).toISOString(),
     payload: { ...r.payload, inbound_log_id: r.id },

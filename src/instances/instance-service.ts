@@ -15,6 +15,7 @@ import { newId } from '../lib/ids.ts';
 import { moduleLogger } from '../lib/logger.ts';
 import { describeUnreachable, type Transport, type TransportEvent } from '../transport/transport.ts';
 import { type Instance, InstanceStore } from './instance-store.ts';
+import type { InstanceResponse } from './instance-response.schema.ts';
 
 const log = moduleLogger('instances');
 
@@ -363,8 +364,9 @@ export class InstanceService {
 }
 
 /** The public representation of an instance (QR as raw string and PNG data URL). */
-export async function presentInstance(instance: Instance, now: number): Promise<Record<string, unknown>> {
-  const qrLive = instance.state === 'qr_generated' && instance.qrRaw && (instance.qrExpiresAt ?? 0) > now;
+export async function presentInstance(instance: Instance, now: number): Promise<InstanceResponse> {
+  // The QR code waiting to be scanned, if any.
+  const qrRaw = instance.state === 'qr_generated' && (instance.qrExpiresAt ?? 0) > now ? instance.qrRaw : null;
   return {
     id: instance.id,
     name: instance.name,
@@ -372,10 +374,10 @@ export async function presentInstance(instance: Instance, now: number): Promise<
     state_reason: instance.stateReason,
     phone: instance.phone,
     default_country: instance.defaultCountry,
-    qr: qrLive
+    qr: qrRaw
       ? {
-          raw: instance.qrRaw,
-          png_data_url: await QRCode.toDataURL(instance.qrRaw as string, { margin: 1, width: 320 }),
+          raw: qrRaw,
+          png_data_url: await QRCode.toDataURL(qrRaw, { margin: 1, width: 320 }),
           expires_at: new Date(instance.qrExpiresAt as number).toISOString(),
         }
       : null,

@@ -1,9 +1,10 @@
-import { Router } from 'express';
+import { type RequestHandler, Router } from 'express';
 import type { Container } from '../container.ts';
 import { handler } from '../http/middleware/async-handler.ts';
 import { checkAdminToken } from '../http/middleware/auth.ts';
 import { secretsEqual } from '../lib/secrets-equal.ts';
 import { METRICS_CONTENT_TYPE, renderMetrics } from './scrape-metrics.ts';
+import { describe, withMeta } from '../openapi/route-meta.ts';
 
 /**
  * `GET /metrics` for Prometheus. Bearer METRICS_TOKEN (so a scraper need not hold the admin
@@ -21,9 +22,19 @@ export function metricsRoutes(c: Container): Router {
   };
   router.get(
     '/metrics',
-    (req, _res, next) => {
-      checkAdminToken(req, c.authFailures, authorized).then(() => next(), next);
-    },
+    describe({
+      summary: 'Prometheus metrics',
+      description:
+        'Prometheus text exposition format. Requires `Authorization: Bearer <METRICS_TOKEN>` (or the admin token).',
+      tag: 'Operations',
+      response: { status: 200, description: 'Metrics in the Prometheus text format.', contentType: 'text/plain; version=0.0.4' },
+    }),
+    withMeta<RequestHandler>(
+      (req, _res, next) => {
+        checkAdminToken(req, c.authFailures, authorized).then(() => next(), next);
+      },
+      { kind: 'auth', scheme: 'metrics' },
+    ),
     handler(async (_req, res) => {
       const body = await renderMetrics(c);
       res.setHeader('Content-Type', METRICS_CONTENT_TYPE);

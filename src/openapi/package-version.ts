@@ -1,17 +1,28 @@
 import fs from 'node:fs';
 
-let version: string | null = null;
+let pkg: { version: string; license: string } | null = null;
 
-/** `version` from package.json (read once; `0.0.0` if it cannot be read). */
-export function packageVersion(): string {
-  if (version !== null) return version;
+/** `version` and `license` from package.json (read once; `0.0.0` / `UNLICENSED` if it cannot be read). */
+function packageJson(): { version: string; license: string } {
+  if (pkg !== null) return pkg;
+  let read: { version?: unknown; license?: unknown } = {};
   try {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: unknown;
-    };
-    version = typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+    read = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as typeof read;
   } catch {
-    version = '0.0.0';
+    // Defaults below.
   }
-  return version;
+  pkg = {
+    version: typeof read.version === 'string' ? read.version : '0.0.0',
+    license: typeof read.license === 'string' ? read.license : 'UNLICENSED',
+  };
+  return pkg;
+}
+
+export function packageVersion(): string {
+  return packageJson().version;
+}
+
+/** The package's license field (`UNLICENSED`: proprietary, no licence granted). */
+export function packageLicense(): string {
+  return packageJson().license;
 }

@@ -7,6 +7,21 @@
  * new optional field is not a breaking change. `required` lists what a client may rely on.
  */
 
+import { accountSchema, apiKeyInfoSchema } from '../accounts/account-response.schema.ts';
+import { inboundMessageSchema } from '../inbound/inbound-response.schema.ts';
+import { instanceSchema } from '../instances/instance-response.schema.ts';
+import { threeCxIntegrationSchema } from '../integrations/threecx/threecx-response.schema.ts';
+import { portalInvitationSchema, portalUserSchema } from '../portal/portal-user-response.schema.ts';
+import { auditEntrySchema } from '../review/audit-response.schema.ts';
+import { strikeSchema } from '../review/strike-response.schema.ts';
+import { messageLogEntrySchema } from '../sending/message-response.schema.ts';
+import { suppressionSchema } from '../suppression/suppression-response.schema.ts';
+import {
+  webhookAttemptSchema,
+  webhookDeliverySchema,
+  webhookSchema,
+} from '../webhooks/webhook-response.schema.ts';
+
 export type Schema = Record<string, unknown>;
 
 /** `#/components/schemas/<name>`. */
@@ -50,8 +65,6 @@ const nextBefore = {
   description: 'Pass as `before` to get the next (older) page; null on the last page.',
 } as const;
 
-const INSTANCE_STATES = ['qr_generated', 'connected', 'disconnected', 'expired', 'destroyed'];
-
 /** Reusable component schemas (`#/components/schemas/<key>`). */
 export const COMPONENT_SCHEMAS: Record<string, Schema> = {
   Error: {
@@ -70,10 +83,30 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
         properties: {
           action: { enum: ['block', 'throttle', 'review'] },
           risk_score: { type: 'integer', minimum: 0, maximum: 100 },
-          limit: { type: 'integer' },
+          limit: {
+            type: ['integer', 'string'],
+            description:
+              'The limit reached: a number of messages (daily/monthly limits, rate_limited), or which throttle (`instance`, `recipient`, `new_recipients`).',
+          },
           used: { type: 'integer' },
           retry_after: { type: 'integer', description: 'Seconds; also sent as the Retry-After header.' },
           reason: { type: 'string' },
+          purpose_status: {
+            enum: ['disallowed', 'unknown', 'missing'],
+            description: 'message_purpose_not_allowed: a refused purpose, one Warden does not know, or none (3CX).',
+          },
+          module: { type: 'string', description: 'module_not_enabled: the module the account lacks (`api`, `threecx`).' },
+          window_seconds: { type: 'integer', description: 'rate_limited: the window of the limit.' },
+          supported_encodings: { type: 'array', items: { type: 'string' } },
+          supported_charsets: { type: 'array', items: { type: 'string' } },
+          field: { type: 'string', description: 'missing_phone / missing_message_text: the 3CX field.' },
+          limit_bytes: { type: 'integer', description: 'payload_too_large: the body limit of this endpoint.' },
+          event_type: { type: 'string', description: 'call_events_disabled: the 3CX event.' },
+          strict_window: { type: 'boolean', description: 'conversation_window_closed: the integration’s window rule.' },
+          window_hours: { type: 'integer' },
+          last_inbound_at: { type: ['string', 'null'], format: 'date-time', description: 'The contact’s last message, if any.' },
+          expires_at: { type: 'string', format: 'date-time', description: 'qr_still_valid: when the current QR code expires.' },
+          status: { type: 'string', description: 'conflict: the state that conflicts (e.g. a delivery already `pending`).' },
           rules: { type: 'array', items: { type: ['string', 'object'] } },
           classifier: {
             type: 'object',
@@ -97,227 +130,26 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
       },
     },
   },
-  Instance: obj(
-    ['id', 'name', 'state', 'paused', 'created_at'],
-    {
-      id: str('Instance id; use it as `instance_id`.'),
-      name: str('Unique per account among non-destroyed instances.'),
-      state: { enum: INSTANCE_STATES },
-      state_reason: nullableStr('Why the state last changed (e.g. `logged_out`).'),
-      phone: nullableStr('The linked WhatsApp number (E.164) once connected.'),
-      default_country: nullableStr('ISO 3166 country used to read local phone numbers.'),
-      qr: {
-        type: ['object', 'null'],
-        description: 'Present while a QR code is waiting to be scanned.',
-        required: ['raw', 'png_data_url', 'expires_at'],
-        properties: {
-          raw: str('The QR payload; render it with any QR library.'),
-          png_data_url: str('The same QR code as a PNG data URL (for an <img src>).'),
-          expires_at: dateTime(),
-        },
-      },
-      paused: bool('Paused for responsible-messaging review: sends are refused with 423.'),
-      pause: {
-        type: ['object', 'null'],
-        properties: { reason: nullableStr(), paused_at: nullableDateTime() },
-      },
-      created_at: dateTime(),
-      updated_at: dateTime(),
-    },
-    'A WhatsApp number linked to Warden.',
-  ),
-  MessageLogEntry: obj(
-    ['log_id', 'status', 'outcome', 'created_at'],
-    {
-      log_id: int('The `log_id` returned by /api/send-message.'),
-      instance_id: nullableStr(),
-      recipient: nullableStr('E.164 (or group JID).'),
-      purpose: nullableStr(),
-      text: nullableStr(),
-      media_type: nullableStr(),
-      status: str('`sent`, `blocked`, `failed`, `reserved` (in progress), or a receipt status.'),
-      outcome: { enum: ['allowed', 'blocked'] },
-      deciding_check: nullableStr('The pipeline check that refused the send (null when sent).'),
-      error: nullableStr('Error code of a refusal or failure.'),
-      risk_score: nullableInt('0–100.'),
-      risk_rules: { type: ['array', 'null'], description: 'Risk rules that fired.' },
-      flagged: bool('Sent, but scored at or above the review threshold.'),
-      message_id: nullableStr('WhatsApp message id once sent.'),
-      reference: nullableStr('Your own reference, as sent.'),
-      source: str('`api`, `threecx` or `confirmation`.'),
-      failure_reason: nullableStr(),
-      created_at: dateTime(),
-      updated_at: dateTime(),
-    },
-    'One send attempt and the decision taken on it.',
-  ),
-  Suppression: obj(
-    ['id', 'phone', 'scope', 'reason', 'created_at'],
-    {
-      id: str(),
-      phone: str('E.164.'),
-      scope: { enum: ['account', 'global'] },
-      account_id: nullableStr(),
-      reason: str('`recipient_requested_stop` (the recipient sent STOP), `customer_blocked` or `admin_blocked`.'),
-      note: nullableStr(),
-      created_by: nullableStr(),
-      created_at: dateTime(),
-    },
-    'A number Warden will not message.',
-  ),
-  Webhook: obj(
-    ['id', 'destination_url', 'events', 'enabled', 'created_at'],
-    {
-      id: str(),
-      destination_url: str(),
-      events: arrayOf(str()),
-      instance_id: nullableStr(),
-      description: nullableStr(),
-      enabled: bool(),
-      disabled_reason: nullableStr('`gone` (410), `consecutive_failures` or `manual`.'),
-      disabled_at: nullableDateTime(),
-      consecutive_failures: int(),
-      previous_secret_expires_at: nullableDateTime('During a rotation grace period, when the old secret stops signing.'),
-      created_at: dateTime(),
-      updated_at: dateTime(),
-    },
-    'A webhook subscription.',
-  ),
-  WebhookAttempt: obj(['attempt_number', 'request_id', 'latency_ms', 'created_at'], {
-    attempt_number: int(),
-    trigger: str('`scheduled` or `manual`.'),
-    url: str(),
-    method: str(),
-    request_id: str(),
-    event: str(),
-    instance_id: nullableStr(),
-    message_id: nullableStr(),
-    status_code: nullableInt(),
-    latency_ms: int(),
-    response_body: nullableStr(
-      'First 500 characters. Null for customers when the destination is a private range allowed by WEBHOOK_ALLOWED_CIDRS (the admin API shows it).',
-    ),
-    private_destination: bool('Present and true when the destination is a range only WEBHOOK_ALLOWED_CIDRS allows.'),
-    response_body_hidden: bool('Present when private_destination is: true when response_body was withheld.'),
-    error: nullableStr(),
-    created_at: dateTime(),
-  }),
-  WebhookDelivery: obj(
-    ['id', 'request_id', 'event', 'status', 'attempts', 'created_at'],
-    {
-      id: str(),
-      request_id: str('Same as X-WA-Request-ID, webhook-id and the envelope request_id.'),
-      event_id: str(),
-      event: str(),
-      webhook_id: str(),
-      instance_id: nullableStr(),
-      message_id: nullableStr(),
-      status: { enum: ['pending', 'succeeded', 'failed', 'cancelled'] },
-      held: bool('Pending while its endpoint is disabled; sent after re-enabling.'),
-      attempt_count: int(),
-      next_attempt_at: nullableDateTime(),
-      last_status_code: nullableInt(),
-      last_error: nullableStr(),
-      created_at: dateTime(),
-      completed_at: nullableDateTime(),
-      attempts: arrayOf(ref('WebhookAttempt')),
-    },
-    'One event for one endpoint, with every HTTP attempt.',
-  ),
-  InboundMessage: obj(
-    ['id', 'instance_id', 'direction', 'message_type', 'received_at'],
-    {
-      id: int(),
-      instance_id: str(),
-      message_id: nullableStr(),
-      direction: { const: 'inbound' },
-      from: nullableStr(),
-      from_lid: nullableStr(),
-      chat: nullableStr(),
-      is_group: bool(),
-      message_type: str(),
-      text: nullableStr(),
-      media_path: nullableStr('Download with GET /media?path=…'),
-      media_mime_type: nullableStr(),
-      media_size: nullableInt(),
-      media_filename: nullableStr(),
-      classification: nullableStr('`opt_out`, `opt_in` or null.'),
-      received_at: dateTime(),
-      payload: { type: 'object', description: 'The `message.received` payload as delivered to webhooks.' },
-    },
-    'An inbound WhatsApp message.',
-  ),
+  Instance: instanceSchema,
+  MessageLogEntry: messageLogEntrySchema,
+  Suppression: suppressionSchema,
+  Webhook: webhookSchema,
+  WebhookAttempt: webhookAttemptSchema,
+  WebhookDelivery: webhookDeliverySchema,
+  InboundMessage: inboundMessageSchema,
   QuotaWindow: obj(['limit', 'used', 'remaining', 'resets_at'], {
     limit: int(),
     used: int('Messages actually sent in this window.'),
     remaining: int(),
     resets_at: dateTime('Start of the next window, in the account time zone.'),
   }),
-  Account: obj(
-    ['id', 'name', 'plan', 'plan_active', 'modules', 'timezone', 'limits'],
-    {
-      id: str(),
-      name: str(),
-      plan: str(),
-      plan_active: bool(),
-      modules: arrayOf({ enum: ['api', 'threecx'] }),
-      timezone: str(),
-      default_country: nullableStr(),
-      optout_confirmation: bool(),
-      daily_limit_override: nullableInt(),
-      monthly_limit_override: nullableInt(),
-      override_reason: nullableStr(),
-      override_approved_by: nullableStr(),
-      override_approved_at: nullableDateTime(),
-      limits: obj(['daily', 'monthly'], { daily: int(), monthly: int() }, 'Effective limits.'),
-      created_at: dateTime(),
-      updated_at: dateTime(),
-    },
-    'A customer account.',
-  ),
-  ApiKeyInfo: obj(['id', 'name', 'prefix', 'created_at'], {
-    id: str(),
-    name: str(),
-    prefix: str('The visible start of the key.'),
-    created_at: dateTime(),
-    last_used_at: nullableDateTime(),
-    revoked_at: nullableDateTime(),
-  }),
-  ThreeCxIntegration: obj(
-    ['id', 'instance_id', 'enabled', 'webhook_path'],
-    {
-      id: str(),
-      instance_id: str(),
-      business_name: nullableStr(),
-      enabled: bool(),
-      webhook_path: str('Give 3CX this path on your gateway: POST /integrations/3cx/webhook/{id}.'),
-      secret_hint: str('The first characters of the secret, to tell secrets apart.'),
-      require_hmac: bool(),
-      ip_allowlist: arrayOf(str()),
-      trusted_proxies: arrayOf(str()),
-      outbound_enabled: bool(),
-      call_events_enabled: bool(),
-      enabled_call_events: arrayOf(str()),
-      templates: { type: 'object' },
-      strict_window: bool(),
-      window_hours: int(),
-      destination_url: nullableStr('Where inbound messages are forwarded (a message.received webhook).'),
-      forward_webhook_id: nullableStr(),
-      created_at: dateTime(),
-      updated_at: dateTime(),
-    },
-    'A 3CX integration (the secret itself is never shown again).',
-  ),
-  AuditEntry: obj(['id', 'actor', 'action', 'created_at'], {
-    id: int(),
-    actor: str(),
-    action: str(),
-    target_type: nullableStr(),
-    target_id: nullableStr(),
-    note: nullableStr(),
-    detail: {},
-    created_at: dateTime(),
-  }),
+  Account: accountSchema,
+  ApiKeyInfo: apiKeyInfoSchema,
+  ThreeCxIntegration: threeCxIntegrationSchema,
+  AuditEntry: auditEntrySchema,
+  Strike: strikeSchema,
+  PortalUser: portalUserSchema,
+  PortalInvitation: portalInvitationSchema,
 };
 
 const EX_TIME = '2026-05-08T10:00:00.000Z';
@@ -443,7 +275,7 @@ export const RESPONSES = {
       transport: { enum: ['sandbox', 'baileys'] },
       sandbox: str('Present only in sandbox mode.'),
       checks: obj(['database', 'transport'], {
-        database: { enum: ['ok', 'unreachable'] },
+        database: { enum: ['ok', 'unreachable', 'timeout', 'schema_missing'] },
         transport: str(),
       }),
       uptime_seconds: int(),
@@ -500,7 +332,7 @@ export const RESPONSES = {
     example: { success: true, destroyed: true },
   },
   sandboxState: {
-    schema: ok(['state'], { state: { enum: INSTANCE_STATES } }),
+    schema: ok(['state'], { state: instanceSchema.properties.state }),
     example: { success: true, state: 'connected' },
   },
   sandboxInbound: {
@@ -656,7 +488,22 @@ export const RESPONSES = {
     },
   },
   eventSchema: {
-    schema: { type: 'object', required: ['title', 'type', 'properties'] },
+    schema: {
+      type: 'object',
+      description: 'The JSON Schema (2020-12) of one event.',
+      required: ['title', 'type', 'properties'],
+      properties: {
+        $schema: str(),
+        $id: str(),
+        title: str('The event name.'),
+        description: str(),
+        type: { const: 'object' },
+        required: arrayOf(str()),
+        additionalProperties: bool(),
+        properties: { type: 'object', description: 'The envelope fields and the event’s `payload`.' },
+        examples: arrayOf({ type: 'object' }),
+      },
+    },
     example: { $id: 'urn:warden:events:message.sent', title: 'message.sent', type: 'object', properties: {} },
   },
   accountCreated: {
@@ -707,14 +554,7 @@ export const RESPONSES = {
   },
   portalInvitation: {
     schema: ok(['invitation', 'invite_path', 'invite_url'], {
-      invitation: obj(['id', 'email', 'role', 'expires_at'], {
-        id: str(),
-        email: str(),
-        role: { enum: ['owner', 'developer', 'viewer'] },
-        created_by: str(),
-        created_at: dateTime(),
-        expires_at: dateTime(),
-      }),
+      invitation: ref('PortalInvitation'),
       invite_path: str('`/portal/invite/<token>`: single use, shown only in this response.'),
       invite_url: str('The same link with the address this request reached the gateway on.'),
       note: str(),
@@ -736,18 +576,8 @@ export const RESPONSES = {
   },
   portalUsers: {
     schema: ok(['users', 'invitations'], {
-      users: arrayOf(
-        obj(['id', 'email', 'name', 'role', 'totp_enabled'], {
-          id: str(),
-          email: str(),
-          name: str(),
-          role: { enum: ['owner', 'developer', 'viewer'] },
-          totp_enabled: bool('Two-step sign-in (TOTP) is on.'),
-          created_at: dateTime(),
-          last_login_at: nullableDateTime(),
-        }),
-      ),
-      invitations: arrayOf(obj(['id', 'email', 'role', 'expires_at'], { id: str(), email: str(), role: str(), expires_at: dateTime() })),
+      users: arrayOf(ref('PortalUser')),
+      invitations: arrayOf(ref('PortalInvitation')),
     }),
     example: {
       success: true,
@@ -951,13 +781,17 @@ export const RESPONSES = {
           description: 'A review-imposed slowdown in force.',
           properties: { multiplier: { type: 'number' }, until: dateTime() },
         },
-        strikes: arrayOf({ type: 'object' }),
+        strikes: arrayOf(ref('Strike')),
         triggers: arrayOf(
           obj(['id', 'over_threshold'], {
             id: str(),
             signal: str(),
             value: { type: ['number', 'null'] },
             threshold: { type: 'number' },
+            unit: { enum: ['count', 'rate'], description: '`count` of events, or a `rate` of events per sample.' },
+            events: int('Matching events in the window.'),
+            sample: { type: ['integer', 'null'], description: 'The denominator of a rate (e.g. messages sent); null for counts.' },
+            window_seconds: int('The look-back window.'),
             over_threshold: bool(),
             explanation: str(),
           }),
@@ -1168,6 +1002,9 @@ export const RESPONSES = {
       message_id: str(),
       log_id: int(),
       reason: str('Why nothing was sent (e.g. `cooldown`, `informational_event`).'),
+      message: str('A sentence for people (e.g. the answer to `event_type: test`).'),
+      sent: bool('False for events accepted without sending (call events without a reply).'),
+      cooldown_expires_at: dateTime('When the same event for the same number may be answered again.'),
       retry_after: int(),
     }),
     example: {
@@ -1180,7 +1017,21 @@ export const RESPONSES = {
     },
   },
   openapi: {
-    schema: { type: 'object', required: ['openapi', 'info', 'paths'] },
+    schema: {
+      type: 'object',
+      description: 'An OpenAPI 3.1 document (this one).',
+      required: ['openapi', 'info', 'paths'],
+      properties: {
+        openapi: str(),
+        jsonSchemaDialect: str(),
+        info: { type: 'object' },
+        servers: arrayOf({ type: 'object' }),
+        tags: arrayOf({ type: 'object' }),
+        paths: { type: 'object' },
+        webhooks: { type: 'object' },
+        components: { type: 'object' },
+      },
+    },
     example: { openapi: '3.1.0', info: { title: 'Warden', version: '0.1.0' }, paths: {} },
   },
 } satisfies Record<string, { schema: Schema; example: unknown }>;

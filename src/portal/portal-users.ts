@@ -9,6 +9,7 @@ import type { AuditLog } from '../review/audit-log.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import type { PortalSessionStore } from './portal-sessions.ts';
 import { base32Decode, matchTotp, newTotpSecret } from './totp.ts';
+import type { PortalInvitationResponse, PortalUserResponse } from './portal-user-response.schema.ts';
 
 export const ROLES = ['owner', 'developer', 'viewer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -80,7 +81,7 @@ function invitationFrom(row: Record<string, unknown>): Invitation {
   };
 }
 
-export function presentUser(u: PortalUser): Record<string, unknown> {
+export function presentUser(u: PortalUser): PortalUserResponse {
   return {
     id: u.id,
     email: u.email,
@@ -92,7 +93,7 @@ export function presentUser(u: PortalUser): Record<string, unknown> {
   };
 }
 
-export function presentInvitation(i: Invitation): Record<string, unknown> {
+export function presentInvitation(i: Invitation): PortalInvitationResponse {
   return {
     id: i.id,
     email: i.email,

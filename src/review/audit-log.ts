@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { parseJson } from '../db/database.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { AuditEntryResponse } from './audit-response.schema.ts';
 
 export interface AuditEntry {
   id: number;
@@ -65,7 +66,7 @@ export class AuditLog {
   }
 }
 
-export function presentAudit(e: AuditEntry): Record<string, unknown> {
+export function presentAudit(e: AuditEntry): AuditEntryResponse {
   return {
     id: e.id,
     actor: e.actor,

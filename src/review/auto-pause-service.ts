@@ -18,6 +18,7 @@ import {
   type TriggerEvaluation,
 } from './pause-policy.ts';
 import type { ReviewService } from './review-service.ts';
+import type { StrikeResponse } from './strike-response.schema.ts';
 
 const log = moduleLogger('auto-pause');
 
@@ -87,7 +88,7 @@ function strikeFromRow(row: Record<string, unknown>): StrikeRecord {
   };
 }
 
-export function presentStrike(s: StrikeRecord): Record<string, unknown> {
+export function presentStrike(s: StrikeRecord): StrikeResponse {
   return {
     id: s.id,
     trigger: s.triggerId,

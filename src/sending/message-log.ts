@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { affected, parseJson, toBool } from '../db/database.ts';
 import { maskPhone } from '../lib/logger.ts';
+import type { MessageLogEntryResponse } from './message-response.schema.ts';
 
 export type MessageStatus = 'reserved' | 'sent' | 'failed' | 'blocked' | 'delivered' | 'read' | 'played';
 export type Outcome = 'allowed' | 'blocked';
@@ -171,7 +172,7 @@ export class MessageLog {
   }
 }
 
-export function presentMessage(m: MessageRecord): Record<string, unknown> {
+export function presentMessage(m: MessageRecord): MessageLogEntryResponse {
   return {
     log_id: m.id,
     instance_id: m.instanceId,

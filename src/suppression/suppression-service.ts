@@ -3,6 +3,7 @@ import { isUniqueViolation } from '../db/database.ts';
 import { SuppressionLockedError } from '../errors/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
+import type { SuppressionResponse } from './suppression-response.schema.ts';
 
 export type SuppressionReason = 'recipient_requested_stop' | 'customer_blocked' | 'admin_blocked';
 
@@ -109,7 +110,7 @@ export class SuppressionService {
   }
 }
 
-export function presentSuppression(s: Suppression): Record<string, unknown> {
+export function presentSuppression(s: Suppression): SuppressionResponse {
   return {
     id: s.id,
     phone: s.phone,

@@ -10,6 +10,11 @@ import { type AllowedCidrs, parseCidrList, validateDestinationUrl } from './ssrf
 import type { Attempt, Delivery, DeliveryStatus, WebhookDeliveryStore } from './webhook-delivery-store.ts';
 import type { EndpointPatch, WebhookEndpoint, WebhookEndpointStore } from './webhook-endpoint-store.ts';
 import { generateWebhookSecret } from './webhook-signer.ts';
+import type {
+  WebhookAttemptResponse,
+  WebhookDeliveryResponse,
+  WebhookResponse,
+} from './webhook-response.schema.ts';
 
 const log = moduleLogger('webhooks');
 
@@ -36,12 +41,14 @@ export interface WebhookServiceDeps {
   clock: Clock;
 }
 
+function iso(ms: number): string;
+function iso(ms: number | null): string | null;
 function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
 /** The public shape of a subscription. The secret is never part of it (only shown at create/rotate). */
-export function presentWebhook(e: WebhookEndpoint, now: number): Record<string, unknown> {
+export function presentWebhook(e: WebhookEndpoint, now: number): WebhookResponse {
   const inGrace = e.previousSecret !== null && (e.previousSecretExpiresAt ?? 0) > now;
   return {
     id: e.id,
@@ -63,7 +70,7 @@ export function presentWebhook(e: WebhookEndpoint, now: number): Record<string, 
  * One attempt as its audience sees it. A customer never sees the response body of a destination
  * reached only because WEBHOOK_ALLOWED_CIDRS allows it (status and latency only); the admin does.
  */
-export function presentAttempt(a: Attempt, audience: 'customer' | 'admin' = 'customer'): Record<string, unknown> {
+export function presentAttempt(a: Attempt, audience: 'customer' | 'admin' = 'customer'): WebhookAttemptResponse {
   const hidden = a.privateDestination && audience === 'customer';
   return {
     attempt_number: a.attemptNumber,
@@ -88,7 +95,7 @@ export function presentDelivery(
   attempts: Attempt[],
   endpointEnabled: boolean,
   audience: 'customer' | 'admin' = 'customer',
-): Record<string, unknown> {
+): WebhookDeliveryResponse {
   return {
     id: d.id,
     request_id: d.id,

@@ -9,7 +9,7 @@ import { renderMarkdown } from '../../src/docs/markdown.ts';
 import { describePublicErrors } from '../../src/errors/errors.ts';
 import { EVENT_TYPES } from '../../src/events/event-types.ts';
 import { errorCatalog } from '../../src/openapi/error-catalog.ts';
-import { ROUTE_CATALOG, errorCodesFor } from '../../src/openapi/route-catalog.ts';
+import { describedRoutes, errorCodesFor } from '../../src/openapi/openapi-document.ts';
 import { TEST_VECTORS } from '../../src/webhooks/webhook-signer.ts';
 import { createTestContext, type TestContext } from '../support/test-app.ts';
 
@@ -142,7 +142,7 @@ describe('docs site (/docs, /acceptable-use)', function () {
 
   it('explains every error code any route documents', () => {
     const troubleshooting = decode(pages.get('/docs/troubleshooting') as string);
-    const codes = new Set([...errorCatalog().keys(), ...ROUTE_CATALOG.flatMap(errorCodesFor)]);
+    const codes = new Set([...errorCatalog().keys(), ...describedRoutes(ctx.app).flatMap((r) => errorCodesFor(r.facts))]);
     for (const code of codes) {
       assert.ok(ERROR_GUIDE[code], `src/docs/error-guide.ts has no cause/fix for ${code}`);
       assert.ok(troubleshooting.includes(`id="error-${code}"`), `troubleshooting: ${code}`);
@@ -194,7 +194,8 @@ describe('docs site (/docs, /acceptable-use)', function () {
 
   it('generates the endpoint reference from the OpenAPI document', () => {
     const html = decode(pages.get('/docs/endpoints') as string);
-    for (const route of ROUTE_CATALOG) assert.ok(html.includes(`<code>${route.path}</code>`), route.path);
+    for (const { route } of describedRoutes(ctx.app))
+      assert.ok(html.includes(`<code>${route.path}</code>`), route.path);
     assert.ok(html.includes('sandbox only'));
   });
 

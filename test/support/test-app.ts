@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import supertest from 'supertest';
 import { createApp, type RouterFactory } from '../../src/app.ts';
+import { contractChecked } from './response-contract.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import { loadPolicies, type Policies } from '../../src/config/policies.ts';
 import { type Container, createContainer, type ContainerOverrides } from '../../src/container.ts';
@@ -88,7 +89,8 @@ export async function createTestContext(options: TestContextOptions = {}): Promi
   });
   container.setAdminToken(ADMIN_TOKEN);
   const app = createApp(container, options.routers ?? []);
-  const http = supertest(app);
+  // Every response is held against the OpenAPI document (test/support/response-contract.ts).
+  const http = supertest(contractChecked(app));
   const request: TestContext['request'] = (credential, method, path, body) => {
     const req = http[method](path).set('Authorization', `Bearer ${credential}`);
     return body === undefined ? req : req.set('Content-Type', 'application/json').send(JSON.stringify(body));

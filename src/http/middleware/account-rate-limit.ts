@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { TooManyRequestsError } from '../../errors/errors.ts';
+import { withMeta } from '../../openapi/route-meta.ts';
 
 /**
  * A per-account rate limit for an expensive or probing action (runs after `apiKeyAuth`): past
@@ -12,7 +13,7 @@ export function accountRateLimit(options: { name: string; points: number; durati
     points: options.points,
     duration: options.durationSeconds,
   });
-  return (_req, res, next) => {
+  const limit: RequestHandler = (_req, res, next) => {
     limiter
       .consume(String(res.locals.accountId), 1)
       .then(() => next())
@@ -28,4 +29,5 @@ export function accountRateLimit(options: { name: string; points: number; durati
         next(error);
       });
   };
+  return withMeta(limit, { kind: 'errors', codes: [new TooManyRequestsError().code] });
 }

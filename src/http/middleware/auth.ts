@@ -4,6 +4,7 @@ import type { AccountStore } from '../../accounts/account-store.ts';
 import type { ApiKeyService } from '../../accounts/api-key-service.ts';
 import { InvalidAdminTokenError, InvalidApiKeyError } from '../../errors/errors.ts';
 import { secretsEqual } from '../../lib/secrets-equal.ts';
+import { withMeta } from '../../openapi/route-meta.ts';
 import { type AuthFailureLimiter, clientAddress, tooManyAuthFailures } from './auth-failures.ts';
 
 export function bearer(req: Request): string | undefined {
@@ -15,7 +16,7 @@ export function bearer(req: Request): string | undefined {
 
 /** Pipeline step 2: a live API key. The account travels in `res.locals.account`. */
 export function apiKeyAuth(keys: ApiKeyService, accounts: AccountStore): RequestHandler {
-  return async (req, res, next) => {
+  const auth: RequestHandler = async (req, res, next) => {
     try {
       const key = await keys.authenticate(bearer(req));
       const account = await accounts.get(key.accountId);
@@ -28,6 +29,7 @@ export function apiKeyAuth(keys: ApiKeyService, accounts: AccountStore): Request
       next(error);
     }
   };
+  return withMeta(auth, { kind: 'auth', scheme: 'api_key' });
 }
 
 export function accountOf(res: { locals: Record<string, unknown> }): Account {
@@ -40,7 +42,7 @@ export function accountOf(res: { locals: Record<string, unknown> }): Account {
  * token counts toward the shared failed-auth lock of the client's address (the console's too).
  */
 export function adminAuth(getToken: () => string, failures: AuthFailureLimiter): RequestHandler {
-  return (req, res, next) => {
+  const auth: RequestHandler = (req, res, next) => {
     if (res.locals.adminSession) {
       res.locals.adminActor = res.locals.adminSession;
       return next();
@@ -52,6 +54,7 @@ export function adminAuth(getToken: () => string, failures: AuthFailureLimiter):
       })
       .catch(next);
   };
+  return withMeta(auth, { kind: 'auth', scheme: 'admin' });
 }
 
 /**

@@ -1,5 +1,6 @@
 import express, { type RequestHandler } from 'express';
 import { InvalidJsonError, PayloadTooLargeError, ValidationError } from '../../errors/errors.ts';
+import { withMeta } from '../../openapi/route-meta.ts';
 import { type BodyBudget, bodyBudget, parseBytes } from './body-budget.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -60,7 +61,7 @@ export function jsonBody(limit: string, budget: BodyBudget): RequestHandler[] {
     // The bytes in flight are bounded (per account, per process) before any of them is read.
     bodyBudget(budget, parseBytes(limit)),
     express.raw({ type: () => true, limit }),
-    (req, _res, next) => {
+    withMeta<RequestHandler>((req, _res, next) => {
       const raw = Buffer.isBuffer(req.body) ? (req.body as Buffer) : Buffer.alloc(0);
       (req as unknown as { rawBody: Buffer }).rawBody = raw;
       if (raw.length === 0) {
@@ -73,7 +74,7 @@ export function jsonBody(limit: string, budget: BodyBudget): RequestHandler[] {
         return next(error);
       }
       next();
-    },
+    }, { kind: 'body', limit }),
   ];
 }
 

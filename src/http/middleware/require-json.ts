@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
 import { UnsupportedMediaTypeError } from '../../errors/errors.ts';
+import { withMeta } from '../../openapi/route-meta.ts';
 
 function hasBody(req: Parameters<RequestHandler>[0]): boolean {
   const length = req.get('content-length');
@@ -11,11 +12,12 @@ function hasBody(req: Parameters<RequestHandler>[0]): boolean {
  * body passes (action endpoints such as `/disconnect` need none).
  */
 export function requireJson(options: { optional?: boolean } = {}): RequestHandler {
-  return (req, _res, next) => {
+  const check: RequestHandler = (req, _res, next) => {
     if (options.optional && !hasBody(req)) return next();
     const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
     if (type !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(type))
       return next(new UnsupportedMediaTypeError());
     next();
   };
+  return withMeta(check, { kind: 'contentType', optional: Boolean(options.optional) });
 }

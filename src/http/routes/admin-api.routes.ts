@@ -21,6 +21,9 @@ import {
 import { adminCreateInstanceSchema, adminNoteSchema } from '../schemas/instance.schema.ts';
 import { adminSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { messageLogQuery, optionalString, pageParams } from './pagination.ts';
+import { describe } from '../../openapi/route-meta.ts';
+import { RESPONSES } from '../../openapi/response-schemas.ts';
+import { beforeParam, limitParam, offsetParam, q } from '../../openapi/params.ts';
 
 /** The compliance admin's JSON API (SPEC §9). Every change is written to the audit log. */
 export function adminApiRoutes(c: Container): Router {
@@ -55,6 +58,14 @@ export function adminApiRoutes(c: Container): Router {
 
   router.post(
     '/admin/api/accounts',
+    describe({
+      summary: 'Create an account',
+      description:
+        '`plan_active` defaults to true, `modules` to ["api"], `timezone` to UTC.',
+      tag: 'Admin: accounts',
+      request: { example: { name: 'Acme', plan: 'starter', modules: ['api'], timezone: 'Asia/Jakarta' } },
+      response: { status: 201, description: 'Created.', ...RESPONSES.accountCreated },
+    }),
     ...body,
     validateBody(createAccountSchema),
     handler(async (req, res) => {
@@ -68,6 +79,11 @@ export function adminApiRoutes(c: Container): Router {
   );
   router.get(
     '/admin/api/accounts',
+    describe({
+      summary: 'List accounts',
+      tag: 'Admin: accounts',
+      response: { status: 200, description: 'Accounts.', ...RESPONSES.accounts },
+    }),
     admin,
     handler(async (_req, res) => {
       const accounts = await c.accounts.list();
@@ -76,6 +92,12 @@ export function adminApiRoutes(c: Container): Router {
   );
   router.get(
     '/admin/api/accounts/:id',
+    describe({
+      summary: 'Get an account and its API keys',
+      tag: 'Admin: accounts',
+      response: { status: 200, description: 'The account.', ...RESPONSES.accountWithKeys },
+      errors: ['not_found'],
+    }),
     admin,
     handler(async (req, res) => {
       const account = await loadAccount(String(req.params.id));
@@ -96,6 +118,19 @@ export function adminApiRoutes(c: Container): Router {
   );
   router.patch(
     '/admin/api/accounts/:id',
+    describe({
+      summary: 'Update an account (plan, modules, reviewed limits)',
+      description:
+        'Setting `daily_limit_override` or `monthly_limit_override` requires `override_reason` and `override_approved_by`; `null` clears an override.',
+      tag: 'Admin: accounts',
+      request: { example: {
+        daily_limit_override: 300,
+        override_reason: 'Clinic reminders for three branches; reviewed templates',
+        override_approved_by: 'compliance@warden.example',
+      } },
+      response: { status: 200, description: 'Updated.', ...RESPONSES.account },
+      errors: ['not_found'],
+    }),
     ...body,
     validateBody(updateAccountSchema),
     handler(async (req, res) => {
@@ -106,6 +141,15 @@ export function adminApiRoutes(c: Container): Router {
   );
   router.post(
     '/admin/api/accounts/:id/api-keys',
+    describe({
+      summary: 'Create an API key',
+      description:
+        'The key is in the response once; only a hash is stored.',
+      tag: 'Admin: accounts',
+      request: { example: { name: 'erp' } },
+      response: { status: 201, description: 'Created; copy the key now.', ...RESPONSES.apiKeyCreated },
+      errors: ['not_found'],
+    }),
     ...body,
     validateBody(createApiKeySchema),
     handler(async (req, res) => {
@@ -122,6 +166,12 @@ export function adminApiRoutes(c: Container): Router {
   );
   router.delete(
     '/admin/api/accounts/:id/api-keys/:keyId',
+    describe({
+      summary: 'Revoke an API key',
+      tag: 'Admin: accounts',
+      response: { status: 200, description: 'Revoked.', ...RESPONSES.apiKeyRevoked },
+      errors: ['not_found'],
+    }),
     admin,
     handler(async (req, res) => {
       const key = await c.adminActions.revokeApiKey(
@@ -135,6 +185,16 @@ export function adminApiRoutes(c: Container): Router {
 
   router.get(
     '/admin/api/instances',
+    describe({
+      summary: 'List instances (e.g. paused ones)',
+      tag: 'Admin: review',
+      params: [
+        q('paused', '`true` for paused instances only.', { enum: ['true', 'false'] }),
+        q('account_id', 'Only this account.'),
+      ],
+      response: { status: 200, description: 'Instances, with pause evidence.', ...RESPONSES.adminInstances },
+      errors: ['validation_error'],
+    }),
     admin,
     handler(async (req, res) => {
       const q = req.query as Record<string, unknown>;
@@ -161,6 +221,15 @@ export function adminApiRoutes(c: Container): Router {
   // gateway holds the WhatsApp connections).
   router.post(
     '/admin/api/accounts/:id/instances',
+    describe({
+      summary: 'Create an instance for an account (link a number)',
+      description:
+        'Like `POST /api/instances`, on behalf of the account; the optional `note` goes to the audit log. An `X-Warden-Actor` header names the person acting when the admin token is used (the CLI sends the OS user).',
+      tag: 'Admin: accounts',
+      request: { example: { name: 'Customer Service Main', note: 'Onboarding call' } },
+      response: { status: 201, description: 'Created, with a QR code to scan.', ...RESPONSES.adminInstance },
+      errors: ['not_found', 'validation_error'],
+    }),
     ...body,
     validateBody(adminCreateInstanceSchema),
     handler(async (req, res) => {
@@ -174,6 +243,13 @@ export function adminApiRoutes(c: Container): Router {
   );
   router.post(
     '/admin/api/instances/:id/qr',
+    describe({
+      summary: 'Request a new QR code for an instance',
+      tag: 'Admin: accounts',
+      request: { example: { note: 'Customer missed the first QR' } },
+      response: { status: 200, description: 'The instance with its new QR code.', ...RESPONSES.adminInstance },
+      errors: ['invalid_instance', 'qr_still_valid', 'instance_connected'],
+    }),
     requireJson({ optional: true }),
     admin,
     ...jsonBody('1mb', c.bodyBudget),
@@ -189,6 +265,15 @@ export function adminApiRoutes(c: Container): Router {
   );
   router.delete(
     '/admin/api/instances/:id',
+    describe({
+      summary: 'Destroy an instance',
+      description:
+        'Logs out, archives its logs and frees the name; audited with the optional note.',
+      tag: 'Admin: accounts',
+      request: { example: { note: 'Customer closed this line' } },
+      response: { status: 200, description: 'Destroyed.', ...RESPONSES.destroyed },
+      errors: ['invalid_instance'],
+    }),
     requireJson({ optional: true }),
     admin,
     ...jsonBody('1mb', c.bodyBudget),
@@ -202,6 +287,15 @@ export function adminApiRoutes(c: Container): Router {
 
   router.post(
     '/admin/api/instances/:id/pause',
+    describe({
+      summary: 'Pause an instance for review',
+      description:
+        'Sends are refused with 423 until resumed; `instance.paused` is emitted.',
+      tag: 'Admin: review',
+      request: { example: { reason: 'Complaint from a recipient; checking the sender' } },
+      response: { status: 200, description: 'Paused.', ...RESPONSES.adminInstance },
+      errors: ['invalid_instance', 'conflict'],
+    }),
     ...body,
     validateBody(pauseSchema),
     handler(async (req, res) => {
@@ -217,6 +311,15 @@ export function adminApiRoutes(c: Container): Router {
   );
   router.post(
     '/admin/api/instances/:id/resume',
+    describe({
+      summary: 'Resume a paused instance',
+      description:
+        'A note is required; `instance.resumed` is emitted.',
+      tag: 'Admin: review',
+      request: { example: { note: 'Customer removed the promotional template; resuming.' } },
+      response: { status: 200, description: 'Resumed.', ...RESPONSES.adminInstance },
+      errors: ['invalid_instance', 'conflict'],
+    }),
     ...body,
     validateBody(resumeSchema),
     handler(async (req, res) => {
@@ -229,6 +332,13 @@ export function adminApiRoutes(c: Container): Router {
   );
   router.post(
     '/admin/api/instances/:id/keep-paused',
+    describe({
+      summary: 'Keep an instance paused (record a review)',
+      tag: 'Admin: review',
+      request: { example: { note: 'Still sending promotions; asked the customer to call us.' } },
+      response: { status: 200, description: 'Still paused; the note is in the audit log.', ...RESPONSES.adminInstance },
+      errors: ['invalid_instance', 'conflict'],
+    }),
     ...body,
     validateBody(resumeSchema),
     handler(async (req, res) => {
@@ -245,6 +355,20 @@ export function adminApiRoutes(c: Container): Router {
 
   router.get(
     '/admin/api/decisions',
+    describe({
+      summary: 'Decision log',
+      tag: 'Admin: review',
+      params: [
+        q('account_id', 'Only this account.'),
+        q('instance_id', 'Only this instance.'),
+        q('outcome', '`allowed` or `blocked`.', { enum: ['allowed', 'blocked'] }),
+        q('error', 'Only this error code.'),
+        limitParam,
+        beforeParam,
+      ],
+      response: { status: 200, description: 'Decisions, newest first.', ...RESPONSES.decisions },
+      errors: ['validation_error'],
+    }),
     admin,
     handler(async (req, res) => {
       const q = req.query as Record<string, unknown>;
@@ -258,6 +382,17 @@ export function adminApiRoutes(c: Container): Router {
 
   router.get(
     '/admin/api/suppressions',
+    describe({
+      summary: 'List suppressions',
+      tag: 'Admin: suppressions',
+      params: [
+        q('account_id', 'An account id, or `global` for gateway-wide blocks.'),
+        limitParam,
+        offsetParam,
+      ],
+      response: { status: 200, description: 'Suppressions.', ...RESPONSES.adminSuppressions },
+      errors: ['validation_error'],
+    }),
     admin,
     handler(async (req, res) => {
       const q = req.query as Record<string, unknown>;
@@ -270,6 +405,13 @@ export function adminApiRoutes(c: Container): Router {
   );
   router.post(
     '/admin/api/suppressions',
+    describe({
+      summary: 'Block a number (one account or gateway-wide)',
+      tag: 'Admin: suppressions',
+      request: { example: { phone: '+966500000002', account_id: null, note: 'Reported abuse' } },
+      response: { status: 201, description: 'Blocked (200 if it already was).', ...RESPONSES.adminSuppression },
+      errors: ['not_found'],
+    }),
     ...body,
     validateBody(adminSuppressionSchema),
     handler(async (req, res) => {
@@ -282,6 +424,19 @@ export function adminApiRoutes(c: Container): Router {
   );
   router.delete(
     '/admin/api/suppressions',
+    describe({
+      summary: 'Lift a suppression',
+      description:
+        'Admins may lift any suppression, including a recipient\'s own STOP.',
+      tag: 'Admin: suppressions',
+      request: { example: {
+        phone: '+966500000002',
+        account_id: 'acc_cLDkJkgqqXm2u3BA',
+        note: 'Recipient asked by email',
+      } },
+      response: { status: 200, description: 'Removed.', ...RESPONSES.adminSuppressionRemoved },
+      errors: ['not_found'],
+    }),
     ...body,
     validateBody(adminSuppressionSchema),
     handler(async (req, res) => {
@@ -296,6 +451,18 @@ export function adminApiRoutes(c: Container): Router {
 
   router.get(
     '/admin/api/audit',
+    describe({
+      summary: 'Audit log',
+      tag: 'Admin: review',
+      params: [
+        limitParam,
+        beforeParam,
+        q('target_id', 'Only this target.'),
+        q('action', 'e.g. `instance.resumed`.'),
+      ],
+      response: { status: 200, description: 'Entries, newest first.', ...RESPONSES.audit },
+      errors: ['validation_error'],
+    }),
     admin,
     handler(async (req, res) => {
       const q = req.query as Record<string, unknown>;

@@ -8,6 +8,8 @@ import { handler } from '../middleware/async-handler.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import { requireJson } from '../middleware/require-json.ts';
 import { validateBody } from '../middleware/validate-body.ts';
+import { describe } from '../../openapi/route-meta.ts';
+import { RESPONSES } from '../../openapi/response-schemas.ts';
 
 function origin(req: Request): string {
   return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
@@ -29,6 +31,15 @@ export function adminPortalUserRoutes(c: Container): Router {
 
   router.post(
     '/admin/api/accounts/:id/invitations',
+    describe({
+      summary: 'Invite a person to the customer portal',
+      description:
+        'Creates a single-use invitation link (valid 7 days) for one account with a role: `owner` (also manages people), `developer` (instances, keys, webhooks, suppressions) or `viewer` (read only). The link is only in this response; no e-mail is sent.',
+      tag: 'Admin: accounts',
+      request: { example: { email: 'dewi@tokomaju.example', role: 'owner' } },
+      response: { status: 201, description: 'Created; pass the link on now.', ...RESPONSES.portalInvitation },
+      errors: ['not_found'],
+    }),
     requireJson(),
     admin,
     ...jsonBody('1mb', c.bodyBudget),
@@ -48,6 +59,12 @@ export function adminPortalUserRoutes(c: Container): Router {
 
   router.get(
     '/admin/api/accounts/:id/users',
+    describe({
+      summary: 'List an account\'s portal users and pending invitations',
+      tag: 'Admin: accounts',
+      response: { status: 200, description: 'People of the account.', ...RESPONSES.portalUsers },
+      errors: ['not_found'],
+    }),
     admin,
     handler(async (req, res) => {
       const account = await loadAccount(String(req.params.id));

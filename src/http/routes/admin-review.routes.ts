@@ -8,6 +8,9 @@ import { handler } from '../middleware/async-handler.ts';
 import type { DeliveryStatus } from '../../webhooks/webhook-delivery-store.ts';
 import { presentDelivery } from '../../webhooks/webhook-service.ts';
 import { optionalString, pageParams } from './pagination.ts';
+import { describe } from '../../openapi/route-meta.ts';
+import { RESPONSES } from '../../openapi/response-schemas.ts';
+import { limitParam, offsetParam, q } from '../../openapi/params.ts';
 
 /**
  * Admin JSON API additions for compliance review (SPEC §9): one instance with its pause
@@ -20,6 +23,14 @@ export function adminReviewRoutes(c: Container): Router {
 
   router.get(
     '/admin/api/instances/:id',
+    describe({
+      summary: 'One instance with its review standing',
+      description:
+        'Pause evidence, strikes, any review slowdown, and every automatic pause trigger evaluated now (value, threshold, explanation).',
+      tag: 'Admin: review',
+      response: { status: 200, description: 'The instance and its standing.', ...RESPONSES.adminInstanceReview },
+      errors: ['invalid_instance'],
+    }),
     admin,
     handler(async (req, res) => {
       const id = String(req.params.id);
@@ -64,6 +75,19 @@ export function adminReviewRoutes(c: Container): Router {
 
   router.get(
     '/admin/api/webhook-endpoints/:id/deliveries',
+    describe({
+      summary: 'Delivery log of any endpoint (admin)',
+      description:
+        'Deliveries to one endpoint of any account with every attempt, response bodies included (also from private ranges allowed by WEBHOOK_ALLOWED_CIDRS, which customers do not see).',
+      tag: 'Admin: review',
+      params: [
+        limitParam,
+        offsetParam,
+        q('status', 'Only deliveries in this state.', { enum: ['pending', 'succeeded', 'failed', 'cancelled'] }),
+      ],
+      response: { status: 200, description: 'Deliveries, newest first.', ...RESPONSES.deliveries },
+      errors: ['not_found', 'validation_error'],
+    }),
     admin,
     handler(async (req, res) => {
       const query = req.query as Record<string, unknown>;
@@ -85,6 +109,15 @@ export function adminReviewRoutes(c: Container): Router {
 
   router.get(
     '/admin/api/webhook-endpoints',
+    describe({
+      summary: 'Webhook endpoint health (all accounts)',
+      tag: 'Admin: review',
+      params: [
+        q('health', '`healthy`, `failing` or `disabled`.', { enum: ['healthy', 'failing', 'disabled'] }),
+      ],
+      response: { status: 200, description: 'Endpoints with their health.', ...RESPONSES.adminWebhookEndpoints },
+      errors: ['validation_error'],
+    }),
     admin,
     handler(async (req, res) => {
       const q = req.query as Record<string, unknown>;

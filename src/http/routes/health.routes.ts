@@ -3,6 +3,8 @@ import type { Knex } from 'knex';
 import type { Container } from '../../container.ts';
 import { isDatabaseUnavailable } from '../../db/database.ts';
 import { handler } from '../middleware/async-handler.ts';
+import { describe } from '../../openapi/route-meta.ts';
+import { RESPONSES } from '../../openapi/response-schemas.ts';
 
 /** `/health` answers within 2 s whatever the database does: the probe gets 1.5 s. */
 export const HEALTH_DB_PROBE_MS = 1500;
@@ -71,7 +73,27 @@ export function healthRoutes(c: Container, startedAt: number): Router {
     };
     res.status(database === 'ok' ? 200 : 503).json(body);
   });
-  router.get('/', health);
-  router.get('/health', health);
+  router.get(
+    '/',
+    describe({
+      summary: 'Health (root)',
+      description:
+        'Same as /health: reachability check for load balancers.',
+      tag: 'Operations',
+      response: { status: 200, description: 'Healthy (503 with `status: degraded` when the database is unreachable).', alsoStatus: [503], ...RESPONSES.health },
+    }),
+    health,
+  );
+  router.get(
+    '/health',
+    describe({
+      summary: 'Health',
+      description:
+        'Database and transport checks. `transport` says `sandbox` or `baileys`; sandbox mode is announced. Answers 503 when the database is unreachable.',
+      tag: 'Operations',
+      response: { status: 200, description: 'Healthy.', alsoStatus: [503], ...RESPONSES.health },
+    }),
+    health,
+  );
   return router;
 }

@@ -7,6 +7,9 @@ import { normalizePhone } from '../../lib/phone.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { optionalString, pageParams } from './pagination.ts';
+import { describe } from '../../openapi/route-meta.ts';
+import { RESPONSES } from '../../openapi/response-schemas.ts';
+import { beforeParam, limitParam, q } from '../../openapi/params.ts';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/i;
 
@@ -65,6 +68,27 @@ export function inboundLogRoutes(c: Container): Router {
     });
   });
 
-  router.get('/api/inbound-logs', apiKeyAuth(c.apiKeys, c.accountStore), list);
+  router.get(
+    '/api/inbound-logs',
+    describe({
+      summary: 'Inbound message log',
+      tag: 'Logs and quota',
+      params: [
+        limitParam,
+        beforeParam,
+        q('instance_id', 'Only this instance.'),
+        q('from', 'Only this sender (any phone form).'),
+        q('message_type', '`text`, `image`, `video`, `audio`, `document`, `sticker`, `contact`, `location`.'),
+        q('classification', '`opt_out`, `opt_in` or `none`.', { enum: ['opt_out', 'opt_in', 'none'] }),
+        q('since', 'RFC 3339; received at or after.', { type: 'string', format: 'date-time' }),
+        q('until', 'RFC 3339; received before.', { type: 'string', format: 'date-time' }),
+      ],
+      response: { status: 200, description: 'A page of inbound messages.', ...RESPONSES.inboundLogs },
+      errors: ['validation_error'],
+    }),
+    apiKeyAuth(c.apiKeys,
+    c.accountStore),
+    list,
+  );
   return router;
 }

@@ -8,6 +8,8 @@ import { jsonBody } from '../middleware/json-body.ts';
 import { requireJson } from '../middleware/require-json.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import { createInstanceSchema, pairingCodeSchema } from '../schemas/instance.schema.ts';
+import { describe } from '../../openapi/route-meta.ts';
+import { RESPONSES } from '../../openapi/response-schemas.ts';
 
 /** Instance lifecycle (SPEC §5.1). Every lookup is scoped by the caller's account. */
 export function instanceRoutes(c: Container): Router {
@@ -48,16 +50,54 @@ export function instanceRoutes(c: Container): Router {
 
   router.post(
     '/api/instances',
+    describe({
+      summary: 'Create an instance (returns a QR code)',
+      description:
+        'Creates a WhatsApp instance in state `qr_generated`. Scan `qr.png_data_url` (or render `qr.raw`) with WhatsApp → Linked devices before `qr.expires_at`; the instance becomes `connected` and `instance.connected` is emitted.',
+      tag: 'Instances',
+      request: { example: { name: 'Customer Service Main', default_country: 'SA' } },
+      response: { status: 201, description: 'Created, with a QR code to scan.', ...RESPONSES.instanceCreated },
+      errors: ['whatsapp_unreachable'],
+    }),
     requireJson(),
     auth,
     ...jsonBody('1mb', c.bodyBudget),
     validateBody(createInstanceSchema),
     create,
   );
-  router.get('/api/instances', auth, list);
-  router.get('/api/instances/:id', auth, get);
+  router.get(
+    '/api/instances',
+    describe({
+      summary: 'List instances',
+      tag: 'Instances',
+      response: { status: 200, description: 'The instances of this account.', ...RESPONSES.instances },
+    }),
+    auth,
+    list,
+  );
+  router.get(
+    '/api/instances/:id',
+    describe({
+      summary: 'Get an instance',
+      description:
+        'State, linked phone, current QR code (while one is waiting) and pause status.',
+      tag: 'Instances',
+      response: { status: 200, description: 'The instance.', ...RESPONSES.instance },
+      errors: ['invalid_instance'],
+    }),
+    auth,
+    get,
+  );
   router.post(
     '/api/instances/:id/qr',
+    describe({
+      summary: 'Regenerate the QR code',
+      description:
+        'For a `disconnected` or `expired` instance. Refused with 409 while connected (`instance_connected`) or while the previous QR is still valid (`qr_still_valid`).',
+      tag: 'Instances',
+      response: { status: 200, description: 'A new QR code.', ...RESPONSES.instanceCreated },
+      errors: ['invalid_instance', 'qr_still_valid', 'instance_connected'],
+    }),
     requireJson({ optional: true }),
     auth,
     ...jsonBody('1mb', c.bodyBudget),
@@ -65,6 +105,15 @@ export function instanceRoutes(c: Container): Router {
   );
   router.post(
     '/api/instances/:id/pairing-code',
+    describe({
+      summary: 'Link with a phone number (pairing code)',
+      description:
+        'An alternative to scanning: returns an 8-character code to type on the phone (WhatsApp → Linked devices → Link with phone number instead).',
+      tag: 'Instances',
+      request: { example: { phone: '+966500000000' } },
+      response: { status: 200, description: 'The pairing code.', ...RESPONSES.pairingCode },
+      errors: ['invalid_instance', 'instance_connected'],
+    }),
     requireJson(),
     auth,
     ...jsonBody('1mb', c.bodyBudget),
@@ -73,11 +122,31 @@ export function instanceRoutes(c: Container): Router {
   );
   router.post(
     '/api/instances/:id/disconnect',
+    describe({
+      summary: 'Disconnect (log out)',
+      description:
+        'Logs the linked device out and clears its session; regenerate a QR code to link again.',
+      tag: 'Instances',
+      response: { status: 200, description: 'Disconnected.', ...RESPONSES.instance },
+      errors: ['invalid_instance'],
+    }),
     requireJson({ optional: true }),
     auth,
     ...jsonBody('1mb', c.bodyBudget),
     disconnect,
   );
-  router.delete('/api/instances/:id', auth, destroy);
+  router.delete(
+    '/api/instances/:id',
+    describe({
+      summary: 'Destroy an instance',
+      description:
+        'Logs out, archives its logs and frees the name.',
+      tag: 'Instances',
+      response: { status: 200, description: 'Destroyed.', ...RESPONSES.destroyed },
+      errors: ['invalid_instance'],
+    }),
+    auth,
+    destroy,
+  );
   return router;
 }

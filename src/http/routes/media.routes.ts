@@ -6,6 +6,8 @@ import { moduleLogger } from '../../lib/logger.ts';
 import { INLINE_IMAGE_TYPES } from '../../media/media-store.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
+import { describe } from '../../openapi/route-meta.ts';
+import { q } from '../../openapi/params.ts';
 
 const log = moduleLogger('media');
 
@@ -60,6 +62,26 @@ export function mediaRoutes(c: Container): Router {
     });
   });
 
-  router.get('/media', apiKeyAuth(c.apiKeys, c.accountStore), get);
+  router.get(
+    '/media',
+    describe({
+      summary: 'Download inbound media',
+      description:
+        'The `media_path` of a `message.received` payload. Only the owning account can read it; any other path is 404.',
+      tag: 'Media',
+      params: [
+        {
+          ...q('path', 'The `media_path` from the event payload.'),
+          required: true,
+          example: 'acc_cLDkJkgqqXm2u3BA/2026/05/08/3EB0B430B6F8F1D0E5F3.jpg',
+        },
+      ],
+      response: { status: 200, description: 'The file, with its MIME type, Content-Length and ETag.', contentType: 'application/octet-stream' },
+      errors: ['validation_error', 'not_found'],
+    }),
+    apiKeyAuth(c.apiKeys,
+    c.accountStore),
+    get,
+  );
   return router;
 }

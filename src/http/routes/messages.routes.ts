@@ -6,6 +6,9 @@ import { presentMessage } from '../../sending/message-log.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { messageLogQuery } from './pagination.ts';
+import { describe } from '../../openapi/route-meta.ts';
+import { RESPONSES } from '../../openapi/response-schemas.ts';
+import { beforeParam, limitParam, q } from '../../openapi/params.ts';
 
 /** The customer's outbound log (with the decision of every attempt) and quota. */
 export function messageRoutes(c: Container): Router {
@@ -51,8 +54,49 @@ export function messageRoutes(c: Container): Router {
     });
   });
 
-  router.get('/api/messages', auth, list);
-  router.get('/api/messages/:logId', auth, get);
-  router.get('/api/quota', auth, quota);
+  router.get(
+    '/api/messages',
+    describe({
+      summary: 'Outbound message log',
+      description:
+        'Every send attempt with its decision (allowed or refused), newest first.',
+      tag: 'Logs and quota',
+      params: [
+        limitParam,
+        beforeParam,
+        q('instance_id', 'Only this instance.'),
+        q('status', '`sent`, `blocked`, `failed`, `delivered`, `read`, …'),
+        q('error', 'Only refusals with this error code.'),
+        q('outcome', '`allowed` or `blocked`.', { enum: ['allowed', 'blocked'] }),
+      ],
+      response: { status: 200, description: 'A page of the log.', ...RESPONSES.messages },
+      errors: ['validation_error'],
+    }),
+    auth,
+    list,
+  );
+  router.get(
+    '/api/messages/:logId',
+    describe({
+      summary: 'One message log entry',
+      tag: 'Logs and quota',
+      response: { status: 200, description: 'The entry.', ...RESPONSES.message },
+      errors: ['validation_error', 'not_found'],
+    }),
+    auth,
+    get,
+  );
+  router.get(
+    '/api/quota',
+    describe({
+      summary: 'Plan usage',
+      description:
+        'Daily and monthly limits, usage and reset times in the account time zone. `used` counts messages actually sent.',
+      tag: 'Logs and quota',
+      response: { status: 200, description: 'Usage.', ...RESPONSES.quota },
+    }),
+    auth,
+    quota,
+  );
   return router;
 }

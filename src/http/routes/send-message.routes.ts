@@ -12,6 +12,8 @@ import {
   type SendMessageBody,
   sendMessageSchema,
 } from '../schemas/send-message.schema.ts';
+import { describe } from '../../openapi/route-meta.ts';
+import { RESPONSES } from '../../openapi/response-schemas.ts';
 
 /** `POST /api/send-message`: pipeline steps 1–4 as middleware, then the ResponsibleMessageSender. */
 export function sendMessageRoutes(c: Container): Router {
@@ -69,6 +71,45 @@ export function sendMessageRoutes(c: Container): Router {
 
   router.post(
     '/api/send-message',
+    describe({
+      summary: 'Send a message',
+      description:
+        'Runs the ResponsibleMessageSender pipeline (content type → API key → JSON → schema → module → plan → instance → purpose → pause → suppression → daily/monthly limits → throttles → risk → transport); the first refusal decides the answer. Send an `Idempotency-Key` header to make retries safe: the same key and body return the first successful response and send nothing twice (kept 24 h).',
+      tag: 'Messaging',
+      params: [
+        {
+          name: 'Idempotency-Key',
+          in: 'header',
+          description: '1–200 visible ASCII characters, unique per logical message. Successful responses are replayed for 24 h; refusals are not stored.',
+          schema: { type: 'string', maxLength: 200 },
+          example: 'order-2041-shipped',
+        },
+      ],
+      request: { example: {
+        instance_id: 'inst_uMsUnJPnr3DWpmwT',
+        phone: '+966500000001',
+        message: 'Your order #2041 has been shipped.',
+        message_purpose: 'transactional',
+        reference: 'order-2041',
+      } },
+      response: { status: 200, description: 'Sent.', ...RESPONSES.sendMessage },
+      errors: [
+        'module_not_enabled',
+        'active_plan_required',
+        'invalid_instance',
+        'message_purpose_required',
+        'message_purpose_not_allowed',
+        'instance_paused_for_review',
+        'recipient_suppressed',
+        'daily_message_limit_exceeded',
+        'monthly_message_limit_exceeded',
+        'sending_throttled',
+        'policy_violation',
+        'gateway_send_failed',
+        'idempotency_key_reused',
+      'conflict',
+      ],
+    }),
     requireJson(),
     apiKeyAuth(c.apiKeys, c.accountStore),
     ...jsonBody('24mb', c.bodyBudget),

@@ -10,6 +10,9 @@ import { requireJson } from '../middleware/require-json.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import { createSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { pageParams } from './pagination.ts';
+import { describe } from '../../openapi/route-meta.ts';
+import { RESPONSES } from '../../openapi/response-schemas.ts';
+import { limitParam, offsetParam } from '../../openapi/params.ts';
 
 /** The account's suppression list; numbers match in E.164 whatever form the caller used. */
 export function suppressionRoutes(c: Container): Router {
@@ -52,15 +55,46 @@ export function suppressionRoutes(c: Container): Router {
     res.json({ success: true, removed: presentSuppression(removed) });
   });
 
-  router.get('/api/suppressed-recipients', auth, list);
+  router.get(
+    '/api/suppressed-recipients',
+    describe({
+      summary: 'List suppressed recipients',
+      tag: 'Suppressions',
+      params: [limitParam, offsetParam],
+      response: { status: 200, description: 'The suppression list.', ...RESPONSES.suppressions },
+      errors: ['validation_error'],
+    }),
+    auth,
+    list,
+  );
   router.post(
     '/api/suppressed-recipients',
+    describe({
+      summary: 'Suppress a recipient',
+      description:
+        'Adds a number (reason `customer_blocked`). 201 when added, 200 when it was already there.',
+      tag: 'Suppressions',
+      request: { example: { phone: '+966500000002', note: 'Asked by phone not to be contacted' } },
+      response: { status: 201, description: 'Suppressed.', ...RESPONSES.suppressionCreated },
+    }),
     requireJson(),
     auth,
     ...jsonBody('1mb', c.bodyBudget),
     validateBody(createSuppressionSchema),
     add,
   );
-  router.delete('/api/suppressed-recipients/:phone', auth, remove);
+  router.delete(
+    '/api/suppressed-recipients/:phone',
+    describe({
+      summary: 'Lift a suppression',
+      description:
+        'Only suppressions you added. A recipient\'s own STOP can be lifted only by the recipient (START) or an administrator: `403 suppression_locked`.',
+      tag: 'Suppressions',
+      response: { status: 200, description: 'Removed.', ...RESPONSES.suppressionRemoved },
+      errors: ['validation_error', 'not_found', 'suppression_locked'],
+    }),
+    auth,
+    remove,
+  );
   return router;
 }

@@ -14,8 +14,16 @@ import { publicErrorFor } from '../middleware/framework-errors.ts';
 import { isBodyTooLarge, jsonBody, parseJsonBytes } from '../middleware/json-body.ts';
 import { requireJson } from '../middleware/require-json.ts';
 import { validateBody } from '../middleware/validate-body.ts';
-import { createThreeCxIntegrationSchema, updateThreeCxIntegrationSchema } from '../schemas/threecx.schema.ts';
+import {
+  createThreeCxIntegrationSchema,
+  threeCxEventSchema,
+  updateThreeCxIntegrationSchema,
+} from '../schemas/threecx.schema.ts';
+import { THREECX_PUBLIC_ERRORS } from '../../integrations/threecx/threecx-errors.ts';
 import { pageParams } from './pagination.ts';
+import { describe, withMeta } from '../../openapi/route-meta.ts';
+import { RESPONSES } from '../../openapi/response-schemas.ts';
+import { beforeParam, limitParam, offsetParam } from '../../openapi/params.ts';
 
 /** 256 KB, the 3CX webhook body limit (reference/003). Exactly 262144 bytes pass. */
 export const THREECX_BODY_LIMIT_BYTES = 256 * 1024;
@@ -106,34 +114,110 @@ export function threeCxRoutes(c: Container): Router {
 
   router.post(
     '/api/integrations/3cx',
+    describe({
+      summary: 'Create a 3CX integration',
+      description:
+        'Needs the `threecx` module. Returns the shared secret once; give 3CX the `webhook_path` and the secret.',
+      tag: '3CX',
+      request: { example: {
+        instance_id: 'inst_uMsUnJPnr3DWpmwT',
+        business_name: 'Acme Support',
+        require_hmac: false,
+        ip_allowlist: [],
+        outbound_enabled: true,
+        call_events_enabled: true,
+        enabled_call_events: ['missed_call', 'voicemail'],
+        strict_window: true,
+        window_hours: 24,
+      } },
+      response: { status: 201, description: 'Created; copy the secret now.', ...RESPONSES.threeCxCreated },
+      errors: ['module_not_enabled', 'invalid_instance'],
+    }),
     requireJson(),
     auth,
     ...jsonBody('1mb', c.bodyBudget),
     validateBody(createThreeCxIntegrationSchema),
     create,
   );
-  router.get('/api/integrations/3cx', auth, list);
-  router.get('/api/integrations/3cx/:id', auth, get);
+  router.get(
+    '/api/integrations/3cx',
+    describe({
+      summary: 'List 3CX integrations',
+      tag: '3CX',
+      params: [limitParam, offsetParam],
+      response: { status: 200, description: 'Integrations.', ...RESPONSES.threeCxIntegrations },
+      errors: ['module_not_enabled', 'validation_error'],
+    }),
+    auth,
+    list,
+  );
+  router.get(
+    '/api/integrations/3cx/:id',
+    describe({
+      summary: 'Get a 3CX integration',
+      tag: '3CX',
+      response: { status: 200, description: 'The integration and the default templates.', ...RESPONSES.threeCxIntegration },
+      errors: ['module_not_enabled', 'not_found'],
+    }),
+    auth,
+    get,
+  );
   router.patch(
     '/api/integrations/3cx/:id',
+    describe({
+      summary: 'Update a 3CX integration',
+      tag: '3CX',
+      request: { example: { require_hmac: true, window_hours: 12 } },
+      response: { status: 200, description: 'Updated.', ...RESPONSES.threeCxUpdated },
+      errors: ['module_not_enabled', 'not_found', 'invalid_instance'],
+    }),
     requireJson(),
     auth,
     ...jsonBody('1mb', c.bodyBudget),
     validateBody(updateThreeCxIntegrationSchema),
     update,
   );
-  router.delete('/api/integrations/3cx/:id', auth, remove);
+  router.delete(
+    '/api/integrations/3cx/:id',
+    describe({
+      summary: 'Delete a 3CX integration',
+      tag: '3CX',
+      response: { status: 200, description: 'Deleted.', ...RESPONSES.webhookDeleted },
+      errors: ['module_not_enabled', 'not_found'],
+    }),
+    auth,
+    remove,
+  );
   router.post(
     '/api/integrations/3cx/:id/rotate-secret',
+    describe({
+      summary: 'Rotate the 3CX secret',
+      tag: '3CX',
+      response: { status: 200, description: 'The new secret, shown once.', ...RESPONSES.threeCxRotated },
+      errors: ['module_not_enabled', 'not_found'],
+    }),
     requireJson({ optional: true }),
     auth,
     ...jsonBody('1mb', c.bodyBudget),
     rotate,
   );
-  router.get('/api/integrations/3cx/:id/events', auth, events);
+  router.get(
+    '/api/integrations/3cx/:id/events',
+    describe({
+      summary: '3CX event log',
+      description:
+        'What the integration received and what it did (sent, skipped, accepted, refused).',
+      tag: '3CX',
+      params: [limitParam, beforeParam],
+      response: { status: 200, description: 'Events, newest first.', ...RESPONSES.threeCxEvents },
+      errors: ['module_not_enabled', 'not_found', 'validation_error'],
+    }),
+    auth,
+    events,
+  );
 
   // ---- webhook -------------------------------------------------------------------------------
-  const authenticateHeaders: RequestHandler = async (req, res, next) => {
+  const authenticateHeaders = withMeta<RequestHandler>(async (req, res, next) => {
     try {
       const integration = await webhook.authenticate(
         String(req.params.integration_id),
@@ -152,7 +236,7 @@ export function threeCxRoutes(c: Container): Router {
     } catch (error) {
       next(error);
     }
-  };
+  }, { kind: 'auth', scheme: 'threecx' });
   const raw = express.raw({
     type: () => true,
     limit: THREECX_BODY_LIMIT_BYTES,
@@ -215,6 +299,22 @@ export function threeCxRoutes(c: Container): Router {
 
   router.post(
     '/integrations/3cx/webhook/:integration_id',
+    describe({
+      summary: '3CX webhook (called by 3CX)',
+      description:
+        'Authenticated with `X-WhatsApp-Gateway-3CX-Secret`; optionally signed (`X-WhatsApp-Gateway-Timestamp`, `X-WhatsApp-Gateway-Signature: sha256=<hex>` of timestamp + "." + raw body). Body up to 256 KB, 60 requests per minute per integration. Before authentication every failure is the same `401 invalid_3cx_webhook`.',
+      tag: '3CX',
+      request: { example: {
+        event_type: 'outbound_message',
+        to: '+966500000001',
+        message_text: 'Your support request has been updated.',
+        message_purpose: 'support',
+        conversation_id: '3cx-chat-123',
+        agent_extension: '101',
+      }, schema: threeCxEventSchema, limit: '256 KB' },
+      response: { status: 200, description: 'Handled (see `status`).', ...RESPONSES.threeCxWebhook },
+      errors: THREECX_PUBLIC_ERRORS.map((E) => new E().code),
+    }),
     authenticateHeaders,
     readBody,
     verifySignature,

@@ -15,6 +15,9 @@ import {
   updateWebhookSchema,
 } from '../schemas/webhook.schema.ts';
 import { optionalString, pageParams } from './pagination.ts';
+import { describe } from '../../openapi/route-meta.ts';
+import { RESPONSES } from '../../openapi/response-schemas.ts';
+import { limitParam, offsetParam, q } from '../../openapi/params.ts';
 
 /** Test deliveries (`POST /api/webhooks/{id}/test`) one account may trigger per minute. */
 export const WEBHOOK_TESTS_PER_MINUTE = 10;
@@ -101,32 +104,104 @@ export function webhookRoutes(c: Container): Router {
 
   router.post(
     '/api/webhooks',
+    describe({
+      summary: 'Subscribe to events',
+      description:
+        'Returns the signing secret once (`secret`). Destinations are checked against SSRF rules at creation and again at connect time.',
+      tag: 'Webhooks',
+      request: { example: {
+        destination_url: 'https://crm.example.com/hooks/whatsapp',
+        events: ['message.received', 'recipient.opted_out'],
+        instance_id: null,
+      } },
+      response: { status: 201, description: 'Created; keep the secret.', ...RESPONSES.webhookCreated },
+      errors: ['invalid_instance'],
+    }),
     requireJson(),
     auth,
     ...jsonBody('1mb', c.bodyBudget),
     validateBody(createWebhookSchema),
     create,
   );
-  router.get('/api/webhooks', auth, list);
+  router.get(
+    '/api/webhooks',
+    describe({
+      summary: 'List webhooks',
+      tag: 'Webhooks',
+      params: [limitParam, offsetParam],
+      response: { status: 200, description: 'Subscriptions, with health.', ...RESPONSES.webhooks },
+      errors: ['validation_error'],
+    }),
+    auth,
+    list,
+  );
   router.post(
     '/api/webhooks/deliveries/:id/redeliver',
+    describe({
+      summary: 'Redeliver one delivery',
+      description:
+        'Queues the delivery again with the same request id; it gets the whole retry schedule again.',
+      tag: 'Webhooks',
+      response: { status: 202, description: 'Queued.', ...RESPONSES.delivery },
+      errors: ['not_found', 'conflict'],
+    }),
     requireJson({ optional: true }),
     auth,
     ...jsonBody('1mb', c.bodyBudget),
     redeliver,
   );
-  router.get('/api/webhooks/:id', auth, get);
+  router.get(
+    '/api/webhooks/:id',
+    describe({
+      summary: 'Get a webhook',
+      tag: 'Webhooks',
+      response: { status: 200, description: 'The subscription.', ...RESPONSES.webhook },
+      errors: ['not_found'],
+    }),
+    auth,
+    get,
+  );
   router.patch(
     '/api/webhooks/:id',
+    describe({
+      summary: 'Update or re-enable a webhook',
+      description:
+        '`enabled: true` re-enables a disabled endpoint: its failure count resets and held deliveries flow.',
+      tag: 'Webhooks',
+      request: { example: { enabled: true } },
+      response: { status: 200, description: 'Updated.', ...RESPONSES.webhook },
+      errors: ['not_found', 'invalid_instance'],
+    }),
     requireJson(),
     auth,
     ...jsonBody('1mb', c.bodyBudget),
     validateBody(updateWebhookSchema),
     update,
   );
-  router.delete('/api/webhooks/:id', auth, remove);
+  router.delete(
+    '/api/webhooks/:id',
+    describe({
+      summary: 'Delete a webhook',
+      description:
+        'Pending deliveries to it are cancelled.',
+      tag: 'Webhooks',
+      response: { status: 200, description: 'Deleted.', ...RESPONSES.webhookDeleted },
+      errors: ['not_found'],
+    }),
+    auth,
+    remove,
+  );
   router.post(
     '/api/webhooks/:id/rotate-secret',
+    describe({
+      summary: 'Rotate the signing secret',
+      description:
+        'Returns the new secret once. During the grace period both secrets sign (two entries in each signature header, newest first).',
+      tag: 'Webhooks',
+      request: { example: { grace_period_seconds: 86400 } },
+      response: { status: 200, description: 'The new secret.', ...RESPONSES.webhookCreated },
+      errors: ['not_found'],
+    }),
     requireJson({ optional: true }),
     auth,
     ...jsonBody('1mb', c.bodyBudget),
@@ -135,15 +210,49 @@ export function webhookRoutes(c: Container): Router {
   );
   router.post(
     '/api/webhooks/:id/test',
+    describe({
+      summary: 'Send a test event',
+      description:
+        'Queues a signed `webhook.test` event to this endpoint. At most 10 test events per account per minute (`429 rate_limited` with `Retry-After` beyond).',
+      tag: 'Webhooks',
+      response: { status: 202, description: 'Queued.', ...RESPONSES.webhookTest },
+      errors: ['not_found', 'rate_limited'],
+    }),
     requireJson({ optional: true }),
     auth,
     testRateLimit,
     ...jsonBody('1mb', c.bodyBudget),
     test,
   );
-  router.get('/api/webhooks/:id/deliveries', auth, deliveries);
+  router.get(
+    '/api/webhooks/:id/deliveries',
+    describe({
+      summary: 'Delivery log',
+      description:
+        'Deliveries to this endpoint with every attempt (status code, latency, response excerpt, error).',
+      tag: 'Webhooks',
+      params: [
+        limitParam,
+        offsetParam,
+        q('status', 'Only deliveries in this state.', { enum: ['pending', 'succeeded', 'failed', 'cancelled'] }),
+      ],
+      response: { status: 200, description: 'Deliveries, newest first.', ...RESPONSES.deliveries },
+      errors: ['not_found', 'validation_error'],
+    }),
+    auth,
+    deliveries,
+  );
   router.post(
     '/api/webhooks/:id/recover',
+    describe({
+      summary: 'Recover failed deliveries in bulk',
+      description:
+        'Re-queues failed deliveries created in [since, until), at most 14 days back.',
+      tag: 'Webhooks',
+      request: { example: { since: '2026-05-08T10:00:00Z' } },
+      response: { status: 202, description: 'Re-queued.', ...RESPONSES.recover },
+      errors: ['not_found'],
+    }),
     requireJson(),
     auth,
     ...jsonBody('1mb', c.bodyBudget),

@@ -21,6 +21,7 @@ import {
   TEMPLATE_EVENTS,
   validateTemplate,
 } from './threecx-templates.ts';
+import type { ThreeCxIntegrationResponse } from './threecx-response.schema.ts';
 
 const log = moduleLogger('threecx');
 
@@ -56,7 +57,7 @@ function iso(ms: number): string {
 }
 
 /** The public shape of an integration. The secret itself never appears, only its first characters. */
-export function presentIntegration(i: ThreeCxIntegration): Record<string, unknown> {
+export function presentIntegration(i: ThreeCxIntegration): ThreeCxIntegrationResponse {
   return {
     id: i.id,
     instance_id: i.instanceId,

@@ -1,0 +1,37 @@
+/**
+ * The JSON Schema of what the `present*` function beside it returns; its return type is derived
+ * from it, and the OpenAPI document publishes it as a component. Objects stay open (clients
+ * ignore fields they do not know); the test suite holds every live response strictly.
+ */
+import type { FromSchema } from 'json-schema-to-ts';
+
+/** `InboundMessage`: built by `presentInbound` (inbound-log.ts). */
+export const inboundMessageSchema = {
+  type: 'object',
+  description: 'An inbound WhatsApp message.',
+  required: ['id', 'instance_id', 'direction', 'message_type', 'received_at'],
+  properties: {
+    id: { type: 'integer' },
+    instance_id: { type: 'string' },
+    message_id: { type: ['string', 'null'] },
+    direction: { const: 'inbound' },
+    from: { type: ['string', 'null'] },
+    from_lid: { type: ['string', 'null'] },
+    chat: { type: ['string', 'null'] },
+    is_group: { type: 'boolean' },
+    message_type: { type: 'string' },
+    text: { type: ['string', 'null'] },
+    media_path: { type: ['string', 'null'], description: 'Download with GET /media?path=…' },
+    media_mime_type: { type: ['string', 'null'] },
+    media_size: { type: ['integer', 'null'] },
+    media_filename: { type: ['string', 'null'] },
+    classification: { type: ['string', 'null'], description: '`opt_out`, `opt_in` or null.' },
+    received_at: { type: 'string', format: 'date-time' },
+    payload: {
+      type: 'object',
+      description: 'The `message.received` payload as delivered to webhooks.',
+    },
+  },
+} as const;
+
+export type InboundMessageResponse = FromSchema<typeof inboundMessageSchema>;

@@ -1,0 +1,55 @@
+/**
+ * The JSON Schema of what the `present*` function beside it returns; its return type is derived
+ * from it, and the OpenAPI document publishes it as a component. Objects stay open (clients
+ * ignore fields they do not know); the test suite holds every live response strictly.
+ */
+import type { FromSchema } from 'json-schema-to-ts';
+
+/** `Instance`: built by `presentInstance` (instance-service.ts). */
+export const instanceSchema = {
+  type: 'object',
+  description: 'A WhatsApp number linked to Warden.',
+  required: ['id', 'name', 'state', 'paused', 'created_at'],
+  properties: {
+    id: { type: 'string', description: 'Instance id; use it as `instance_id`.' },
+    name: { type: 'string', description: 'Unique per account among non-destroyed instances.' },
+    state: { enum: ['qr_generated', 'connected', 'disconnected', 'expired', 'destroyed'] },
+    state_reason: {
+      type: ['string', 'null'],
+      description: 'Why the state last changed (e.g. `logged_out`).',
+    },
+    phone: {
+      type: ['string', 'null'],
+      description: 'The linked WhatsApp number (E.164) once connected.',
+    },
+    default_country: {
+      type: ['string', 'null'],
+      description: 'ISO 3166 country used to read local phone numbers.',
+    },
+    qr: {
+      type: ['object', 'null'],
+      description: 'Present while a QR code is waiting to be scanned.',
+      required: ['raw', 'png_data_url', 'expires_at'],
+      properties: {
+        raw: { type: 'string', description: 'The QR payload; render it with any QR library.' },
+        png_data_url: { type: 'string', description: 'The same QR code as a PNG data URL (for an <img src>).' },
+        expires_at: { type: 'string', format: 'date-time' },
+      },
+    },
+    paused: {
+      type: 'boolean',
+      description: 'Paused for responsible-messaging review: sends are refused with 423.',
+    },
+    pause: {
+      type: ['object', 'null'],
+      properties: {
+        reason: { type: ['string', 'null'] },
+        paused_at: { type: ['string', 'null'], format: 'date-time' },
+      },
+    },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+export type InstanceResponse = FromSchema<typeof instanceSchema>;
