@@ -2,14 +2,17 @@ import type { Knex } from 'knex';
 import type { AccountStore } from '../accounts/account-store.ts';
 import type { EventOutbox, NewEvent } from '../events/event-outbox.ts';
 import type { Instance } from '../instances/instance-store.ts';
+import type { Transact } from '../db/transactions.ts';
 import type { Clock } from '../lib/clock.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import type { MediaStore } from '../media/media-store.ts';
+import type { RestrictionSignalStore } from '../review/restriction-signal-store.ts';
 import type { MessageLog } from '../sending/message-log.ts';
 import type { SendCommand } from '../sending/send-context.ts';
 import type { OptOutMatcher } from '../suppression/opt-out-matcher.ts';
 import type { SuppressionService } from '../suppression/suppression-service.ts';
 import type { TransportEvent } from '../transport/transport.ts';
+import type { ConversationWindowStore } from './conversation-window-store.ts';
 import type { InboundLog } from './inbound-log.ts';
 
 /** Default conversation window (SPEC §6): 24 h after the contact's last inbound message. */
@@ -18,7 +21,12 @@ export const CONVERSATION_WINDOW_HOURS = 24;
 export type EventOf<T extends TransportEvent['type']> = Extract<TransportEvent, { type: T }>;
 
 export interface InboundServiceDeps {
+  /**
+   * Only for the two `messages` queries the message log (src/sending) has no method for yet:
+   * a receipt's forward-only status change and the last allowed send's source.
+   */
   db: Knex;
+  transact: Transact;
   clock: Clock;
   outbox: EventOutbox;
   inboundLog: InboundLog;
@@ -27,6 +35,8 @@ export interface InboundServiceDeps {
   optOut: OptOutMatcher;
   accounts: AccountStore;
   media: MediaStore;
+  windows: ConversationWindowStore;
+  restrictionSignals: RestrictionSignalStore;
   /** The ResponsibleMessageSender (only `send` is used, for the optional confirmation). */
   sender: { send(command: SendCommand): Promise<unknown> };
   windowHours?: number;

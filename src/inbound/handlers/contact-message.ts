@@ -22,7 +22,7 @@ class DuplicateInbound extends Error {}
  * confirmation reply.
  */
 export async function onContactMessage(msg: TransportMessage, instance: Instance, ctx: InboundContext): Promise<void> {
-  const { db, clock, inboundLog, outbox } = ctx.deps;
+  const { transact, clock, inboundLog, outbox } = ctx.deps;
   if (await inboundLog.exists(instance.id, msg.messageId)) return;
 
   const media = await storeMedia(ctx, msg, instance);
@@ -38,7 +38,7 @@ export async function onContactMessage(msg: TransportMessage, instance: Instance
 
   let outcome: { deliveries: number; confirm: OptOutMatch | null };
   try {
-    outcome = await db.transaction(async (trx) => {
+    outcome = await transact(async (trx) => {
       let deliveries = 0;
       const emit = async (type: NewEvent['type'], p: Record<string, unknown>) => {
         deliveries += (
@@ -84,7 +84,10 @@ export async function onContactMessage(msg: TransportMessage, instance: Instance
         confirm = (await applyConsent(ctx, trx, instance, fromPhone, msg, match, emit)) ? match : null;
 
       if (contact) {
-        const window = await touchWindow(ctx, trx, instance, contact, sentAt);
+        const window = await ctx.deps.windows.touch(
+          { instanceId: instance.id, accountId: instance.accountId, contact, at: sentAt, windowMs: ctx.windowMs },
+          trx,
+        );
         await emit('conversation.updated', {
           contact,
           chat,
@@ -171,10 +174,10 @@ async function applyConsent(
 ): Promise<boolean> {
   const { suppressions } = ctx.deps;
   const scope = instance.accountId;
-  const existing = await trx('suppressions').where({ scope, phone }).first('reason');
+  const existing = await suppressions.reasonIn(trx, scope, phone);
   const text = msg.text ?? '';
   if (match.kind === 'opt_out') {
-    const already = existing?.reason === 'recipient_requested_stop';
+    const already = existing === 'recipient_requested_stop';
     if (!already) {
       await suppressions.add(trx, {
         scope,
@@ -196,7 +199,7 @@ async function applyConsent(
     return !already;
   }
   // A recipient lifts only their own STOP; a customer's or an admin's block stays.
-  const lift = existing?.reason === 'recipient_requested_stop';
+  const lift = existing === 'recipient_requested_stop';
   if (lift) await suppressions.remove(trx, { scope, phone, by: 'recipient' });
   await emit('recipient.opted_in', {
     from: phone,
@@ -207,37 +210,6 @@ async function applyConsent(
     suppression_removed: lift,
   });
   return lift;
-}
-
-/** Upsert the window; `last_inbound_at` never moves backwards (late, offline messages). */
-async function touchWindow(
-  ctx: InboundContext,
-  trx: Knex.Transaction,
-  instance: Instance,
-  contact: string,
-  at: number,
-): Promise<{ lastInboundAt: number; opened: boolean }> {
-  const key = { instance_id: instance.id, contact };
-  const row = await trx('conversation_windows').where(key).first('last_inbound_at');
-  const previous = row ? Number(row.last_inbound_at) : null;
-  const opened = previous === null || previous + ctx.windowMs <= at;
-  if (previous === null) {
-    try {
-      await trx('conversation_windows').insert({
-        ...key,
-        account_id: instance.accountId,
-        last_inbound_at: at,
-      });
-      return { lastInboundAt: at, opened };
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-    }
-  }
-  await trx('conversation_windows')
-    .where(key)
-    .andWhere('last_inbound_at', '<', at)
-    .update({ last_inbound_at: at });
-  return { lastInboundAt: Math.max(previous ?? at, at), opened };
 }
 
 function messagePayload(

@@ -17,7 +17,7 @@ export async function onReceipt(
   ctx: InboundContext,
   attempt = 0,
 ): Promise<void> {
-  const { db, clock, messages, outbox } = ctx.deps;
+  const { clock, messages, outbox } = ctx.deps;
   const row = await messages.findByWaId(instance.id, event.messageId);
   if (!row) {
     // Either a message typed on the phone (not tracked) or our own send whose row is not
@@ -40,10 +40,10 @@ export async function onReceipt(
   const now = clock.now().getTime();
   const failureReason =
     event.errorCode !== undefined ? `whatsapp_error_${event.errorCode}` : 'whatsapp_error';
-  const deliveries = await db.transaction(async (trx) => {
+  const deliveries = await ctx.deps.transact(async (trx) => {
     const patch: Record<string, unknown> = { status: target, updated_at: now };
     if (target === 'failed') patch.failure_reason = failureReason;
-    const n = affected(await trx('messages').where({ id: row.id }).whereIn('status', from).update(patch));
+      const n = affected(await trx('messages').where({ id: row.id }).whereIn('status', from).update(patch));
     if (n === 0) return -1;
     const type: NewEvent['type'] =
       target === 'delivered'

@@ -11,12 +11,12 @@ export async function onRestriction(
   ctx: InboundContext,
 ): Promise<void> {
   const at = eventTime(event.at, ctx.deps.clock.now().getTime());
-  await ctx.deps.db('instance_restriction_signals').insert({
-    account_id: instance.accountId,
-    instance_id: instance.id,
-    signal: String(event.signal).slice(0, 60),
-    detail: JSON.stringify(plain(event.detail ?? {})),
-    created_at: at,
+  await ctx.deps.restrictionSignals.record({
+    accountId: instance.accountId,
+    instanceId: instance.id,
+    signal: String(event.signal),
+    detail: plain(event.detail ?? {}),
+    at,
   });
   log.warn('whatsapp restriction signal', { instance_id: instance.id, signal: event.signal });
 }
