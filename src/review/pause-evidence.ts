@@ -12,18 +12,13 @@ import {
   type PausePolicy,
   type PauseTrigger,
   type TriggerEvaluation,
+  type TriggerFacts,
 } from './pause-policy.ts';
 import type { RestrictionSignalStore } from './restriction-signal-store.ts';
 import type { StrikeRecord, StrikeStore } from './strike-store.ts';
 
 const SENT_STATUSES = ['sent', 'delivered', 'read', 'played'];
 const DAY_MS = 86_400_000;
-
-/** How often a trigger's signal happened since a time, and over how large a sample (rates). */
-export interface TriggerFacts {
-  events: number;
-  sample?: number;
-}
 
 export function presentStrike(s: StrikeRecord): Record<string, unknown> {
   return {
@@ -85,7 +80,7 @@ export class PauseEvidence implements PauseEvidenceReader {
     instanceId: string,
     trigger: PauseTrigger,
     since: number,
-  ): Promise<{ events: number; sample?: number }> {
+  ): Promise<TriggerFacts> {
     const db = this.db;
     const count = async (q: Knex.QueryBuilder) => Number(((await q.first()) as { n?: unknown })?.n ?? 0);
     switch (trigger.signal) {

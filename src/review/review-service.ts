@@ -13,9 +13,9 @@ import type { AuditLog } from './audit-log.ts';
 export class ReviewService {
   constructor(
     private readonly transact: Transact,
-    private readonly instances: InstanceStore,
-    private readonly outbox: EventOutbox,
-    private readonly audit: AuditLog,
+    private readonly instances: Pick<InstanceStore, 'get' | 'update' | 'incrementPauseCount'>,
+    private readonly outbox: Pick<EventOutbox, 'emit' | 'notify'>,
+    private readonly audit: Pick<AuditLog, 'record' | 'recordNow'>,
     private readonly clock: Clock,
   ) {}
 
