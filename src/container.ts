@@ -224,7 +224,7 @@ export async function createContainer(
     review,
     audit,
   });
-  const adminActions = new AdminActions({ db, accounts, suppressions, audit, apiKeys, instances });
+  const adminActions = new AdminActions({ transact, accounts, suppressions, audit, apiKeys, instances });
   const adminSessions = new AdminSessionStore(db, clock);
   const sendDeps: SendDeps = {
     db,

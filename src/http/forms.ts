@@ -42,3 +42,12 @@ export function uiCookie(req: Request, path: string, name: string, value: string
   if (req.secure) parts.push('Secure');
   return parts.join('; ');
 }
+
+/** The error page of a form without a valid CSRF token (console and portal). */
+export const FORM_REFUSED = {
+  title: 'Form refused',
+  heading: 'This form could not be accepted',
+  message:
+    'The form was missing its security token or the token did not match your session. Reload the page and try again.',
+  status: 403,
+} as const;

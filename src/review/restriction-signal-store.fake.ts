@@ -1,16 +1,10 @@
-import type { RestrictionSignal, RestrictionSignalStore } from './restriction-signal-store.ts';
+import type { NewRestrictionSignal, RestrictionSignal, RestrictionSignalStore } from './restriction-signal-store.ts';
 
 /** `RestrictionSignalStore` in memory, for unit tests of the services that use it. */
 export class FakeRestrictionSignalStore implements RestrictionSignalStore {
   readonly rows: (RestrictionSignal & { accountId: string; instanceId: string })[] = [];
 
-  async record(input: {
-    accountId: string;
-    instanceId: string;
-    signal: string;
-    detail: Record<string, unknown>;
-    at: number;
-  }): Promise<void> {
+  async record(input: NewRestrictionSignal): Promise<void> {
     this.rows.push({
       accountId: input.accountId,
       instanceId: input.instanceId,

@@ -10,15 +10,17 @@ export interface RestrictionSignal {
   createdAt: number;
 }
 
+export interface NewRestrictionSignal {
+  accountId: string;
+  instanceId: string;
+  signal: string;
+  detail: Record<string, unknown>;
+  at: number;
+}
+
 /** `instance_restriction_signals`: written by the inbound side, judged by auto-pause. */
 export interface RestrictionSignalStore {
-  record(input: {
-    accountId: string;
-    instanceId: string;
-    signal: string;
-    detail: Record<string, unknown>;
-    at: number;
-  }): Promise<void>;
+  record(input: NewRestrictionSignal): Promise<void>;
   /** Instances with a signal since `since`. */
   instanceIdsSince(since: number): Promise<string[]>;
   /** The instance's signals of the given kinds since `since`, newest first. */
@@ -28,13 +30,7 @@ export interface RestrictionSignalStore {
 export class DbRestrictionSignalStore implements RestrictionSignalStore {
   constructor(private readonly db: Knex) {}
 
-  async record(input: {
-    accountId: string;
-    instanceId: string;
-    signal: string;
-    detail: Record<string, unknown>;
-    at: number;
-  }): Promise<void> {
+  async record(input: NewRestrictionSignal): Promise<void> {
     await this.db(TABLE).insert({
       account_id: input.accountId,
       instance_id: input.instanceId,

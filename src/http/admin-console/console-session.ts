@@ -3,7 +3,7 @@ import type { Request, RequestHandler, Response, Router } from 'express';
 import type { Container } from '../../container.ts';
 import { secretsEqual } from '../../lib/secrets-equal.ts';
 import { maskPath, moduleLogger } from '../../lib/logger.ts';
-import { field, parseCookies, uiCookie } from '../forms.ts';
+import { FORM_REFUSED, field, parseCookies, uiCookie } from '../forms.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { AUTH_FAILURES_PER_MINUTE, clientAddress } from '../middleware/auth-failures.ts';
 import type { ConsoleViews } from './views.ts';
@@ -78,13 +78,6 @@ export function registerConsoleSession(
     }),
   );
 
-  const forbidden = () => ({
-    title: 'Form refused',
-    heading: 'This form could not be accepted',
-    message:
-      'The form was missing its security token or the token did not match your session. Reload the page and try again.',
-    status: 403,
-  });
   const requireSession: RequestHandler = (req, res, next) => {
     if (res.locals.consoleSession) return next();
     const next_ = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
@@ -95,7 +88,7 @@ export function registerConsoleSession(
     const expected = (res.locals.consoleSession as { csrfToken: string } | undefined)?.csrfToken ?? '';
     if (!presented || !expected || !secretsEqual(presented, expected)) {
       log.warn('console form without a valid CSRF token', { path: maskPath(req.path) });
-      return views.render(res, 'error', forbidden(), 403);
+      return views.render(res, 'error', FORM_REFUSED, 403);
     }
     next();
   };
@@ -149,7 +142,7 @@ export function registerConsoleSession(
       const presented = field(req.body, '_csrf');
       const expected = (res.locals.cookies as Map<string, string>).get(LOGIN_CSRF_COOKIE) ?? '';
       if (!presented || !expected || !secretsEqual(presented, expected))
-        return views.render(res, 'error', { ...forbidden(), showLogin: true }, 403);
+        return views.render(res, 'error', { ...FORM_REFUSED, showLogin: true }, 403);
       const token = field(req.body, 'token').trim();
       const current = c.adminToken();
       if (!token || !current || !secretsEqual(token, current)) {
@@ -165,7 +158,7 @@ export function registerConsoleSession(
         .slice(0, 60);
       const who = name ? `${name} (console)` : 'admin (console)';
       const { cookieValue, session } = await c.adminSessions.create({ actor: who, token: current, ip: key });
-      await c.audit.record(c.db, { actor: who, action: 'admin.signed_in', targetType: 'session' });
+      await c.audit.recordNow({ actor: who, action: 'admin.signed_in', targetType: 'session' });
       res.setHeader('Set-Cookie', [
         cookie(req, SESSION_COOKIE, cookieValue, Math.floor((session.expiresAt - session.createdAt) / 1000)),
         cookie(req, LOGIN_CSRF_COOKIE, '', 0),
@@ -181,7 +174,7 @@ export function registerConsoleSession(
     requireCsrf,
     handler(async (req, res) => {
       await c.adminSessions.destroy((res.locals.cookies as Map<string, string>).get(SESSION_COOKIE));
-      await c.audit.record(c.db, { actor: actor(res), action: 'admin.signed_out', targetType: 'session' });
+      await c.audit.recordNow({ actor: actor(res), action: 'admin.signed_out', targetType: 'session' });
       res.setHeader('Set-Cookie', cookie(req, SESSION_COOKIE, '', 0));
       res.redirect(303, '/admin/login');
     }),
