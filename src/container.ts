@@ -251,7 +251,7 @@ export async function createContainer(
   const webhookEndpoints = new WebhookEndpointStore(db);
   const webhookDeliveries = new WebhookDeliveryStore(db);
   const webhooks = new WebhookService({
-    db,
+    transact,
     endpoints: webhookEndpoints,
     deliveries: webhookDeliveries,
     outbox,
@@ -264,8 +264,9 @@ export async function createContainer(
   const threecxBox = new SecretBox({ db, clock, secretKey: config.secretKey }, 'threecx-secret');
   const threecxTemplates = new ThreeCxTemplates();
   const threecx = new ThreeCxService({
-    db,
+    transact,
     store: threecxStore,
+    endpoints: webhookEndpoints,
     box: threecxBox,
     instances: instanceStore,
     webhooks,
