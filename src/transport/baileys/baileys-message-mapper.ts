@@ -268,6 +268,18 @@ export function mapUpsertMessage(msg: WAMessage, ctx: MapperContext): UpsertMapp
     text: string | null,
     more: Partial<TransportMessage> = {},
   ): TransportMessage => ({ ...base, messageType, text, ...extras(text), ...more });
+  /** A media message: its text (caption) and what the transport should download. */
+  const withMedia = (
+    kind: InboundMediaKind,
+    text: string | null,
+    m: { mimetype?: string | null; fileLength?: unknown },
+    defaultMimeType: string,
+    fileName: string | null = null,
+  ): UpsertMapping => ({
+    kind: 'message',
+    message: message(kind, text),
+    media: { kind, mimeType: m.mimetype || defaultMimeType, fileName, fileLength: num(m.fileLength) },
+  });
 
   switch (type) {
     case 'conversation':
@@ -276,69 +288,24 @@ export function mapUpsertMessage(msg: WAMessage, ctx: MapperContext): UpsertMapp
       return { kind: 'message', message: message('text', content.extendedTextMessage?.text || '') };
     case 'imageMessage': {
       const m = content.imageMessage!;
-      return {
-        kind: 'message',
-        message: message('image', m.caption || null),
-        media: {
-          kind: 'image',
-          mimeType: m.mimetype || 'image/jpeg',
-          fileName: null,
-          fileLength: num(m.fileLength),
-        },
-      };
+      return withMedia('image', m.caption || null, m, 'image/jpeg');
     }
     case 'videoMessage':
     case 'ptvMessage': {
       const m = (type === 'videoMessage' ? content.videoMessage : content.ptvMessage)!;
-      return {
-        kind: 'message',
-        message: message('video', m.caption || null),
-        media: {
-          kind: 'video',
-          mimeType: m.mimetype || 'video/mp4',
-          fileName: null,
-          fileLength: num(m.fileLength),
-        },
-      };
+      return withMedia('video', m.caption || null, m, 'video/mp4');
     }
     case 'audioMessage': {
       const m = content.audioMessage!;
-      return {
-        kind: 'message',
-        message: message('audio', null),
-        media: {
-          kind: 'audio',
-          mimeType: m.mimetype || 'audio/ogg',
-          fileName: null,
-          fileLength: num(m.fileLength),
-        },
-      };
+      return withMedia('audio', null, m, 'audio/ogg');
     }
     case 'documentMessage': {
       const m = content.documentMessage!;
-      return {
-        kind: 'message',
-        message: message('document', m.caption || null),
-        media: {
-          kind: 'document',
-          mimeType: m.mimetype || 'application/octet-stream',
-          fileName: m.fileName || m.title || null,
-          fileLength: num(m.fileLength),
-        },
-      };
+      return withMedia('document', m.caption || null, m, 'application/octet-stream', m.fileName || m.title || null);
     }
     case 'stickerMessage': {
       const m = content.stickerMessage!;
-      return {
-        kind: 'message',
-        message: message('sticker', null),
-        media: {
-          kind: 'sticker',
-          mimeType: m.mimetype || 'image/webp',
-          fileName: null,
-          fileLength: num(m.fileLength),
-        },
-      };
+      return withMedia('sticker', null, m, 'image/webp');
     }
     case 'contactMessage': {
       const m = content.contactMessage!;
