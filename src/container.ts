@@ -12,6 +12,7 @@ import type { Policies } from './config/policies.ts';
 import { createDb, dialectOf } from './db/database.ts';
 import { EventOutbox } from './events/event-outbox.ts';
 import { InboundLog } from './inbound/inbound-log.ts';
+import { DbConversationWindowStore } from './inbound/conversation-window-store.ts';
 import { InboundService } from './inbound/inbound-service.ts';
 import { InstanceService } from './instances/instance-service.ts';
 import { InstanceStore } from './instances/instance-store.ts';
@@ -21,6 +22,10 @@ import { LocalMediaStore, type MediaStore } from './media/media-store.ts';
 import { AdminActions } from './review/admin-actions.ts';
 import { AdminSessionStore } from './review/admin-sessions.ts';
 import { AuditLog } from './review/audit-log.ts';
+import { PauseEvidence } from './review/pause-evidence.ts';
+import { DbRestrictionSignalStore } from './review/restriction-signal-store.ts';
+import { DbStrikeStore } from './review/strike-store.ts';
+import { transactWith } from './db/transactions.ts';
 import { AutoPauseService } from './review/auto-pause-service.ts';
 import { ReviewService } from './review/review-service.ts';
 import { IdempotencyStore } from './sending/idempotency-store.ts';
@@ -162,6 +167,7 @@ export async function createContainer(
       queryTimeoutMs: config.dbQueryTimeoutMs,
     });
   const clock = overrides.clock ?? systemClock;
+  const transact = transactWith(db);
   const instanceStore = new InstanceStore(db);
   let clusterNode: ClusterNode | null = null;
   const baseTransport =
@@ -187,7 +193,7 @@ export async function createContainer(
   const accounts = new AccountService(accountStore, policies.plans, clock);
   const apiKeys = new ApiKeyService(db, clock);
   const outbox = new EventOutbox(db, clock);
-  const instances = new InstanceService(db, instanceStore, transport, outbox, clock);
+  const instances = new InstanceService(transact, instanceStore, transport, outbox, clock);
   if (clusterNode && transport instanceof ClusteredTransport) {
     const node = clusterNode;
     instances.setWriteFence((trx, instanceId) => node.fence(trx, instanceId));
@@ -205,16 +211,20 @@ export async function createContainer(
   const suppressions = new SuppressionService(db, clock);
   const idempotency = new IdempotencyStore(db, clock, config.sendDeadlineMs, quota);
   const audit = new AuditLog(db, clock);
-  const review = new ReviewService(db, instanceStore, outbox, audit, clock);
+  const review = new ReviewService(transact, instanceStore, outbox, audit, clock);
+  const strikes = new DbStrikeStore(db);
+  const restrictionSignals = new DbRestrictionSignalStore(db);
   const autoPause = new AutoPauseService({
-    db,
     clock,
     policy: policies.pause,
+    transact,
     instances: instanceStore,
+    strikes,
+    evidence: new PauseEvidence(db, policies.pause, clock, strikes, restrictionSignals, instanceStore),
     review,
     audit,
   });
-  const adminActions = new AdminActions({ db, accounts, suppressions, audit, apiKeys, instances });
+  const adminActions = new AdminActions({ transact, accounts, suppressions, audit, apiKeys, instances });
   const adminSessions = new AdminSessionStore(db, clock);
   const sendDeps: SendDeps = {
     db,
@@ -241,7 +251,7 @@ export async function createContainer(
   const webhookEndpoints = new WebhookEndpointStore(db);
   const webhookDeliveries = new WebhookDeliveryStore(db);
   const webhooks = new WebhookService({
-    db,
+    transact,
     endpoints: webhookEndpoints,
     deliveries: webhookDeliveries,
     outbox,
@@ -254,8 +264,9 @@ export async function createContainer(
   const threecxBox = new SecretBox({ db, clock, secretKey: config.secretKey }, 'threecx-secret');
   const threecxTemplates = new ThreeCxTemplates();
   const threecx = new ThreeCxService({
-    db,
+    transact,
     store: threecxStore,
+    endpoints: webhookEndpoints,
     box: threecxBox,
     instances: instanceStore,
     webhooks,
@@ -285,6 +296,7 @@ export async function createContainer(
   const inboundLog = new InboundLog(db);
   const inbound = new InboundService({
     db,
+    transact,
     clock,
     outbox,
     inboundLog,
@@ -293,6 +305,8 @@ export async function createContainer(
     optOut,
     accounts: accountStore,
     media,
+    windows: new DbConversationWindowStore(db),
+    restrictionSignals,
     sender,
   });
   instances.addHandler(inbound.handle);

@@ -37,7 +37,7 @@ export interface InboundQuery {
 
 const TABLE = 'inbound_messages';
 
-function fromRow(row: Record<string, unknown>): InboundRecord {
+export function inboundFromRow(row: Record<string, unknown>): InboundRecord {
   return {
     id: Number(row.id),
     accountId: String(row.account_id),
@@ -74,7 +74,7 @@ export class InboundLog {
 
   async findByWaId(instanceId: string, waMessageId: string): Promise<InboundRecord | null> {
     const row = await this.db(TABLE).where({ instance_id: instanceId, wa_message_id: waMessageId }).first();
-    return row ? fromRow(row) : null;
+    return row ? inboundFromRow(row) : null;
   }
 
   async list(query: InboundQuery): Promise<InboundRecord[]> {
@@ -87,7 +87,7 @@ export class InboundLog {
     if (query.since !== undefined) q.andWhere('received_at', '>=', query.since);
     if (query.until !== undefined) q.andWhere('received_at', '<', query.until);
     if (query.beforeId !== undefined) q.andWhere('id', '<', query.beforeId);
-    return (await q).map(fromRow);
+    return (await q).map(inboundFromRow);
   }
 }
 

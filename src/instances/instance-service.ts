@@ -9,6 +9,7 @@ import {
   ConflictError,
   WhatsAppUnreachableError,
 } from '../errors/errors.ts';
+import type { Transact } from '../db/transactions.ts';
 import type { EventOutbox, NewEvent } from '../events/event-outbox.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
@@ -35,7 +36,7 @@ export class InstanceService {
   private writeFence: ((trx: Knex, instanceId: string) => Promise<void>) | null = null;
 
   constructor(
-    private readonly db: Knex,
+    private readonly transact: Transact,
     readonly store: InstanceStore,
     private readonly transport: Transport,
     private readonly outbox: EventOutbox,
@@ -109,7 +110,7 @@ export class InstanceService {
   private async abandon(id: string): Promise<void> {
     this.qrWaiters.delete(id);
     await this.transport.destroy(id);
-    await this.db('instances').where({ id }).delete();
+    await this.store.delete(id);
   }
 
   async getForAccount(accountId: string, id: string): Promise<Instance> {
@@ -343,7 +344,7 @@ export class InstanceService {
   ): Promise<void> {
     const now = this.clock.now().getTime();
     const fence = change.fenced === false ? null : this.writeFence;
-    const result = await this.db.transaction(async (trx) => {
+    const result = await this.transact(async (trx) => {
       if (fence) await fence(trx, instance.id);
       await this.store.update(instance.id, { ...change.patch, updated_at: now }, trx);
       let deliveries = 0;

@@ -66,8 +66,31 @@ export interface InstancePatch {
   paused_by?: string | null;
   paused_at?: number | null;
   default_country?: string | null;
+  /** The strike ladder's slowdown (null when none) and the last time a person resumed the instance. */
+  review_throttle_multiplier?: number | null;
+  review_throttle_until?: number | null;
+  last_resumed_at?: number | null;
   updated_at: number;
 }
+
+/** What pause-for-review keeps on an instance beyond the pause flag. */
+export interface ReviewColumns {
+  pauseCount: number;
+  lastResumedAt: number | null;
+  throttleMultiplier: number | null;
+  throttleUntil: number | null;
+}
+
+function reviewColumnsFromRow(row: Record<string, unknown> | undefined): ReviewColumns {
+  return {
+    pauseCount: Number(row?.pause_count ?? 0),
+    lastResumedAt: row?.last_resumed_at == null ? null : Number(row.last_resumed_at),
+    throttleMultiplier: row?.review_throttle_multiplier == null ? null : Number(row.review_throttle_multiplier),
+    throttleUntil: row?.review_throttle_until == null ? null : Number(row.review_throttle_until),
+  };
+}
+
+const REVIEW_COLUMNS = ['pause_count', 'last_resumed_at', 'review_throttle_multiplier', 'review_throttle_until'];
 
 export class InstanceStore {
   constructor(private readonly db: Knex) {}
@@ -115,6 +138,29 @@ export class InstanceStore {
 
   async update(id: string, patch: InstancePatch, trx: Knex = this.db): Promise<void> {
     await trx(TABLE).where({ id }).update(patch);
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db(TABLE).where({ id }).delete();
+  }
+
+  /** Repeat pauses escalate the strike ladder (pause.json `repeat_pauses`). */
+  async incrementPauseCount(id: string, trx: Knex = this.db): Promise<void> {
+    await trx(TABLE).where({ id }).increment('pause_count', 1);
+  }
+
+  /** The review columns of one instance (zeros and nulls for an unknown id). */
+  async reviewColumns(id: string): Promise<ReviewColumns> {
+    return reviewColumnsFromRow(await this.db(TABLE).where({ id }).first(...REVIEW_COLUMNS));
+  }
+
+  /** Live instances with a ladder slowdown that has not ended by `now`. */
+  async listThrottled(now: number): Promise<(ReviewColumns & { id: string })[]> {
+    const rows = await this.db(TABLE)
+      .select('id', ...REVIEW_COLUMNS)
+      .whereNull('destroyed_at')
+      .andWhere('review_throttle_until', '>', now);
+    return rows.map((row) => ({ id: String(row.id), ...reviewColumnsFromRow(row) }));
   }
 
   async countByState(): Promise<Record<string, number>> {

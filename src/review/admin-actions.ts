@@ -1,7 +1,7 @@
-import type { Knex } from 'knex';
 import type { AccountService, CreateAccountInput, UpdateAccountInput } from '../accounts/account-service.ts';
 import type { Account } from '../accounts/account-store.ts';
 import type { ApiKeyInfo, ApiKeyService } from '../accounts/api-key-service.ts';
+import type { Transact } from '../db/transactions.ts';
 import { InvalidInstanceError, NotFoundError } from '../errors/errors.ts';
 import type { InstanceService } from '../instances/instance-service.ts';
 import type { Instance } from '../instances/instance-store.ts';
@@ -18,7 +18,7 @@ import type { AuditLog } from './audit-log.ts';
 export class AdminActions {
   constructor(
     private readonly deps: {
-      db: Knex;
+      transact: Transact;
       accounts: AccountService;
       suppressions: SuppressionService;
       audit: AuditLog;
@@ -29,7 +29,7 @@ export class AdminActions {
 
   async createAccount(input: CreateAccountInput, actor: string, note: string | null = null): Promise<Account> {
     const account = await this.deps.accounts.create(input);
-    await this.deps.audit.record(this.deps.db, {
+    await this.deps.audit.recordNow({
       actor,
       action: 'account.created',
       targetType: 'account',
@@ -49,7 +49,7 @@ export class AdminActions {
   ): Promise<{ key: string; info: ApiKeyInfo }> {
     const account = await this.loadAccount(accountId);
     const created = await this.deps.apiKeys.create(account.id, name);
-    await this.deps.audit.record(this.deps.db, {
+    await this.deps.audit.recordNow({
       actor,
       action: 'api_key.created',
       targetType: 'account',
@@ -65,7 +65,7 @@ export class AdminActions {
     const key = await this.deps.apiKeys.get(account.id, keyId);
     if (!key) throw new NotFoundError(undefined, 'No API key with this id exists for this account.');
     await this.deps.apiKeys.revoke(account.id, key.id);
-    await this.deps.audit.record(this.deps.db, {
+    await this.deps.audit.recordNow({
       actor,
       action: 'api_key.revoked',
       targetType: 'account',
@@ -131,7 +131,7 @@ export class AdminActions {
     note: string | null,
     detail: Record<string, unknown> = {},
   ): Promise<void> {
-    await this.deps.audit.record(this.deps.db, {
+    await this.deps.audit.recordNow({
       actor,
       action,
       targetType: 'instance',
@@ -156,7 +156,7 @@ export class AdminActions {
     await this.loadAccount(id);
     const account = await this.deps.accounts.update(id, input);
     if (!account) throw new NotFoundError(undefined, 'No account with this id exists.');
-    await this.deps.audit.record(this.deps.db, {
+    await this.deps.audit.recordNow({
       actor,
       action: 'account.updated',
       targetType: 'account',
@@ -175,7 +175,7 @@ export class AdminActions {
     const account = input.accountId ? await this.loadAccount(input.accountId) : null;
     const phone = normalizePhoneOrReject(input.phone, account?.defaultCountry ?? null);
     const scope = input.accountId ?? GLOBAL_SCOPE;
-    return this.deps.db.transaction(async (trx) => {
+    return this.deps.transact(async (trx) => {
       const r = await this.deps.suppressions.add(trx, {
         scope,
         phone,
@@ -202,7 +202,7 @@ export class AdminActions {
   ): Promise<Suppression | null> {
     const phone = normalizePhoneOrReject(input.phone, null);
     const scope = input.accountId ?? GLOBAL_SCOPE;
-    return this.deps.db.transaction(async (trx) => {
+    return this.deps.transact(async (trx) => {
       const r = await this.deps.suppressions.remove(trx, { scope, phone, by: 'admin' });
       if (r)
         await this.deps.audit.record(trx, {

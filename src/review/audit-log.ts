@@ -14,6 +14,15 @@ export interface AuditEntry {
   createdAt: number;
 }
 
+export interface AuditInput {
+  actor: string;
+  action: string;
+  targetType?: string;
+  targetId?: string;
+  note?: string | null;
+  detail?: Record<string, unknown>;
+}
+
 /** Append-only record of every admin action: who, what, target, note, when. */
 export class AuditLog {
   constructor(
@@ -23,14 +32,7 @@ export class AuditLog {
 
   async record(
     trx: Knex | Knex.Transaction,
-    entry: {
-      actor: string;
-      action: string;
-      targetType?: string;
-      targetId?: string;
-      note?: string | null;
-      detail?: Record<string, unknown>;
-    },
+    entry: AuditInput,
   ): Promise<void> {
     await trx('audit_log').insert({
       actor: entry.actor,
@@ -41,6 +43,22 @@ export class AuditLog {
       detail: entry.detail ? JSON.stringify(entry.detail) : null,
       created_at: this.clock.now().getTime(),
     });
+  }
+
+  /** `record` on its own, outside any transaction. */
+  recordNow(entry: AuditInput): Promise<void> {
+    return this.record(this.db, entry);
+  }
+
+  /** How many entries with one of `actions` name the target since `since`. */
+  async countSince(target: { type: string; id: string }, actions: string[], since: number): Promise<number> {
+    const row = await this.db('audit_log')
+      .count({ n: '*' })
+      .where({ target_type: target.type, target_id: target.id })
+      .whereIn('action', actions)
+      .andWhere('created_at', '>=', since)
+      .first();
+    return Number(row?.n ?? 0);
   }
 
   async list(filter: {

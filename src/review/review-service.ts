@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
 import { ConflictError, InvalidInstanceError } from '../errors/errors.ts';
+import type { Transact } from '../db/transactions.ts';
 import type { EventOutbox } from '../events/event-outbox.ts';
 import type { Instance, InstanceStore } from '../instances/instance-store.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -12,10 +12,10 @@ import type { AuditLog } from './audit-log.ts';
  */
 export class ReviewService {
   constructor(
-    private readonly db: Knex,
-    private readonly instances: InstanceStore,
-    private readonly outbox: EventOutbox,
-    private readonly audit: AuditLog,
+    private readonly transact: Transact,
+    private readonly instances: Pick<InstanceStore, 'get' | 'update' | 'incrementPauseCount'>,
+    private readonly outbox: Pick<EventOutbox, 'emit' | 'notify'>,
+    private readonly audit: Pick<AuditLog, 'record' | 'recordNow'>,
     private readonly clock: Clock,
   ) {}
 
@@ -33,7 +33,7 @@ export class ReviewService {
     if (instance.paused)
       throw new ConflictError({ reason: 'already_paused' }, 'The instance is already paused for review.');
     const now = this.clock.now().getTime();
-    await this.db.transaction(async (trx) => {
+    await this.transact(async (trx) => {
       await this.instances.update(
         id,
         {
@@ -48,7 +48,7 @@ export class ReviewService {
         trx,
       );
       // Repeat pauses escalate the strike ladder (pause.json `repeat_pauses`); the count is shown.
-      await trx('instances').where({ id }).increment('pause_count', 1);
+      await this.instances.incrementPauseCount(id, trx);
       await this.audit.record(trx, {
         actor: input.by,
         action: input.automatic ? 'instance.auto_paused' : 'instance.paused',
@@ -78,7 +78,7 @@ export class ReviewService {
     const instance = await this.load(id);
     if (!instance.paused) throw new ConflictError({ reason: 'not_paused' }, 'The instance is not paused.');
     const now = this.clock.now().getTime();
-    await this.db.transaction(async (trx) => {
+    await this.transact(async (trx) => {
       await this.instances.update(
         id,
         {
@@ -87,14 +87,14 @@ export class ReviewService {
           pause_evidence: null,
           paused_by: null,
           paused_at: null,
+          // A person decided: strikes before now are resolved and the ladder's slowdown is lifted.
+          last_resumed_at: now,
+          review_throttle_multiplier: null,
+          review_throttle_until: null,
           updated_at: now,
         },
         trx,
       );
-      // A person decided: strikes before now are resolved and the ladder's slowdown is lifted.
-      await trx('instances')
-        .where({ id })
-        .update({ last_resumed_at: now, review_throttle_multiplier: null, review_throttle_until: null });
       await this.audit.record(trx, {
         actor: input.by,
         action: 'instance.resumed',
@@ -119,7 +119,7 @@ export class ReviewService {
   async keepPaused(id: string, input: { note: string; by: string }): Promise<Instance> {
     const instance = await this.load(id);
     if (!instance.paused) throw new ConflictError({ reason: 'not_paused' }, 'The instance is not paused.');
-    await this.audit.record(this.db, {
+    await this.audit.recordNow({
       actor: input.by,
       action: 'instance.kept_paused',
       targetType: 'instance',

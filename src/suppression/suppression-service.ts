@@ -49,6 +49,12 @@ export class SuppressionService {
     return list.find((s) => s.scope === GLOBAL_SCOPE) ?? list[0] ?? null;
   }
 
+  /** The reason of the entry for exactly this scope and number (no global fallback), or null. */
+  async reasonIn(trx: Knex | Knex.Transaction, scope: string, phone: string): Promise<SuppressionReason | null> {
+    const row = await trx(TABLE).where({ scope, phone }).first('reason');
+    return row ? (String(row.reason) as SuppressionReason) : null;
+  }
+
   async list(scope: string | null, options: { limit: number; offset: number }): Promise<Suppression[]> {
     const q = this.db(TABLE).orderBy('created_at', 'desc').limit(options.limit).offset(options.offset);
     if (scope !== null) q.where({ scope });

@@ -535,6 +535,12 @@ export class WebhookDeliveryStore {
     return rows.map((r) => r.id);
   }
 
+  /** The id of a delivery of `eventId` (the request id of a one-endpoint test event), or null. */
+  async firstIdForEvent(eventId: string): Promise<string | null> {
+    const row = (await this.db(DELIVERIES).where({ event_id: eventId }).select('id').first()) as { id: string } | undefined;
+    return row?.id ?? null;
+  }
+
   /** The endpoint was deleted: its queued deliveries will never be sent. */
   async cancelPending(endpointId: string, now: number, trx: Knex = this.db): Promise<number> {
     return affected(

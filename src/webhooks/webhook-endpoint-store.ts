@@ -157,6 +157,11 @@ export class WebhookEndpointStore {
     return affected(await trx(TABLE).where({ id }).whereNull('deleted_at').update(row));
   }
 
+  /** Mark an endpoint as the forwarding webhook of a 3CX integration (removed with it). */
+  async linkIntegration(id: string, integrationId: string): Promise<void> {
+    await this.db(TABLE).where({ id }).update({ integration_id: integrationId });
+  }
+
   /** A delivery succeeded: the failure streak is over. Conditional so the common case writes nothing. */
   async recordSuccess(id: string, trx: Knex = this.db): Promise<void> {
     await trx(TABLE).where({ id }).where('consecutive_failures', '<>', 0).update({ consecutive_failures: 0 });

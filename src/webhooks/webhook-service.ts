@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
 import type { Config } from '../config/config.ts';
+import type { Transact } from '../db/transactions.ts';
 import { ConflictError, InvalidInstanceError, NotFoundError, ValidationError } from '../errors/errors.ts';
 import type { EventOutbox } from '../events/event-outbox.ts';
 import type { InstanceStore } from '../instances/instance-store.ts';
@@ -32,7 +32,7 @@ export interface WebhookInput {
 }
 
 export interface WebhookServiceDeps {
-  db: Knex;
+  transact: Transact;
   endpoints: WebhookEndpointStore;
   deliveries: WebhookDeliveryStore;
   outbox: EventOutbox;
@@ -214,7 +214,7 @@ export class WebhookService {
   async remove(accountId: string, id: string): Promise<void> {
     await this.get(accountId, id);
     const now = this.now();
-    await this.deps.db.transaction(async (trx) => {
+    await this.deps.transact(async (trx) => {
       await this.deps.endpoints.update(id, { deleted_at: now, enabled: false, updated_at: now }, trx);
       await this.deps.deliveries.cancelPending(id, now, trx);
     });
@@ -267,12 +267,8 @@ export class WebhookService {
       },
       onlyEndpointId: endpoint.id,
     });
-    const row = (await this.deps
-      .db('webhook_deliveries')
-      .where({ event_id: eventId })
-      .select('id')
-      .first()) as { id: string } | undefined;
-    return { eventId, requestId: row?.id ?? null, held: !endpoint.enabled };
+    const requestId = await this.deps.deliveries.firstIdForEvent(eventId);
+    return { eventId, requestId, held: !endpoint.enabled };
   }
 
   async listDeliveries(

@@ -1,10 +1,9 @@
 import type { Request, Response, Router } from 'express';
 import type { Account } from '../../accounts/account-store.ts';
 import type { Container } from '../../container.ts';
-import { ValidationError } from '../../errors/errors.ts';
 import type { PortalSession } from '../../portal/portal-sessions.ts';
 import { type PortalUser, portalActor } from '../../portal/portal-users.ts';
-import { compileSchema } from '../schemas/validator.ts';
+import { uiCookie } from '../forms.ts';
 import type { ConsoleViews } from '../admin-console/views.ts';
 
 export type Permission = 'view' | 'manage' | 'manage_users';
@@ -56,43 +55,11 @@ export async function audit(
   });
 }
 
-export function field(body: unknown, name: string): string {
-  const value = (body as Record<string, unknown> | undefined)?.[name];
-  if (Array.isArray(value)) return String(value[0] ?? '');
-  return typeof value === 'string' ? value : '';
-}
-
-export function list(body: unknown, name: string): string[] {
-  const value = (body as Record<string, unknown> | undefined)?.[name];
-  if (Array.isArray(value)) return value.map(String);
-  return typeof value === 'string' && value !== '' ? [value] : [];
-}
-
-export function validate(schema: object, data: Record<string, unknown>): void {
-  const errors = compileSchema(schema)(data);
-  if (errors.length > 0) throw new ValidationError({ errors });
-}
+export { field, list, parseCookies, validate } from '../forms.ts';
 
 export const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-export function parseCookies(header: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of (header ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i < 1) continue;
-    const name = part.slice(0, i).trim();
-    try {
-      if (!out.has(name)) out.set(name, decodeURIComponent(part.slice(i + 1).trim()));
-    } catch {
-      // A malformed cookie is simply absent.
-    }
-  }
-  return out;
-}
-
 /** Portal cookies: Path=/portal (never sent to /api or /admin), HttpOnly, SameSite=Strict, Secure over HTTPS. */
 export function portalCookie(req: Request, name: string, value: string, maxAgeSeconds: number): string {
-  const parts = [`${name}=${value}`, 'Path=/portal', 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAgeSeconds}`];
-  if (req.secure) parts.push('Secure');
-  return parts.join('; ');
+  return uiCookie(req, '/portal', name, value, maxAgeSeconds);
 }

@@ -15,6 +15,7 @@ import { handler } from '../middleware/async-handler.ts';
 import { registerAccountPages } from './account-pages.ts';
 import { registerInstancePages } from './instance-pages.ts';
 import { registerLogPages } from './log-pages.ts';
+import { FORM_REFUSED } from '../forms.ts';
 import { field, type Permission, type PortalKit, parseCookies, portalCookie, portalOf } from './portal-kit.ts';
 import { registerUserPages } from './user-pages.ts';
 import { registerWebhookPages } from './webhook-pages.ts';
@@ -121,7 +122,7 @@ export function portalRoutes(c: Container): Router {
     const expected = portalOf(res).session.csrfToken;
     if (!presented || !secretsEqual(presented, expected)) {
       log.warn('portal form without a valid CSRF token', { path: req.path });
-      return views.render(res, 'error', { title: 'Form refused', heading: 'This form could not be accepted', message: 'The form was missing its security token or the token did not match your session. Reload the page and try again.', status: 403 }, 403);
+      return views.render(res, 'error', FORM_REFUSED, 403);
     }
     next();
   };

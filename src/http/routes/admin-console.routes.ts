@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, {
   type ErrorRequestHandler,
   type Request,
-  type RequestHandler,
   type Response,
   Router,
 } from 'express';
@@ -19,6 +17,8 @@ import { createConsoleViews, formatDate } from '../admin-console/views.ts';
 import { accountLabels, type ConsoleKit } from '../admin-console/console-kit.ts';
 import { registerOnboardingPages } from '../admin-console/onboarding-pages.ts';
 import { registerPortalUserPages } from '../admin-console/portal-user-pages.ts';
+import { registerConsoleSession, safeNext } from '../admin-console/console-session.ts';
+import { field, list, validate } from '../forms.ts';
 import { dataTable } from '../views/data-table.ts';
 import { trendView } from '../views/trend-charts.ts';
 import { rateThresholds } from '../views/trend-charts.ts';
@@ -35,20 +35,14 @@ import {
   suppressionRow,
   webhookRow,
 } from '../admin-console/view-models.ts';
-import { secretsEqual } from '../../lib/secrets-equal.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { AUTH_FAILURES_PER_MINUTE, clientAddress } from '../middleware/auth-failures.ts';
 import { publicErrorFor } from '../middleware/framework-errors.ts';
 import { adminSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { pauseSchema, resumeSchema, updateAccountSchema } from '../schemas/account.schema.ts';
-import { compileSchema } from '../schemas/validator.ts';
 
 const log = moduleLogger('admin-console');
 
-export const SESSION_COOKIE = 'warden_admin';
-export const LOGIN_CSRF_COOKIE = 'warden_login_csrf';
-/** Failed logins allowed per client address per minute before the login answers 429. */
-export const LOGIN_FAILURES_PER_MINUTE = AUTH_FAILURES_PER_MINUTE;
+export { LOGIN_CSRF_COOKIE, LOGIN_FAILURES_PER_MINUTE, SESSION_COOKIE } from '../admin-console/console-session.ts';
 
 /** Fixed notices after a redirect (`?notice=`): user text is never reflected through the URL. */
 const NOTICES: Record<string, string> = {
@@ -76,69 +70,16 @@ function staticFile(name: string): Buffer {
   throw new Error(`templates/static/${name} not found`);
 }
 
-function parseCookies(header: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of (header ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i < 1) continue;
-    const name = part.slice(0, i).trim();
-    const value = part.slice(i + 1).trim();
-    try {
-      if (!out.has(name)) out.set(name, decodeURIComponent(value));
-    } catch {
-      // A malformed cookie is simply absent.
-    }
-  }
-  return out;
-}
-
-function cookie(req: Request, name: string, value: string, maxAgeSeconds: number): string {
-  const parts = [
-    `${name}=${value}`,
-    'Path=/admin',
-    'HttpOnly',
-    'SameSite=Strict',
-    `Max-Age=${maxAgeSeconds}`,
-  ];
-  if (req.secure) parts.push('Secure');
-  return parts.join('; ');
-}
-
-function field(body: unknown, name: string): string {
-  const value = (body as Record<string, unknown> | undefined)?.[name];
-  if (Array.isArray(value)) return String(value[0] ?? '');
-  return typeof value === 'string' ? value : '';
-}
-
-function list(body: unknown, name: string): string[] {
-  const value = (body as Record<string, unknown> | undefined)?.[name];
-  if (Array.isArray(value)) return value.map(String);
-  return typeof value === 'string' && value !== '' ? [value] : [];
-}
-
-function validate(schema: object, data: Record<string, unknown>): void {
-  const errors = compileSchema(schema)(data);
-  if (errors.length > 0) throw new ValidationError({ errors });
-}
-
-/** A relative path inside the console, else the dashboard (never an open redirect). */
-function safeNext(value: string): string {
-  return /^\/admin(\/[A-Za-z0-9_\-/?=&.%]*)?$/.test(value) && !value.startsWith('/admin/login') ? value : '/admin';
-}
-
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
- * The compliance console (SPEC §9): server-rendered pages at `/admin`. Login with the admin
- * token opens a server-side session (HttpOnly, SameSite=Strict cookie on Path=/admin); every
- * form carries the session's CSRF token; every change goes through the same services as the
+ * The compliance console (SPEC §9): server-rendered pages at `/admin`, behind the session and
+ * CSRF handling of `console-session.ts`; every change goes through the same services as the
  * admin JSON API and is written to the audit log.
  */
 export function adminConsoleRoutes(c: Container): Router {
   const router = Router();
   const views = createConsoleViews();
-  // One lock for console sign-in and the admin API, keyed on the real client address.
-  const failures = c.authFailures;
   const form = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 60 });
   const trends = new SendTrends(c.db);
   const consoleScript = staticFile('console.js');
@@ -153,54 +94,9 @@ export function adminConsoleRoutes(c: Container): Router {
     res.type('text/javascript').send(consoleScript);
   });
 
-  // Everything under /admin except the JSON API, which keeps its own auth and JSON errors.
-  const isConsolePath = (p: string) =>
-    p === '/admin' || (p.startsWith('/admin/') && p !== '/admin/api' && !p.startsWith('/admin/api/'));
-
-  // Session lookup for every console request; the layout reads `res.locals.view`.
-  router.use(
-    handler(async (req, res, next) => {
-      if (!isConsolePath(req.path)) return next();
-      res.locals.adminConsole = true;
-      const cookies = parseCookies(req.get('cookie'));
-      res.locals.cookies = cookies;
-      const session = await c.adminSessions.find(cookies.get(SESSION_COOKIE), c.adminToken());
-      if (session) {
-        res.locals.consoleSession = session;
-        res.locals.adminSession = session.actor;
-      }
-      const notice = typeof req.query.notice === 'string' ? NOTICES[req.query.notice] : undefined;
-      res.locals.view = {
-        actor: session?.actor ?? null,
-        csrf: session?.csrfToken ?? null,
-        notice: notice ?? null,
-      };
-      next();
-    }),
+  const { requireSession, requireCsrf, actor } = registerConsoleSession(router, c, views, form, (req) =>
+    typeof req.query.notice === 'string' ? (NOTICES[req.query.notice] ?? null) : null,
   );
-
-  const requireSession: RequestHandler = (req, res, next) => {
-    if (res.locals.consoleSession) return next();
-    const next_ = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
-    res.redirect(303, `/admin/login${next_}`);
-  };
-  const requireCsrf: RequestHandler = (req, res, next) => {
-    const presented = field(req.body, '_csrf');
-    const expected = (res.locals.consoleSession as { csrfToken: string } | undefined)?.csrfToken ?? '';
-    if (!presented || !expected || !secretsEqual(presented, expected)) {
-      log.warn('console form without a valid CSRF token', { path: maskPath(req.path) });
-      return views.render(res, 'error', forbidden(), 403);
-    }
-    next();
-  };
-  const forbidden = () => ({
-    title: 'Form refused',
-    heading: 'This form could not be accepted',
-    message:
-      'The form was missing its security token or the token did not match your session. Reload the page and try again.',
-    status: 403,
-  });
-  const actor = (res: Response) => String(res.locals.adminSession);
   const page = (nav: string) => ({ nav: { [nav]: true } });
   const get = (path: string, fn: (req: Request, res: Response) => Promise<void>) =>
     router.get(path, requireSession, handler(fn));
@@ -222,88 +118,6 @@ export function adminConsoleRoutes(c: Container): Router {
     if (!instance || instance.destroyedAt !== null) throw new InvalidInstanceError();
     return instance;
   };
-
-  // ------------------------------------------------------------------ login / logout
-
-  const renderLogin = (req: Request, res: Response, status: number, error: string | null) => {
-    const token = randomBytes(24).toString('base64url');
-    res.setHeader('Set-Cookie', cookie(req, LOGIN_CSRF_COOKIE, token, 900));
-    views.render(
-      res,
-      'login',
-      {
-        title: 'Sign in',
-        loginCsrf: token,
-        error,
-        next: safeNext(typeof req.query.next === 'string' ? req.query.next : field(req.body, 'next')),
-      },
-      status,
-    );
-  };
-
-  router.get('/admin/login', (req, res) => {
-    if (res.locals.consoleSession) return res.redirect(303, '/admin');
-    renderLogin(req, res, 200, null);
-  });
-
-  router.post(
-    '/admin/login',
-    form,
-    handler(async (req, res) => {
-      const key = clientAddress(req);
-      const tooMany = (retry: number) => {
-        res.setHeader('Retry-After', String(retry));
-        views.render(
-          res,
-          'error',
-          {
-            title: 'Too many attempts',
-            heading: 'Too many sign-in attempts',
-            message:
-              `Sign-in is locked for this address for ${retry} seconds ` +
-              `after ${LOGIN_FAILURES_PER_MINUTE} failed attempts.`,
-            status: 429,
-            showLogin: true,
-          },
-          429,
-        );
-      };
-      const locked = await failures.lockedFor(key);
-      if (locked > 0) return tooMany(locked);
-      const presented = field(req.body, '_csrf');
-      const expected = (res.locals.cookies as Map<string, string>).get(LOGIN_CSRF_COOKIE) ?? '';
-      if (!presented || !expected || !secretsEqual(presented, expected))
-        return views.render(res, 'error', { ...forbidden(), showLogin: true }, 403);
-      const token = field(req.body, 'token').trim();
-      const current = c.adminToken();
-      if (!token || !current || !secretsEqual(token, current)) {
-        const lockedNow = await failures.recordFailure(key);
-        if (lockedNow > 0) return tooMany(lockedNow);
-        log.warn('failed console sign-in', { ip: key });
-        return renderLogin(req, res, 401, 'That admin token is not valid.');
-      }
-      await failures.reset(key);
-      const name = field(req.body, 'name')
-        .replace(/[^\p{L}\p{N} ._@-]/gu, '')
-        .trim()
-        .slice(0, 60);
-      const who = name ? `${name} (console)` : 'admin (console)';
-      const { cookieValue, session } = await c.adminSessions.create({ actor: who, token: current, ip: key });
-      await c.audit.record(c.db, { actor: who, action: 'admin.signed_in', targetType: 'session' });
-      res.setHeader('Set-Cookie', [
-        cookie(req, SESSION_COOKIE, cookieValue, Math.floor((session.expiresAt - session.createdAt) / 1000)),
-        cookie(req, LOGIN_CSRF_COOKIE, '', 0),
-      ]);
-      res.redirect(303, safeNext(field(req.body, 'next')));
-    }),
-  );
-
-  post('/admin/logout', async (req, res) => {
-    await c.adminSessions.destroy((res.locals.cookies as Map<string, string>).get(SESSION_COOKIE));
-    await c.audit.record(c.db, { actor: actor(res), action: 'admin.signed_out', targetType: 'session' });
-    res.setHeader('Set-Cookie', cookie(req, SESSION_COOKIE, '', 0));
-    res.redirect(303, '/admin/login');
-  });
 
   const kit: ConsoleKit = { c, router, views, get, post, actor, page, field, list, validate };
   registerOnboardingPages(kit);

@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
 import type { Account } from '../../accounts/account-store.ts';
+import type { Transact } from '../../db/transactions.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import {
   InvalidInstanceError,
@@ -11,6 +11,7 @@ import type { InstanceStore } from '../../instances/instance-store.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId, randomToken } from '../../lib/ids.ts';
 import { moduleLogger } from '../../lib/logger.ts';
+import type { WebhookEndpointStore } from '../../webhooks/webhook-endpoint-store.ts';
 import type { WebhookService } from '../../webhooks/webhook-service.ts';
 import type { SecretBox } from './secret-box.ts';
 import type { IntegrationPatch, IntegrationRow, ThreeCxIntegration, ThreeCxStore } from './threecx-store.ts';
@@ -87,8 +88,9 @@ export function generateIntegrationSecret(): string {
 }
 
 export interface ThreeCxServiceDeps {
-  db: Knex;
+  transact: Transact;
   store: ThreeCxStore;
+  endpoints: Pick<WebhookEndpointStore, 'linkIntegration'>;
   box: SecretBox;
   instances: InstanceStore;
   webhooks: WebhookService;
@@ -164,10 +166,7 @@ export class ThreeCxService {
       instance_id: instanceId,
       description: `3CX integration ${integrationId}: inbound WhatsApp messages`,
     });
-    await this.deps
-      .db('webhook_endpoints')
-      .where({ id: endpoint.id })
-      .update({ integration_id: integrationId });
+    await this.deps.endpoints.linkIntegration(endpoint.id, integrationId);
     return { id: endpoint.id, secret, url: endpoint.destinationUrl };
   }
 
@@ -330,7 +329,7 @@ export class ThreeCxService {
   async remove(account: Account, id: string): Promise<void> {
     const integration = await this.get(account, id);
     await this.removeForwarding(account, integration.forwardWebhookId);
-    await this.deps.db.transaction((trx) => this.deps.store.remove(id, trx));
+    await this.deps.transact((trx) => this.deps.store.remove(id, trx));
     log.info('3cx integration deleted', {
       account_id: account.id,
       integration_id: id,
