@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { SandboxTransport } from '../../src/transport/sandbox/sandbox-transport.ts';
+import type { TransportEvent } from '../../src/transport/transport.ts';
 import { assertAllEventsValid, events, receive, send, transportEmit, waitFor } from '../support/inbound.ts';
 import { createTestContext, generousThrottles, type TestContext } from '../support/test-app.ts';
 
@@ -70,6 +71,24 @@ describe('receipts, revokes, calls, group updates, restrictions, phone-typed mes
     // The customer's message log shows it too.
     const log = await ctx.http.get(`/api/messages/${sent.log_id}`).set('Authorization', `Bearer ${key}`);
     assert.equal(log.body.message.status, 'read');
+  });
+
+  it('receipts that arrive before the send has logged its WhatsApp id wait for it, in their order', async () => {
+    const sent = await sendOne();
+    await waitFor('read', async () => (await statusOf(sent.log_id)) === 'read');
+    // The phone is faster than the log: both receipts of message EARLY-1 come before its row.
+    const sandbox = ctx.sandbox as unknown as { emit(e: TransportEvent): Promise<void> };
+    for (const status of ['delivered', 'read'] as const) {
+      await sandbox.emit({ type: 'receipt', instanceId, messageId: 'EARLY-1', status, recipient: '+6281234567890', at: ctx.clock.now() });
+    }
+    await ctx.container.db('messages').where({ id: sent.log_id }).update({ wa_message_id: 'EARLY-1', status: 'sent' });
+    await ctx.container.inbound.drain();
+    const early = async (type: string) =>
+      (await events(ctx, { type })).filter((e) => e.payload.message_id === 'EARLY-1');
+    const [delivered, read] = [await early('message.delivered'), await early('message.read')];
+    assert.deepEqual(delivered.map((e) => e.payload.previous_status), ['sent']);
+    assert.deepEqual(read.map((e) => e.payload.previous_status), ['delivered']);
+    assert.equal(await statusOf(sent.log_id), 'read');
   });
 
   it('status never goes backwards; duplicates emit nothing; played → message.status_updated', async () => {

@@ -7,27 +7,78 @@ import { type EventOf, eventTime, type InboundContext } from '../inbound-context
 
 const STATUS_RANK: Record<string, number> = { reserved: 0, sent: 1, delivered: 2, read: 3, played: 4 };
 
+/** How long a receipt waits for its send's row (ms between tries), unless configured. */
+const RECEIPT_RETRY_MS = [250, 1000, 3000, 10_000];
+
+/**
+ * Receipts of one message waiting for its row, in arrival order, per inbound service. While a
+ * message has a queue, its later receipts join it, so "read" never overtakes "delivered".
+ */
+const waiting = new WeakMap<InboundContext, Map<string, EventOf<'receipt'>[]>>();
+
 /**
  * A receipt → the outbound row's status moves forward only (sent → delivered → read → played;
  * failed only from sent) and `message.delivered|read|status_updated|failed` is emitted.
+ * A receipt can arrive before the send that caused it has written the WhatsApp id into the log
+ * (the phone is fast, the database busy); it then waits for the row, with the receipts of the
+ * same message queued behind it, and is dropped only when no row appears (a message typed on
+ * the phone, which Warden does not track).
  */
-export async function onReceipt(
-  event: EventOf<'receipt'>,
-  instance: Instance,
-  ctx: InboundContext,
-  attempt = 0,
-): Promise<void> {
-  const { clock, messages, outbox } = ctx.deps;
-  const row = await messages.findByWaId(instance.id, event.messageId);
-  if (!row) {
-    // Either a message typed on the phone (not tracked) or our own send whose row is not
-    // updated yet; give the second case a moment.
-    const retries = ctx.deps.receiptRetryMs ?? [250, 1000];
-    const delay = retries[attempt];
-    if (delay !== undefined) ctx.later(delay, () => onReceipt(event, instance, ctx, attempt + 1));
+export async function onReceipt(event: EventOf<'receipt'>, instance: Instance, ctx: InboundContext): Promise<void> {
+  const queues = waiting.get(ctx) ?? new Map<string, EventOf<'receipt'>[]>();
+  waiting.set(ctx, queues);
+  const key = `${instance.id}:${event.messageId}`;
+  const queue = queues.get(key);
+  if (queue !== undefined) {
+    queue.push(event);
     return;
   }
-  if (row.accountId !== instance.accountId) return;
+  const mine = [event];
+  queues.set(key, mine);
+  if (await applyReceipt(event, instance, ctx)) await applyRest(mine, key, queues, instance, ctx);
+  else retry(mine, key, queues, instance, ctx, 0);
+}
+
+function retry(
+  queue: EventOf<'receipt'>[],
+  key: string,
+  queues: Map<string, EventOf<'receipt'>[]>,
+  instance: Instance,
+  ctx: InboundContext,
+  attempt: number,
+): void {
+  const delay = (ctx.deps.receiptRetryMs ?? RECEIPT_RETRY_MS)[attempt];
+  if (delay === undefined) {
+    queues.delete(key);
+    return;
+  }
+  ctx.later(delay, async () => {
+    if (await applyReceipt(queue[0] as EventOf<'receipt'>, instance, ctx)) await applyRest(queue, key, queues, instance, ctx);
+    else retry(queue, key, queues, instance, ctx, attempt + 1);
+  });
+}
+
+/** The queue's other receipts, in order (including any that arrive meanwhile), then no queue. */
+async function applyRest(
+  queue: EventOf<'receipt'>[],
+  key: string,
+  queues: Map<string, EventOf<'receipt'>[]>,
+  instance: Instance,
+  ctx: InboundContext,
+): Promise<void> {
+  try {
+    for (let i = 1; i < queue.length; i++) await applyReceipt(queue[i] as EventOf<'receipt'>, instance, ctx);
+  } finally {
+    queues.delete(key);
+  }
+}
+
+/** Applies one receipt to its row; false when the log has no row for the message (yet). */
+async function applyReceipt(event: EventOf<'receipt'>, instance: Instance, ctx: InboundContext): Promise<boolean> {
+  const { clock, messages, outbox } = ctx.deps;
+  const row = await messages.findByWaId(instance.id, event.messageId);
+  if (!row) return false;
+  if (row.accountId !== instance.accountId) return true;
   const target = event.status;
   const rank = STATUS_RANK[target];
   const from =
@@ -36,14 +87,18 @@ export async function onReceipt(
       : Object.entries(STATUS_RANK)
           .filter(([, r]) => r >= 1 && rank !== undefined && r < rank)
           .map(([s]) => s);
-  if (from.length === 0) return;
+  if (from.length === 0) return true;
   const now = clock.now().getTime();
   const failureReason =
     event.errorCode !== undefined ? `whatsapp_error_${event.errorCode}` : 'whatsapp_error';
   const deliveries = await ctx.deps.transact(async (trx) => {
+    // The status this receipt moves the row from, read where it is changed.
+    const current = await trx('messages').where({ id: row.id }).first('status');
+    const previous = String(current?.status ?? row.status);
+    if (!from.includes(previous)) return -1;
     const patch: Record<string, unknown> = { status: target, updated_at: now };
     if (target === 'failed') patch.failure_reason = failureReason;
-      const n = affected(await trx('messages').where({ id: row.id }).whereIn('status', from).update(patch));
+    const n = affected(await trx('messages').where({ id: row.id, status: previous }).update(patch));
     if (n === 0) return -1;
     const type: NewEvent['type'] =
       target === 'delivered'
@@ -57,7 +112,7 @@ export async function onReceipt(
     const payload =
       target === 'failed'
         ? failedPayload(row, instance, event, failureReason)
-        : receiptPayload(row, target, at);
+        : receiptPayload(row, previous, target, at);
     return (
       await outbox.emit(trx, {
         type,
@@ -70,14 +125,15 @@ export async function onReceipt(
     ).deliveries;
   });
   if (deliveries > 0) outbox.notify();
+  return true;
 }
 
-function receiptPayload(row: MessageRecord, status: string, at: number): Record<string, unknown> {
+function receiptPayload(row: MessageRecord, previousStatus: string, status: string, at: number): Record<string, unknown> {
   return {
     message_id: row.waMessageId,
     log_id: row.id,
     status,
-    previous_status: row.status,
+    previous_status: previousStatus,
     to: row.recipient,
     chat: row.recipient,
     reference: row.reference,
