@@ -82,6 +82,21 @@ describe(`Idempotency-Key and quota survive a SIGKILL mid-burst (${currentLane()
     };
   }
 
+  /**
+   * A send to the live gateway, retried on a network error the way a client with an
+   * Idempotency-Key would: a pooled keep-alive connection the server closed while the machine
+   * was busy resets, and a retry of the same key must not send twice (which is what is measured).
+   */
+  async function sendRetrying(base: string, i: number): Promise<Answer> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await send(base, i);
+      } catch (error) {
+        if (attempt >= 3) throw error;
+      }
+    }
+  }
+
   it('every key ends with exactly one send; used equals messages sent', async () => {
     const dir = policiesDir();
     gateway = await start(dir);
@@ -112,7 +127,7 @@ describe(`Idempotency-Key and quota survive a SIGKILL mid-burst (${currentLane()
 
     gateway = await start(dir);
     const second = gateway;
-    const retry = await Promise.all(Array.from({ length: TOTAL }, (_, i) => send(second.baseUrl, i)));
+    const retry = await Promise.all(Array.from({ length: TOTAL }, (_, i) => sendRetrying(second.baseUrl, i)));
     let waitMs = 0;
     for (const [i, a] of retry.entries()) {
       const earlier = before.get(i);
@@ -131,10 +146,10 @@ describe(`Idempotency-Key and quota survive a SIGKILL mid-burst (${currentLane()
     const conflicts = retry.filter((a) => a.status === 409).length;
     // Retry-After rounds up to whole seconds; after it every claim has expired.
     await new Promise((resolve) => setTimeout(resolve, waitMs + 100));
-    const last = await Promise.all(Array.from({ length: TOTAL }, (_, i) => send(second.baseUrl, i)));
+    const last = await Promise.all(Array.from({ length: TOTAL }, (_, i) => sendRetrying(second.baseUrl, i)));
     const statuses = last.map((a) => a.status);
     assert.deepEqual([...new Set(statuses)], [200], JSON.stringify(last.find((a) => a.status !== 200)?.body));
-    const final = await Promise.all(Array.from({ length: TOTAL }, (_, i) => send(second.baseUrl, i)));
+    const final = await Promise.all(Array.from({ length: TOTAL }, (_, i) => sendRetrying(second.baseUrl, i)));
     const logIds = new Set(final.map((a) => a.body.log_id));
     const messageIds = new Set(final.map((a) => a.body.message_id));
     assert.equal(logIds.size, TOTAL, 'one log row per key');

@@ -101,7 +101,9 @@ describe(`quota exactness under concurrency (${currentLane()})`, function () {
         new_recipients: { points: 100000, duration_seconds: 3600 },
       };
     });
-    const other = await startGatewayProcess({ DATABASE_URL: ctx.database.url, POLICIES_DIR: policiesDir });
+    // Unclustered, so both processes send for the instance themselves and only the database keeps
+    // the quota exact (clustered, the second process would forward to the lease owner instead).
+    const other = await startGatewayProcess({ DATABASE_URL: ctx.database.url, POLICIES_DIR: policiesDir, CLUSTER: 'off' });
     try {
       const results = await Promise.all(
         Array.from({ length: 300 }, async (_, i) => {
