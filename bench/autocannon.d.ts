@@ -26,6 +26,8 @@ declare module 'autocannon' {
   }
   interface Result {
     duration: number;
+    start: Date;
+    finish: Date;
     latency: Histogram;
     requests: Histogram;
     '2xx': number;

@@ -53,6 +53,21 @@ await db.schema.createTable('bench_rows', (t) => {
   t.bigInteger('created_at');
 });
 
+/** BENCH_QUERY_STATS=1: count and time every statement (by SQL text); printed to stderr at quit. */
+const queryStats = new Map<string, { n: number; ms: number }>();
+if (process.env.BENCH_QUERY_STATS) {
+  const started = new Map<string, number>();
+  db.on('query', (q: { __knexQueryUid: string }) => started.set(q.__knexQueryUid, performance.now()));
+  db.on('query-response', (_r: unknown, q: { __knexQueryUid: string; sql: string }) => {
+    const t0 = started.get(q.__knexQueryUid);
+    started.delete(q.__knexQueryUid);
+    const s = queryStats.get(q.sql) ?? { n: 0, ms: 0 };
+    s.n += 1;
+    s.ms += t0 === undefined ? 0 : performance.now() - t0;
+    queryStats.set(q.sql, s);
+  });
+}
+
 const transport = new SandboxTransport({ receiptDelayMs: 600_000 });
 const container = await createContainer(testConfig(url, { LOG_LEVEL: 'error' }), testPolicies(generousThrottles), {
   db,
@@ -80,6 +95,8 @@ reference.get('/cpu', (_req, res) => {
 reference.post('/quit', (_req, res) => {
   res.json({ ok: true });
   void (async () => {
+    for (const [sql, s] of [...queryStats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30))
+      process.stderr.write(`${String(s.n).padStart(7)} ${s.ms.toFixed(0).padStart(7)} ms  ${sql.slice(0, 160)}\n`);
     gateway.server.close();
     server.close();
     await container.close();

@@ -92,9 +92,11 @@ async function load(
   });
   const cpu = (await cpuMicros(target)) - cpuBefore;
   const ok = result['2xx'];
+  // `duration` is rounded; the wall-clock span is not.
+  const seconds = (result.finish.getTime() - result.start.getTime()) / 1000;
   return {
     name,
-    rps: ok / result.duration,
+    rps: ok / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
     ok,

@@ -142,8 +142,20 @@ export class AutoPauseService {
     }
   }
 
-  /** `SendDeps.throttleMultiplierFor`: the ladder's slowdown while it lasts, else 1. */
-  async throttleMultiplierFor(instance: Pick<Instance, 'id'>): Promise<number> {
+  /**
+   * `SendDeps.throttleMultiplierFor`: the ladder's slowdown while it lasts, else 1. An instance
+   * read whole (the send's own read of its row) carries the columns, and costs no second read.
+   */
+  async throttleMultiplierFor(
+    instance: Pick<Instance, 'id'> & Partial<Pick<Instance, 'reviewThrottleMultiplier' | 'reviewThrottleUntil'>>,
+  ): Promise<number> {
+    if (instance.reviewThrottleMultiplier !== undefined && instance.reviewThrottleUntil !== undefined) {
+      const carried = {
+        review_throttle_multiplier: instance.reviewThrottleMultiplier,
+        review_throttle_until: instance.reviewThrottleUntil,
+      };
+      return activeThrottle(carried, this.now())?.multiplier ?? 1;
+    }
     const row = await this.deps
       .db('instances')
       .where({ id: instance.id })

@@ -58,6 +58,24 @@ export class QuotaLedger {
     return affected(n) === 1;
   }
 
+  /**
+   * The fast path: reserve one message in both windows with a single conditional UPDATE (one round
+   * trip while the counter rows are locked, instead of two). True when both rows were bumped. False
+   * when a window is full; then one row may have been bumped in `trx`, so the caller must roll the
+   * transaction back, and `reserve` tells which window refused.
+   */
+  async reserveBoth(trx: Knex.Transaction, accountId: string, w: QuotaWindow): Promise<boolean> {
+    const n = await trx(TABLE)
+      .where({ account_id: accountId })
+      .andWhere((q) =>
+        q
+          .where((d) => d.where({ period: 'day', window_key: w.dayKey }).andWhere('used', '<', w.dailyLimit))
+          .orWhere((m) => m.where({ period: 'month', window_key: w.monthKey }).andWhere('used', '<', w.monthlyLimit)),
+      )
+      .increment('used', 1);
+    return affected(n) === 2;
+  }
+
   /** Reserve one message in both windows, or report which window is full (nothing reserved then). */
   async reserve(trx: Knex.Transaction, accountId: string, w: QuotaWindow): Promise<QuotaRefusal | null> {
     if (!(await this.bump(trx, accountId, 'day', w.dayKey, w.dailyLimit))) return 'daily';

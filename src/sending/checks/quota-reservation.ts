@@ -7,7 +7,7 @@ import type { QuotaRefusal } from '../quota-ledger.ts';
 import { reclaimStaleReservations } from '../reservation-recovery.ts';
 
 class QuotaFull extends Error {
-  constructor(readonly window: QuotaRefusal) {
+  constructor(readonly window: QuotaRefusal | 'unknown') {
     super(`quota full: ${window}`);
   }
 }
@@ -37,7 +37,9 @@ export const quotaReservation: SendCheck = {
     if (held) await deps.quota.prepare(account.id, window);
     // The message row first, the contended counter rows last: the counter row locks are then held
     // only for the two UPDATEs and the commit.
-    const reserve = () => retryOnLockConflict(
+    // The first attempt bumps both windows in one statement; when a window is full it rolls back
+    // and the second attempt, window by window, tells which one refused.
+    const reserve = (fast: boolean) => retryOnLockConflict(
       () =>
         deps.db.transaction(async (trx) => {
           state.logId = await deps.messages.insert(trx, {
@@ -63,7 +65,12 @@ export const quotaReservation: SendCheck = {
           });
           if (command.idempotencyKey)
             await deps.idempotency?.link(trx, account.id, command.idempotencyKey, state.logId);
-          const full = held ? await deps.quota.reserve(trx, account.id, window) : null;
+          if (!held) return null;
+          if (fast) {
+            if (await deps.quota.reserveBoth(trx, account.id, window)) return null;
+            throw new QuotaFull('unknown');
+          }
+          const full = await deps.quota.reserve(trx, account.id, window);
           // A full window rolls the row back with it: the refusal is recorded afresh.
           if (full) throw new QuotaFull(full);
           return null;
@@ -76,7 +83,11 @@ export const quotaReservation: SendCheck = {
       }
       throw error;
     });
-    let refusal = await reserve();
+    const reserveOrRefuse = async () => {
+      const first = await reserve(true);
+      return first === 'unknown' ? reserve(false) : first;
+    };
+    let refusal = await reserveOrRefuse();
     // Before refusing, return this account's reservations whose send deadline has passed (a
     // crash interrupted them): a burst after a restart is not refused for sends that never happened.
     // Reserve again even when a concurrent refusal did the reclaiming: its slots are free now.
@@ -91,7 +102,7 @@ export const quotaReservation: SendCheck = {
         },
         account.id,
       );
-      refusal = await reserve();
+      refusal = await reserveOrRefuse();
     }
     if (refusal) {
       const used = await deps.quota.used(account.id, keys);
