@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { affected, parseJson, toBool } from '../db/database.ts';
+import { affected, dialectOf, parseJson, toBool } from '../db/database.ts';
 import { maskPhone } from '../lib/logger.ts';
 
 export type MessageStatus = 'reserved' | 'sent' | 'failed' | 'blocked' | 'delivered' | 'read' | 'played';
@@ -34,6 +34,15 @@ export interface MessageRecord {
 }
 
 const TABLE = 'messages';
+
+const BEHAVIOUR_SQL =
+  "SELECT 's' AS k, recipient_hash AS v FROM messages WHERE instance_id = ? AND skeleton_hash = ?" +
+  ' GROUP BY recipient_hash HAVING MAX(created_at) >= ?' +
+  " UNION ALL SELECT 'o' AS k, COUNT(*) AS v FROM inbound_messages" +
+  " WHERE instance_id = ? AND classification = 'opt_out' AND received_at >= ?";
+const NEW_RECIPIENTS_SQL =
+  " UNION ALL SELECT 'n' AS k, COUNT(DISTINCT recipient_hash) AS v FROM messages" +
+  " WHERE instance_id = ? AND new_recipient = 1 AND outcome = 'allowed' AND created_at >= ?";
 
 /** Recipients are hashed (keyed by account) for behaviour queries and for logs leaving the database. */
 export function recipientHash(accountId: string, recipient: string): string {
@@ -139,24 +148,34 @@ export class MessageLog {
     return Boolean(row);
   }
 
-  /** Distinct recipients that got this skeleton from the instance since `since`. */
-  async skeletonRecipients(instanceId: string, skeletonHash: string, since: number): Promise<Set<string>> {
-    // GROUP BY on the (instance, skeleton, recipient, created_at) index: one step per recipient.
-    const rows = await this.db(TABLE)
-      .select('recipient_hash')
-      .where({ instance_id: instanceId, skeleton_hash: skeletonHash })
-      .groupBy('recipient_hash')
-      .havingRaw('MAX(created_at) >= ?', [since]);
-    return new Set(rows.map((r) => String(r.recipient_hash)));
-  }
-
-  async newRecipientsSince(instanceId: string, since: number): Promise<number> {
-    const row = await this.db(TABLE)
-      .countDistinct({ n: 'recipient_hash' })
-      .where({ instance_id: instanceId, new_recipient: true, outcome: 'allowed' })
-      .andWhere('created_at', '>=', since)
-      .first();
-    return Number(row?.n ?? 0);
+  /**
+   * The behaviour facts the risk check scores, in one statement: the distinct recipients that got
+   * this skeleton from the instance since `since` (GROUP BY on the (instance, skeleton, recipient,
+   * created_at) index: one step per recipient), the opt-outs the instance received since `since`,
+   * and, when `newSince` is given, the distinct new recipients it reached since then.
+   */
+  async behaviour(
+    instanceId: string,
+    skeletonHash: string,
+    since: number,
+    newSince: number | null,
+  ): Promise<{ skeletonRecipients: Set<string>; optOuts: number; newRecipients: number }> {
+    const bindings: (string | number)[] = [instanceId, skeletonHash, since, instanceId, since];
+    let sql = BEHAVIOUR_SQL;
+    if (newSince !== null) {
+      sql += NEW_RECIPIENTS_SQL;
+      bindings.push(instanceId, newSince);
+    }
+    const result = await this.db.raw(sql, bindings);
+    // SQLite answers the rows, mysql2 [rows, fields].
+    const rows = (dialectOf(this.db) === 'mysql' ? result[0] : result) as { k: string; v: unknown }[];
+    const facts = { skeletonRecipients: new Set<string>(), optOuts: 0, newRecipients: 0 };
+    for (const row of rows) {
+      if (row.k === 's') facts.skeletonRecipients.add(String(row.v));
+      else if (row.k === 'o') facts.optOuts = Number(row.v);
+      else facts.newRecipients = Number(row.v);
+    }
+    return facts;
   }
 
   /** Reservations left behind by a crash mid-send: give their quota back. */
