@@ -59,21 +59,23 @@ export class QuotaLedger {
   }
 
   /**
-   * The fast path: reserve one message in both windows with a single conditional UPDATE (one round
-   * trip while the counter rows are locked, instead of two). True when both rows were bumped. False
-   * when a window is full; then one row may have been bumped in `trx`, so the caller must roll the
-   * transaction back, and `reserve` tells which window refused.
+   * Reserve `n` messages in both windows with one conditional UPDATE (`used + n <= limit` on both
+   * rows): the group commit of `ReservationBatcher`. True when both rows were bumped. False when
+   * they do not both fit; then one row may have been bumped in `trx`, so the caller must roll the
+   * transaction back (and reserve one by one with `reserve`, which tells which window refused).
    */
-  async reserveBoth(trx: Knex.Transaction, accountId: string, w: QuotaWindow): Promise<boolean> {
-    const n = await trx(TABLE)
+  async reserveBoth(trx: Knex.Transaction, accountId: string, w: QuotaWindow, n = 1): Promise<boolean> {
+    const result = await trx(TABLE)
       .where({ account_id: accountId })
       .andWhere((q) =>
         q
-          .where((d) => d.where({ period: 'day', window_key: w.dayKey }).andWhere('used', '<', w.dailyLimit))
-          .orWhere((m) => m.where({ period: 'month', window_key: w.monthKey }).andWhere('used', '<', w.monthlyLimit)),
+          .where((d) => d.where({ period: 'day', window_key: w.dayKey }).andWhere('used', '<=', w.dailyLimit - n))
+          .orWhere((m) =>
+            m.where({ period: 'month', window_key: w.monthKey }).andWhere('used', '<=', w.monthlyLimit - n),
+          ),
       )
-      .increment('used', 1);
-    return affected(n) === 2;
+      .increment('used', n);
+    return affected(result) === 2;
   }
 
   /** Reserve one message in both windows, or report which window is full (nothing reserved then). */

@@ -7,7 +7,7 @@ import type { QuotaRefusal } from '../quota-ledger.ts';
 import { reclaimStaleReservations } from '../reservation-recovery.ts';
 
 class QuotaFull extends Error {
-  constructor(readonly window: QuotaRefusal | 'unknown') {
+  constructor(readonly window: QuotaRefusal) {
     super(`quota full: ${window}`);
   }
 }
@@ -35,42 +35,36 @@ export const quotaReservation: SendCheck = {
     const now = at.getTime();
     const window = { ...keys, dailyLimit: limits.daily, monthlyLimit: limits.monthly };
     if (held) await deps.quota.prepare(account.id, window);
-    // The message row first, the contended counter rows last: the counter row locks are then held
-    // only for the two UPDATEs and the commit.
-    // The first attempt bumps both windows in one statement; when a window is full it rolls back
-    // and the second attempt, window by window, tells which one refused.
-    const reserve = (fast: boolean) => retryOnLockConflict(
+    const row = {
+      account_id: account.id,
+      instance_id: instanceId,
+      recipient: state.recipient,
+      recipient_hash: state.recipientHash,
+      purpose: command.purpose as string,
+      text: command.message,
+      media_type: command.media?.type ?? null,
+      status: 'reserved',
+      outcome: 'allowed',
+      reference: command.reference ?? null,
+      skeleton_hash: state.skeletonHash,
+      new_recipient: state.isNewRecipient,
+      source: command.source,
+      integration_id: command.integrationId ?? null,
+      day_key: keys.dayKey,
+      month_key: keys.monthKey,
+      quota_held: held,
+      created_at: now,
+      updated_at: now,
+    };
+    // One by one: the message row first, the contended counter rows last: the counter row locks
+    // are then held only for the two UPDATEs and the commit.
+    const reserveAlone = () => retryOnLockConflict(
       () =>
         deps.db.transaction(async (trx) => {
-          state.logId = await deps.messages.insert(trx, {
-            account_id: account.id,
-            instance_id: instanceId,
-            recipient: state.recipient,
-            recipient_hash: state.recipientHash,
-            purpose: command.purpose as string,
-            text: command.message,
-            media_type: command.media?.type ?? null,
-            status: 'reserved',
-            outcome: 'allowed',
-            reference: command.reference ?? null,
-            skeleton_hash: state.skeletonHash,
-            new_recipient: state.isNewRecipient,
-            source: command.source,
-            integration_id: command.integrationId ?? null,
-            day_key: keys.dayKey,
-            month_key: keys.monthKey,
-            quota_held: held,
-            created_at: now,
-            updated_at: now,
-          });
+          state.logId = await deps.messages.insert(trx, row);
           if (command.idempotencyKey)
             await deps.idempotency?.link(trx, account.id, command.idempotencyKey, state.logId);
-          if (!held) return null;
-          if (fast) {
-            if (await deps.quota.reserveBoth(trx, account.id, window)) return null;
-            throw new QuotaFull('unknown');
-          }
-          const full = await deps.quota.reserve(trx, account.id, window);
+          const full = held ? await deps.quota.reserve(trx, account.id, window) : null;
           // A full window rolls the row back with it: the refusal is recorded afresh.
           if (full) throw new QuotaFull(full);
           return null;
@@ -83,11 +77,24 @@ export const quotaReservation: SendCheck = {
       }
       throw error;
     });
-    const reserveOrRefuse = async () => {
-      const first = await reserve(true);
-      return first === 'unknown' ? reserve(false) : first;
+    // Group commit with concurrent sends of the account when there is one; alone when the batch
+    // did not fit (then the window-by-window reservation admits what is left and names the refusal).
+    const reserve = async (): Promise<QuotaRefusal | null> => {
+      if (held && deps.reservations) {
+        const logId = await deps.reservations.reserve({
+          accountId: account.id,
+          window,
+          row,
+          idempotencyKey: command.idempotencyKey,
+        });
+        if (logId !== null) {
+          state.logId = logId;
+          return null;
+        }
+      }
+      return reserveAlone();
     };
-    let refusal = await reserveOrRefuse();
+    let refusal = await reserve();
     // Before refusing, return this account's reservations whose send deadline has passed (a
     // crash interrupted them): a burst after a restart is not refused for sends that never happened.
     // Reserve again even when a concurrent refusal did the reclaiming: its slots are free now.
@@ -102,7 +109,7 @@ export const quotaReservation: SendCheck = {
         },
         account.id,
       );
-      refusal = await reserveOrRefuse();
+      refusal = await reserve();
     }
     if (refusal) {
       const used = await deps.quota.used(account.id, keys);
