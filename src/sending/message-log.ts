@@ -35,9 +35,16 @@ export interface MessageRecord {
 
 const TABLE = 'messages';
 
+// The skeleton's recipients by a loose index scan of the (instance, skeleton, recipient,
+// created_at) index: the recursive part steps from one recipient to the next, and each one's
+// latest send is one more seek. Cost grows with the recipients, not with the messages sent.
 const BEHAVIOUR_SQL =
-  "SELECT 's' AS k, recipient_hash AS v FROM messages WHERE instance_id = ? AND skeleton_hash = ?" +
-  ' GROUP BY recipient_hash HAVING MAX(created_at) >= ?' +
+  'WITH RECURSIVE r(h) AS (' +
+  ' SELECT MIN(recipient_hash) FROM messages WHERE instance_id = ? AND skeleton_hash = ?' +
+  ' UNION ALL SELECT (SELECT MIN(m.recipient_hash) FROM messages m' +
+  ' WHERE m.instance_id = ? AND m.skeleton_hash = ? AND m.recipient_hash > r.h) FROM r WHERE r.h IS NOT NULL)' +
+  " SELECT 's' AS k, h AS v FROM r WHERE h IS NOT NULL AND (SELECT MAX(l.created_at) FROM messages l" +
+  ' WHERE l.instance_id = ? AND l.skeleton_hash = ? AND l.recipient_hash = r.h) >= ?' +
   " UNION ALL SELECT 'o' AS k, COUNT(*) AS v FROM inbound_messages" +
   " WHERE instance_id = ? AND classification = 'opt_out' AND received_at >= ?";
 const NEW_RECIPIENTS_SQL =
@@ -150,8 +157,7 @@ export class MessageLog {
 
   /**
    * The behaviour facts the risk check scores, in one statement: the distinct recipients that got
-   * this skeleton from the instance since `since` (GROUP BY on the (instance, skeleton, recipient,
-   * created_at) index: one step per recipient), the opt-outs the instance received since `since`,
+   * this skeleton from the instance since `since`, the opt-outs the instance received since `since`,
    * and, when `newSince` is given, the distinct new recipients it reached since then.
    */
   async behaviour(
@@ -160,7 +166,8 @@ export class MessageLog {
     since: number,
     newSince: number | null,
   ): Promise<{ skeletonRecipients: Set<string>; optOuts: number; newRecipients: number }> {
-    const bindings: (string | number)[] = [instanceId, skeletonHash, since, instanceId, since];
+    const skeleton = [instanceId, skeletonHash];
+    const bindings: (string | number)[] = [...skeleton, ...skeleton, ...skeleton, since, instanceId, since];
     let sql = BEHAVIOUR_SQL;
     if (newSince !== null) {
       sql += NEW_RECIPIENTS_SQL;
