@@ -148,11 +148,14 @@ export class MessageLog {
 
   /** Has this instance ever sent to this recipient (allowed sends only)? */
   async hasContacted(instanceId: string, hash: string): Promise<boolean> {
-    const row = await this.db(TABLE)
+    return Boolean(await this.contactHistory(instanceId, hash).first('id'));
+  }
+
+  /** The rows that make the recipient "contacted" by the instance: its allowed sends, in flight or on. */
+  contactHistory(instanceId: string, hash: string): Knex.QueryBuilder {
+    return this.db(TABLE)
       .where({ instance_id: instanceId, recipient_hash: hash, outcome: 'allowed' })
-      .whereIn('status', ['sent', 'delivered', 'read', 'played', 'reserved'])
-      .first('id');
-    return Boolean(row);
+      .whereIn('status', ['sent', 'delivered', 'read', 'played', 'reserved']);
   }
 
   /**

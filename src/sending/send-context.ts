@@ -42,6 +42,8 @@ export interface SendState {
   isGroup?: boolean;
   recipientHash?: string;
   skeletonHash?: string;
+  /** Read with the suppression list: the instance sent to this recipient before. */
+  contacted?: boolean;
   isNewRecipient?: boolean;
   /** The message-log row; written when quota is reserved (or at the refusal). */
   logId?: number;

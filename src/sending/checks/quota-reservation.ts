@@ -30,7 +30,8 @@ export const quotaReservation: SendCheck = {
       .digest('hex')
       .slice(0, 32);
     state.isNewRecipient =
-      !state.isGroup && !(await deps.messages.hasContacted(instanceId, state.recipientHash as string));
+      !state.isGroup &&
+      !(state.contacted ?? (await deps.messages.hasContacted(instanceId, state.recipientHash as string)));
     const held = !command.quotaExempt;
     const now = at.getTime();
     const window = { ...keys, dailyLimit: limits.daily, monthlyLimit: limits.monthly };
