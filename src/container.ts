@@ -31,6 +31,7 @@ import { ReviewService } from './review/review-service.ts';
 import { IdempotencyStore } from './sending/idempotency-store.ts';
 import { MessageLog } from './sending/message-log.ts';
 import { QuotaLedger } from './sending/quota-ledger.ts';
+import { ReservationBatcher } from './sending/reservation-batcher.ts';
 import { ResponsibleMessageSender } from './sending/responsible-message-sender.ts';
 import { fanOutDecisions, type SendDeps } from './sending/send-context.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-metrics.ts';
@@ -240,6 +241,7 @@ export async function createContainer(
     transport: metrics.instrumentTransport(transport),
     outbox,
     idempotency,
+    reservations: new ReservationBatcher({ db, messages, quota, idempotency }),
     sendDeadlineMs: config.sendDeadlineMs,
     throttleMultiplierFor: (instance) => autoPause.throttleMultiplierFor(instance),
     onDecision: fanOutDecisions(

@@ -22,6 +22,8 @@ export interface Account {
 }
 
 const TABLE = 'accounts';
+const API_KEY_COLUMNS = ['id', 'account_id', 'key_hash', 'name', 'prefix', 'created_at', 'last_used_at', 'revoked_at'];
+const KEY_ALIAS = 'api_key__';
 
 function fromRow(row: Record<string, unknown>): Account {
   return {
@@ -68,6 +70,24 @@ export class AccountStore {
 
   async insert(account: Account): Promise<void> {
     await this.db(TABLE).insert(toRow(account));
+  }
+
+  /**
+   * The API key row with this hash and its account, in one read (the send path's authentication).
+   * The key's columns come back under their own names; `account` is null when the account is gone.
+   */
+  async withApiKey(keyHash: string): Promise<{ key: Record<string, unknown>; account: Account | null } | null> {
+    const row = await this.db('api_keys')
+      .leftJoin(TABLE, `${TABLE}.id`, 'api_keys.account_id')
+      .where('api_keys.key_hash', keyHash)
+      .first(
+        `${TABLE}.*`,
+        ...API_KEY_COLUMNS.map((c) => `api_keys.${c} as ${KEY_ALIAS}${c}`),
+      );
+    if (!row) return null;
+    const key: Record<string, unknown> = {};
+    for (const c of API_KEY_COLUMNS) key[c] = row[`${KEY_ALIAS}${c}`];
+    return { key, account: row.id == null ? null : fromRow(row) };
   }
 
   async get(id: string): Promise<Account | null> {

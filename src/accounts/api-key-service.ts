@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import { InvalidApiKeyError, RevokedApiKeyError } from '../errors/errors.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { Account, AccountStore } from './account-store.ts';
 import { newId, randomToken } from '../lib/ids.ts';
 
 export interface ApiKeyInfo {
@@ -21,6 +22,12 @@ const LAST_USED_RESOLUTION_MS = 60_000;
 
 function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
+}
+
+/** The stored hash of a presented key; a malformed key is refused before any read. */
+function digestOf(presented: string | undefined): string {
+  if (!presented || !KEY_PATTERN.test(presented)) throw new InvalidApiKeyError();
+  return hashKey(presented);
 }
 
 function fromRow(row: Record<string, unknown>): ApiKeyInfo {
@@ -89,9 +96,21 @@ export class ApiKeyService {
 
   /** Resolve a presented bearer key to its account, or throw the public 401s. */
   async authenticate(presented: string | undefined): Promise<ApiKeyInfo> {
-    if (!presented || !KEY_PATTERN.test(presented)) throw new InvalidApiKeyError();
-    const digest = hashKey(presented);
-    const row = await this.db(TABLE).where({ key_hash: digest }).first();
+    const digest = digestOf(presented);
+    return this.verified(digest, await this.db(TABLE).where({ key_hash: digest }).first());
+  }
+
+  /** `authenticate`, reading the account in the same statement (null when the account is gone). */
+  async authenticateWithAccount(
+    presented: string | undefined,
+    accounts: AccountStore,
+  ): Promise<{ key: ApiKeyInfo; account: Account | null }> {
+    const digest = digestOf(presented);
+    const found = await accounts.withApiKey(digest);
+    return { key: await this.verified(digest, found?.key), account: found?.account ?? null };
+  }
+
+  private async verified(digest: string, row: Record<string, unknown> | undefined): Promise<ApiKeyInfo> {
     if (!row || !timingSafeEqual(Buffer.from(String(row.key_hash)), Buffer.from(digest)))
       throw new InvalidApiKeyError();
     const info = fromRow(row);

@@ -38,6 +38,8 @@ export function makeInstance(fields: Partial<Instance> & Pick<Instance, 'id' | '
     paused: false,
     pauseReason: null,
     pauseEvidence: null,
+    reviewThrottleMultiplier: null,
+    reviewThrottleUntil: null,
     pausedBy: null,
     pausedAt: null,
     createdAt: 0,

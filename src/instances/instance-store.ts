@@ -19,6 +19,9 @@ export interface Instance {
   pauseEvidence: Record<string, unknown> | null;
   pausedBy: string | null;
   pausedAt: number | null;
+  /** The review ladder's slowdown (both null when none was ever set); judged by the auto-pause service. */
+  reviewThrottleMultiplier: number | null;
+  reviewThrottleUntil: number | null;
   createdAt: number;
   updatedAt: number;
   destroyedAt: number | null;
@@ -44,6 +47,8 @@ export function instanceFromRow(row: Record<string, unknown>): Instance {
     pauseEvidence: parseJson<Record<string, unknown> | null>(row.pause_evidence, null),
     pausedBy: (row.paused_by as string | null) ?? null,
     pausedAt: row.paused_at == null ? null : Number(row.paused_at),
+    reviewThrottleMultiplier: row.review_throttle_multiplier == null ? null : Number(row.review_throttle_multiplier),
+    reviewThrottleUntil: row.review_throttle_until == null ? null : Number(row.review_throttle_until),
     createdAt: Number(row.created_at),
     updatedAt: Number(row.updated_at),
     destroyedAt: row.destroyed_at == null ? null : Number(row.destroyed_at),

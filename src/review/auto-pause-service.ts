@@ -92,9 +92,17 @@ export class AutoPauseService {
     }
   }
 
-  /** `SendDeps.throttleMultiplierFor`: the ladder's slowdown while it lasts, else 1. */
-  async throttleMultiplierFor(instance: Pick<Instance, 'id'>): Promise<number> {
-    const columns = await this.deps.instances.reviewColumns(instance.id);
+  /**
+   * `SendDeps.throttleMultiplierFor`: the ladder's slowdown while it lasts, else 1. An instance
+   * read whole (the send's own read of its row) carries the columns, and costs no second read.
+   */
+  async throttleMultiplierFor(
+    instance: Pick<Instance, 'id'> & Partial<Pick<Instance, 'reviewThrottleMultiplier' | 'reviewThrottleUntil'>>,
+  ): Promise<number> {
+    const columns =
+      instance.reviewThrottleMultiplier !== undefined && instance.reviewThrottleUntil !== undefined
+        ? { throttleMultiplier: instance.reviewThrottleMultiplier, throttleUntil: instance.reviewThrottleUntil }
+        : await this.deps.instances.reviewColumns(instance.id);
     return activeThrottle(columns, this.now())?.multiplier ?? 1;
   }
 
@@ -292,7 +300,7 @@ export class AutoPauseService {
   }
 }
 
-function activeThrottle(columns: ReviewColumns, now: number): ReviewThrottle | null {
+function activeThrottle(columns: Pick<ReviewColumns, 'throttleMultiplier' | 'throttleUntil'>, now: number): ReviewThrottle | null {
   const { throttleMultiplier: multiplier, throttleUntil: until } = columns;
   if (multiplier === null || until === null) return null;
   if (until <= now || !(multiplier > 0 && multiplier < 1)) return null;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { affected, parseJson, toBool } from '../db/database.ts';
+import { affected, dialectOf, parseJson, toBool } from '../db/database.ts';
 import { maskPhone } from '../lib/logger.ts';
 import type { MessageLogEntryResponse } from './message-response.schema.ts';
 
@@ -35,6 +35,22 @@ export interface MessageRecord {
 }
 
 const TABLE = 'messages';
+
+// The skeleton's recipients by a loose index scan of the (instance, skeleton, recipient,
+// created_at) index: the recursive part steps from one recipient to the next, and each one's
+// latest send is one more seek. Cost grows with the recipients, not with the messages sent.
+const BEHAVIOUR_SQL =
+  'WITH RECURSIVE r(h) AS (' +
+  ' SELECT MIN(recipient_hash) FROM messages WHERE instance_id = ? AND skeleton_hash = ?' +
+  ' UNION ALL SELECT (SELECT MIN(m.recipient_hash) FROM messages m' +
+  ' WHERE m.instance_id = ? AND m.skeleton_hash = ? AND m.recipient_hash > r.h) FROM r WHERE r.h IS NOT NULL)' +
+  " SELECT 's' AS k, h AS v FROM r WHERE h IS NOT NULL AND (SELECT MAX(l.created_at) FROM messages l" +
+  ' WHERE l.instance_id = ? AND l.skeleton_hash = ? AND l.recipient_hash = r.h) >= ?' +
+  " UNION ALL SELECT 'o' AS k, COUNT(*) AS v FROM inbound_messages" +
+  " WHERE instance_id = ? AND classification = 'opt_out' AND received_at >= ?";
+const NEW_RECIPIENTS_SQL =
+  " UNION ALL SELECT 'n' AS k, COUNT(DISTINCT recipient_hash) AS v FROM messages" +
+  " WHERE instance_id = ? AND new_recipient = 1 AND outcome = 'allowed' AND created_at >= ?";
 
 /** Recipients are hashed (keyed by account) for behaviour queries and for logs leaving the database. */
 export function recipientHash(accountId: string, recipient: string): string {
@@ -133,31 +149,44 @@ export class MessageLog {
 
   /** Has this instance ever sent to this recipient (allowed sends only)? */
   async hasContacted(instanceId: string, hash: string): Promise<boolean> {
-    const row = await this.db(TABLE)
+    return Boolean(await this.contactHistory(instanceId, hash).first('id'));
+  }
+
+  /** The rows that make the recipient "contacted" by the instance: its allowed sends, in flight or on. */
+  contactHistory(instanceId: string, hash: string): Knex.QueryBuilder {
+    return this.db(TABLE)
       .where({ instance_id: instanceId, recipient_hash: hash, outcome: 'allowed' })
-      .whereIn('status', ['sent', 'delivered', 'read', 'played', 'reserved'])
-      .first('id');
-    return Boolean(row);
+      .whereIn('status', ['sent', 'delivered', 'read', 'played', 'reserved']);
   }
 
-  /** Distinct recipients that got this skeleton from the instance since `since`. */
-  async skeletonRecipients(instanceId: string, skeletonHash: string, since: number): Promise<Set<string>> {
-    // GROUP BY on the (instance, skeleton, recipient, created_at) index: one step per recipient.
-    const rows = await this.db(TABLE)
-      .select('recipient_hash')
-      .where({ instance_id: instanceId, skeleton_hash: skeletonHash })
-      .groupBy('recipient_hash')
-      .havingRaw('MAX(created_at) >= ?', [since]);
-    return new Set(rows.map((r) => String(r.recipient_hash)));
-  }
-
-  async newRecipientsSince(instanceId: string, since: number): Promise<number> {
-    const row = await this.db(TABLE)
-      .countDistinct({ n: 'recipient_hash' })
-      .where({ instance_id: instanceId, new_recipient: true, outcome: 'allowed' })
-      .andWhere('created_at', '>=', since)
-      .first();
-    return Number(row?.n ?? 0);
+  /**
+   * The behaviour facts the risk check scores, in one statement: the distinct recipients that got
+   * this skeleton from the instance since `since`, the opt-outs the instance received since `since`,
+   * and, when `newSince` is given, the distinct new recipients it reached since then.
+   */
+  async behaviour(
+    instanceId: string,
+    skeletonHash: string,
+    since: number,
+    newSince: number | null,
+  ): Promise<{ skeletonRecipients: Set<string>; optOuts: number; newRecipients: number }> {
+    const skeleton = [instanceId, skeletonHash];
+    const bindings: (string | number)[] = [...skeleton, ...skeleton, ...skeleton, since, instanceId, since];
+    let sql = BEHAVIOUR_SQL;
+    if (newSince !== null) {
+      sql += NEW_RECIPIENTS_SQL;
+      bindings.push(instanceId, newSince);
+    }
+    const result = await this.db.raw(sql, bindings);
+    // SQLite answers the rows, mysql2 [rows, fields].
+    const rows = (dialectOf(this.db) === 'mysql' ? result[0] : result) as { k: string; v: unknown }[];
+    const facts = { skeletonRecipients: new Set<string>(), optOuts: 0, newRecipients: 0 };
+    for (const row of rows) {
+      if (row.k === 's') facts.skeletonRecipients.add(String(row.v));
+      else if (row.k === 'o') facts.optOuts = Number(row.v);
+      else facts.newRecipients = Number(row.v);
+    }
+    return facts;
   }
 
   /** Reservations left behind by a crash mid-send: give their quota back. */

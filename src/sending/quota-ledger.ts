@@ -58,6 +58,26 @@ export class QuotaLedger {
     return affected(n) === 1;
   }
 
+  /**
+   * Reserve `n` messages in both windows with one conditional UPDATE (`used + n <= limit` on both
+   * rows): the group commit of `ReservationBatcher`. True when both rows were bumped. False when
+   * they do not both fit; then one row may have been bumped in `trx`, so the caller must roll the
+   * transaction back (and reserve one by one with `reserve`, which tells which window refused).
+   */
+  async reserveBoth(trx: Knex.Transaction, accountId: string, w: QuotaWindow, n = 1): Promise<boolean> {
+    const result = await trx(TABLE)
+      .where({ account_id: accountId })
+      .andWhere((q) =>
+        q
+          .where((d) => d.where({ period: 'day', window_key: w.dayKey }).andWhere('used', '<=', w.dailyLimit - n))
+          .orWhere((m) =>
+            m.where({ period: 'month', window_key: w.monthKey }).andWhere('used', '<=', w.monthlyLimit - n),
+          ),
+      )
+      .increment('used', n);
+    return affected(result) === 2;
+  }
+
   /** Reserve one message in both windows, or report which window is full (nothing reserved then). */
   async reserve(trx: Knex.Transaction, accountId: string, w: QuotaWindow): Promise<QuotaRefusal | null> {
     if (!(await this.bump(trx, accountId, 'day', w.dayKey, w.dailyLimit))) return 'daily';

@@ -11,6 +11,7 @@ import type { Transport, OutboundMedia } from '../transport/transport.ts';
 import type { IdempotencyStore } from './idempotency-store.ts';
 import type { MessageLog } from './message-log.ts';
 import type { QuotaLedger } from './quota-ledger.ts';
+import type { ReservationBatcher } from './reservation-batcher.ts';
 import type { RiskEngine, RiskResult } from './risk/risk-engine.ts';
 import type { ThrottleService, ThrottleTicket } from './throttle-service.ts';
 
@@ -41,6 +42,8 @@ export interface SendState {
   isGroup?: boolean;
   recipientHash?: string;
   skeletonHash?: string;
+  /** Read with the suppression list: the instance sent to this recipient before. */
+  contacted?: boolean;
   isNewRecipient?: boolean;
   /** The message-log row; written when quota is reserved (or at the refusal). */
   logId?: number;
@@ -67,6 +70,8 @@ export interface SendDeps {
   outbox: EventOutbox;
   /** Idempotency-Key claims (linked and completed inside the send's own transactions). */
   idempotency?: IdempotencyStore;
+  /** Group commit of quota reservations; without it each send reserves alone. */
+  reservations?: ReservationBatcher;
   /** SEND_DEADLINE: after it an interrupted send's reservation is returned. */
   sendDeadlineMs?: number;
   /** Review-imposed slowdown per instance (1 = none); the compliance review feature sets it. */

@@ -32,6 +32,11 @@ function fromRow(row: Record<string, unknown>): Suppression {
   };
 }
 
+/** Of the entries found for a recipient, the one that applies: a gateway-wide block first. */
+function applying(list: Suppression[]): Suppression | null {
+  return list.find((s) => s.scope === GLOBAL_SCOPE) ?? list[0] ?? null;
+}
+
 /**
  * The suppression list. Numbers are stored in normalized E.164 so any form the caller used
  * matches. Scope is an account id, or `*` for a gateway-wide block by an admin.
@@ -45,8 +50,26 @@ export class SuppressionService {
   /** The suppression that applies to this recipient for this account, if any (global first). */
   async find(accountId: string, phone: string): Promise<Suppression | null> {
     const rows = await this.db(TABLE).where({ phone }).whereIn('scope', [accountId, GLOBAL_SCOPE]);
-    const list = rows.map(fromRow);
-    return list.find((s) => s.scope === GLOBAL_SCOPE) ?? list[0] ?? null;
+    return applying(rows.map(fromRow));
+  }
+
+  /**
+   * `find`, and whether `history` (a query of another table) has a row, in one read: the send
+   * path asks both about one recipient (suppressed? contacted before?) in a single round trip.
+   */
+  async findWithHistory(
+    accountId: string,
+    phone: string,
+    history: Knex.QueryBuilder,
+  ): Promise<{ suppression: Suppression | null; hasHistory: boolean }> {
+    const rows: Record<string, unknown>[] = await this.db
+      .from(this.db.raw('(SELECT 1 AS one) base'))
+      .leftJoin(TABLE, (j) => j.onVal(`${TABLE}.phone`, '=', phone).andOnIn(`${TABLE}.scope`, [accountId, GLOBAL_SCOPE]))
+      .select(`${TABLE}.*`, history.select('id').limit(1).as('history_row'));
+    return {
+      suppression: applying(rows.filter((r) => r.id != null).map(fromRow)),
+      hasHistory: rows[0]?.history_row != null,
+    };
   }
 
   /** The reason of the entry for exactly this scope and number (no global fallback), or null. */

@@ -39,7 +39,12 @@ describe('receipts, revokes, calls, group updates, restrictions, phone-typed mes
     });
 
   beforeEach(async () => {
-    ctx = await createTestContext({ policies: generousThrottles });
+    // The simulated receipts come after the send's row is final even on a busy database: a
+    // `read` that lands while the `delivered` before it waits for the row would skip `delivered`.
+    ctx = await createTestContext({
+      policies: generousThrottles,
+      transport: new SandboxTransport({ receiptDelayMs: 250 }),
+    });
     ({ id: accountId, key } = await ctx.createAccount({ plan: 'starter' }));
     instanceId = await ctx.createConnectedInstance(key, 'Support Line');
   });

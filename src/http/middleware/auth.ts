@@ -18,8 +18,7 @@ export function bearer(req: Request): string | undefined {
 export function apiKeyAuth(keys: ApiKeyService, accounts: AccountStore): RequestHandler {
   const auth: RequestHandler = async (req, res, next) => {
     try {
-      const key = await keys.authenticate(bearer(req));
-      const account = await accounts.get(key.accountId);
+      const { key, account } = await keys.authenticateWithAccount(bearer(req), accounts);
       if (!account) throw new InvalidApiKeyError();
       res.locals.account = account;
       res.locals.accountId = account.id;

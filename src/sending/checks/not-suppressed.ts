@@ -8,7 +8,13 @@ export const notSuppressed: SendCheck = {
     if (state.isGroup || !state.recipient) return;
     // The confirmation of an opt-out is the one message that may follow a STOP: it acknowledges it.
     if (command.source === 'confirmation') return;
-    const suppression = await deps.suppressions.find(command.account.id, state.recipient);
+    // Whether the instance reached this recipient before (read by the quota step) comes along.
+    const { suppression, hasHistory } = await deps.suppressions.findWithHistory(
+      command.account.id,
+      state.recipient,
+      deps.messages.contactHistory(state.instance?.id as string, state.recipientHash as string),
+    );
+    state.contacted = hasHistory;
     if (suppression) throw new RecipientSuppressedError({ action: 'block', reason: suppression.reason });
   },
 };

@@ -30,37 +30,39 @@ export const quotaReservation: SendCheck = {
       .digest('hex')
       .slice(0, 32);
     state.isNewRecipient =
-      !state.isGroup && !(await deps.messages.hasContacted(instanceId, state.recipientHash as string));
+      !state.isGroup &&
+      !(state.contacted ?? (await deps.messages.hasContacted(instanceId, state.recipientHash as string)));
     const held = !command.quotaExempt;
     const now = at.getTime();
     const window = { ...keys, dailyLimit: limits.daily, monthlyLimit: limits.monthly };
     if (held) await deps.quota.prepare(account.id, window);
-    // The message row first, the contended counter rows last: the counter row locks are then held
-    // only for the two UPDATEs and the commit.
-    const reserve = () => retryOnLockConflict(
+    const row = {
+      account_id: account.id,
+      instance_id: instanceId,
+      recipient: state.recipient,
+      recipient_hash: state.recipientHash,
+      purpose: command.purpose as string,
+      text: command.message,
+      media_type: command.media?.type ?? null,
+      status: 'reserved',
+      outcome: 'allowed',
+      reference: command.reference ?? null,
+      skeleton_hash: state.skeletonHash,
+      new_recipient: state.isNewRecipient,
+      source: command.source,
+      integration_id: command.integrationId ?? null,
+      day_key: keys.dayKey,
+      month_key: keys.monthKey,
+      quota_held: held,
+      created_at: now,
+      updated_at: now,
+    };
+    // One by one: the message row first, the contended counter rows last: the counter row locks
+    // are then held only for the two UPDATEs and the commit.
+    const reserveAlone = () => retryOnLockConflict(
       () =>
         deps.db.transaction(async (trx) => {
-          state.logId = await deps.messages.insert(trx, {
-            account_id: account.id,
-            instance_id: instanceId,
-            recipient: state.recipient,
-            recipient_hash: state.recipientHash,
-            purpose: command.purpose as string,
-            text: command.message,
-            media_type: command.media?.type ?? null,
-            status: 'reserved',
-            outcome: 'allowed',
-            reference: command.reference ?? null,
-            skeleton_hash: state.skeletonHash,
-            new_recipient: state.isNewRecipient,
-            source: command.source,
-            integration_id: command.integrationId ?? null,
-            day_key: keys.dayKey,
-            month_key: keys.monthKey,
-            quota_held: held,
-            created_at: now,
-            updated_at: now,
-          });
+          state.logId = await deps.messages.insert(trx, row);
           if (command.idempotencyKey)
             await deps.idempotency?.link(trx, account.id, command.idempotencyKey, state.logId);
           const full = held ? await deps.quota.reserve(trx, account.id, window) : null;
@@ -76,6 +78,23 @@ export const quotaReservation: SendCheck = {
       }
       throw error;
     });
+    // Group commit with concurrent sends of the account when there is one; alone when the batch
+    // did not fit (then the window-by-window reservation admits what is left and names the refusal).
+    const reserve = async (): Promise<QuotaRefusal | null> => {
+      if (held && deps.reservations) {
+        const logId = await deps.reservations.reserve({
+          accountId: account.id,
+          window,
+          row,
+          idempotencyKey: command.idempotencyKey,
+        });
+        if (logId !== null) {
+          state.logId = logId;
+          return null;
+        }
+      }
+      return reserveAlone();
+    };
     let refusal = await reserve();
     // Before refusing, return this account's reservations whose send deadline has passed (a
     // crash interrupted them): a burst after a restart is not refused for sends that never happened.

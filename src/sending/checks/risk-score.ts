@@ -13,13 +13,13 @@ export const riskScore: SendCheck = {
     if (!instance) return;
     const now = deps.clock.now().getTime();
     const windowStart = now - deps.risk.behaviourWindowSeconds * 1000;
-    const [skeletonRecipients, newRecipients, recentOptOuts] = await Promise.all([
-      deps.messages.skeletonRecipients(instance.id, state.skeletonHash as string, windowStart),
-      state.isNewRecipient
-        ? deps.messages.newRecipientsSince(instance.id, now - 3600_000)
-        : Promise.resolve(0),
-      countRecentOptOuts(deps, instance.id, windowStart),
-    ]);
+    const behaviour = await deps.messages.behaviour(
+      instance.id,
+      state.skeletonHash as string,
+      windowStart,
+      state.isNewRecipient ? now - 3600_000 : null,
+    );
+    const skeletonRecipients = behaviour.skeletonRecipients;
     skeletonRecipients.add(state.recipientHash as string);
     const result = deps.risk.score(
       {
@@ -31,8 +31,8 @@ export const riskScore: SendCheck = {
       {
         sameSkeletonRecipients: skeletonRecipients.size,
         // The reserved row of this send is already counted when the recipient is new.
-        newRecipientsLastHour: newRecipients,
-        recentOptOuts,
+        newRecipientsLastHour: behaviour.newRecipients,
+        recentOptOuts: behaviour.optOuts,
         isNewRecipient: Boolean(state.isNewRecipient),
       },
     );
@@ -48,17 +48,3 @@ export const riskScore: SendCheck = {
     }
   },
 };
-
-async function countRecentOptOuts(
-  deps: Parameters<SendCheck['run']>[2],
-  instanceId: string,
-  since: number,
-): Promise<number> {
-  const row = await deps
-    .db('inbound_messages')
-    .count({ n: '*' })
-    .where({ instance_id: instanceId, classification: 'opt_out' })
-    .andWhere('received_at', '>=', since)
-    .first();
-  return Number(row?.n ?? 0);
-}

@@ -1,0 +1,107 @@
+import type { Knex } from 'knex';
+import type { IdempotencyStore } from './idempotency-store.ts';
+import type { MessageLog } from './message-log.ts';
+import type { QuotaLedger, QuotaWindow } from './quota-ledger.ts';
+
+/** One send's reservation: its `reserved` message row, and its claimed Idempotency-Key if any. */
+export interface ReservationRequest {
+  accountId: string;
+  window: QuotaWindow;
+  row: Record<string, unknown>;
+  idempotencyKey?: string | undefined;
+}
+
+interface Waiting {
+  request: ReservationRequest;
+  resolve: (logId: number | null) => void;
+  reject: (error: unknown) => void;
+}
+
+interface Lane {
+  waiting: Waiting[];
+  running: boolean;
+}
+
+/** Thrown inside a batch to roll it back: not every send of it fits in what is left. */
+class BatchDoesNotFit extends Error {}
+
+const MAX_BATCH = 64;
+
+/**
+ * Group commit of quota reservations. Concurrent sends of one account and window that arrive
+ * while a reservation transaction is in flight wait for it, then reserve together in the next
+ * one: their message rows and Idempotency-Key links are written, and both counter rows bumped by
+ * the batch size with one conditional UPDATE (`used + n <= limit`), in one transaction. The
+ * counter rows are locked for that UPDATE and the commit only, once per batch instead of once
+ * per send; a send that finds nothing in flight goes at once, alone.
+ *
+ * Exact as the one-by-one reservation is: the UPDATE is conditional in the database, so several
+ * processes can batch on the same rows. A batch that does not fit in what is left (or that fails
+ * before its commit) is rolled back whole, and each of its sends answers `null`: the caller then
+ * reserves one by one, which admits exactly what is left and names the window that refused.
+ */
+export class ReservationBatcher {
+  private readonly lanes = new Map<string, Lane>();
+
+  constructor(
+    private readonly deps: {
+      db: Knex;
+      messages: MessageLog;
+      quota: QuotaLedger;
+      idempotency?: IdempotencyStore | undefined;
+    },
+  ) {}
+
+  /** The new row's id when reserved with a batch; `null` when the caller must reserve alone. */
+  reserve(request: ReservationRequest): Promise<number | null> {
+    const w = request.window;
+    const key = `${request.accountId}|${w.dayKey}|${w.monthKey}|${w.dailyLimit}|${w.monthlyLimit}`;
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { waiting: [], running: false };
+      this.lanes.set(key, lane);
+    }
+    const promise = new Promise<number | null>((resolve, reject) => {
+      (lane as Lane).waiting.push({ request, resolve, reject });
+    });
+    if (!lane.running) void this.drain(key, lane);
+    return promise;
+  }
+
+  private async drain(key: string, lane: Lane): Promise<void> {
+    lane.running = true;
+    while (lane.waiting.length > 0) {
+      const batch = lane.waiting.splice(0, MAX_BATCH);
+      await this.commit(batch);
+    }
+    lane.running = false;
+    this.lanes.delete(key);
+  }
+
+  private async commit(batch: Waiting[]): Promise<void> {
+    const first = batch[0] as Waiting;
+    const { accountId, window } = first.request;
+    let bodyDone = false;
+    try {
+      const ids = await this.deps.db.transaction(async (trx) => {
+        const ids: number[] = [];
+        for (const { request } of batch) {
+          const id = await this.deps.messages.insert(trx, request.row);
+          if (request.idempotencyKey)
+            await this.deps.idempotency?.link(trx, request.accountId, request.idempotencyKey, id);
+          ids.push(id);
+        }
+        // The contended counter rows last: their locks are held for this UPDATE and the commit.
+        if (!(await this.deps.quota.reserveBoth(trx, accountId, window, batch.length))) throw new BatchDoesNotFit();
+        bodyDone = true;
+        return ids;
+      });
+      batch.forEach((w, i) => w.resolve(ids[i] as number));
+    } catch (error) {
+      // Failed at the commit itself: whether it landed is unknown, so nobody reserves again (an
+      // unfinished reservation is returned at its deadline, as after a crash).
+      if (bodyDone) for (const w of batch) w.reject(error);
+      else for (const w of batch) w.resolve(null);
+    }
+  }
+}

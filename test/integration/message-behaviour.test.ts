@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import type { Knex } from 'knex';
+import { MessageLog } from '../../src/sending/message-log.ts';
+import { createTestDatabase, type TestDatabase } from '../support/test-db.ts';
+
+/**
+ * The risk check's behaviour facts, read in one statement on the lane's database (SQLite or
+ * MariaDB): recipients of a skeleton within the window, opt-outs received within it, new
+ * recipients within the hour; other instances, skeletons, refusals and older rows do not count.
+ */
+describe('MessageLog.behaviour (one read for the risk check)', () => {
+  let database: TestDatabase;
+  let db: Knex;
+  let log: MessageLog;
+  const now = Date.parse('2026-05-08T10:30:00Z');
+  const since = now - 24 * 3_600_000;
+  let seq = 0;
+
+  const msg = (row: Partial<Record<string, unknown>>) => ({
+    account_id: 'acc_a',
+    instance_id: 'inst_1',
+    recipient_hash: `h${seq++}`,
+    skeleton_hash: 'sk_1',
+    status: 'sent',
+    outcome: 'allowed',
+    new_recipient: false,
+    created_at: now - 1000,
+    updated_at: now - 1000,
+    ...row,
+  });
+  const optOut = (row: Partial<Record<string, unknown>>) => ({
+    account_id: 'acc_a',
+    instance_id: 'inst_1',
+    wa_message_id: `wa_${seq++}`,
+    chat: '+6281200000001',
+    message_type: 'text',
+    text: 'STOP',
+    payload: '{}',
+    classification: 'opt_out',
+    received_at: now - 1000,
+    created_at: now - 1000,
+    ...row,
+  });
+
+  before(async () => {
+    database = await createTestDatabase();
+    db = database.db;
+    log = new MessageLog(db);
+    await db('messages').insert([
+      msg({ recipient_hash: 'r1', new_recipient: true }),
+      msg({ recipient_hash: 'r1', created_at: since - 5 }), // r1 again, older: r1 still counts once
+      msg({ recipient_hash: 'r2', new_recipient: true, created_at: now - 2 * 3_600_000 }), // new, but not this hour
+      msg({ recipient_hash: 'r3', created_at: since - 1 }), // last sent before the window
+      msg({ recipient_hash: 'r4', skeleton_hash: 'sk_2', new_recipient: true }), // other skeleton, new this hour
+      msg({ recipient_hash: 'r5', instance_id: 'inst_2', new_recipient: true }), // other instance
+      msg({ recipient_hash: 'r6', outcome: 'blocked', status: 'blocked', new_recipient: true }), // refused: not new
+    ]);
+    await db('inbound_messages').insert([
+      optOut({}),
+      optOut({ received_at: since }),
+      optOut({ received_at: since - 1 }), // too old
+      optOut({ classification: 'other' }),
+      optOut({ instance_id: 'inst_2' }),
+    ]);
+  });
+
+  after(async () => {
+    await database.destroy();
+  });
+
+  it('reads skeleton recipients, opt-outs and new recipients of one instance within their windows', async () => {
+    const facts = await log.behaviour('inst_1', 'sk_1', since, now - 3_600_000);
+    assert.deepEqual([...facts.skeletonRecipients].sort(), ['r1', 'r2', 'r6']);
+    assert.equal(facts.optOuts, 2);
+    assert.equal(facts.newRecipients, 2, 'r1 and r4');
+  });
+
+  it('skips the new-recipient count when the recipient is not new', async () => {
+    const facts = await log.behaviour('inst_1', 'sk_1', since, null);
+    assert.equal(facts.newRecipients, 0);
+    assert.equal(facts.optOuts, 2);
+  });
+
+  it('answers zeros for an instance with no history', async () => {
+    const facts = await log.behaviour('inst_9', 'sk_1', since, now - 3_600_000);
+    assert.deepEqual(facts, { skeletonRecipients: new Set(), optOuts: 0, newRecipients: 0 });
+  });
+});
