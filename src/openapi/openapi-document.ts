@@ -1,6 +1,7 @@
+import type { ErrorExample } from '../errors/error-table.ts';
+import { ERROR_TABLE } from '../errors/errors.ts';
 import { ENVELOPE_SCHEMA, EVENT_SCHEMAS, exampleEvent } from '../events/event-schemas.ts';
 import { EVENT_TYPES, type EventType } from '../events/event-types.ts';
-import { errorInfo } from './error-catalog.ts';
 import { packageVersion } from './package-version.ts';
 import { COMPONENT_SCHEMAS, ref, type Schema } from './response-schemas.ts';
 import { type CatalogRoute, errorCodesFor, pathParams, ROUTE_CATALOG, TAGS } from './route-catalog.ts';
@@ -48,18 +49,18 @@ const SECURITY: Record<CatalogRoute['auth'], Record<string, string[]>[]> = {
 };
 
 function errorResponses(route: CatalogRoute): Record<string, unknown> {
-  const byStatus = new Map<number, { code: string; message: string }[]>();
+  const byStatus = new Map<number, ErrorExample[]>();
   for (const code of errorCodesFor(route)) {
-    const info = errorInfo(code);
+    const info = ERROR_TABLE.openApi(code);
     if (!info) throw new Error(`route ${route.method.toUpperCase()} ${route.path}: unknown error code ${code}`);
     const list = byStatus.get(info.status) ?? [];
-    list.push({ code, message: info.message });
+    list.push(info.example);
     byStatus.set(info.status, list);
   }
   const out: Record<string, unknown> = {};
   for (const [status, list] of [...byStatus.entries()].sort((a, b) => a[0] - b[0])) {
     out[String(status)] = {
-      description: list.map((e) => `\`${e.code}\``).join(', '),
+      description: list.map((e) => `\`${e.error}\``).join(', '),
       ...(status === 429
         ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } } }
         : {}),
@@ -67,7 +68,7 @@ function errorResponses(route: CatalogRoute): Record<string, unknown> {
         'application/json': {
           schema: ref('Error'),
           examples: Object.fromEntries(
-            list.map((e) => [e.code, { value: { success: false, error: e.code, message: e.message } }]),
+            list.map((e) => [e.error, { value: e }]),
           ),
         },
       },

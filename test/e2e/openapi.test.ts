@@ -9,7 +9,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { EVENT_TYPES } from '../../src/events/event-types.ts';
 import { compileSchema } from '../../src/http/schemas/validator.ts';
-import { errorInfo } from '../../src/openapi/error-catalog.ts';
+import { ERROR_TABLE } from '../../src/errors/errors.ts';
 import { buildOpenApiDocument, eventComponentName } from '../../src/openapi/openapi-document.ts';
 import {
   type CatalogRoute,
@@ -152,7 +152,7 @@ describe('OpenAPI document (/openapi.json)', function () {
       assert.deepEqual(codes, errorCodesFor(route));
       assert.ok(codes.includes('internal_error'));
       for (const code of codes) {
-        const info = errorInfo(code);
+        const info = ERROR_TABLE.get(code);
         assert.ok(info, `${key(route)}: unknown error code ${code}`);
         const response = op.responses[String(info.status)] as Json;
         assert.ok(response, `${key(route)}: no ${info.status} response for ${code}`);
