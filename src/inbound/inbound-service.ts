@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import type { AccountStore } from '../accounts/account-store.ts';
 import { affected, isUniqueViolation } from '../db/database.ts';
-import type { EventOutbox, NewEvent } from '../events/event-outbox.ts';
+import type { EventOutbox } from '../events/event-outbox.ts';
+import type { EventPayload } from '../events/event-schemas.ts';
+import type { EventType } from '../events/event-types.ts';
 import type { Instance } from '../instances/instance-store.ts';
 import { type Clock, isoSeconds } from '../lib/clock.ts';
 import { moduleLogger } from '../lib/logger.ts';
@@ -20,6 +22,12 @@ const log = moduleLogger('inbound');
 export const CONVERSATION_WINDOW_HOURS = 24;
 
 type EventOf<T extends TransportEvent['type']> = Extract<TransportEvent, { type: T }>;
+
+/** Emits an event inside the inbound message's transaction. */
+type EmitInTrx = <T extends EventType>(type: T, payload: EventPayload<T>) => Promise<void>;
+
+/** An inbound message's payload before it has its inbound log id (1:1 or group). */
+type InboundPayload = Omit<EventPayload<'message.received'>, 'inbound_log_id' | 'is_group'> & { is_group: boolean };
 
 export interface InboundServiceDeps {
   db: Knex;
@@ -48,6 +56,13 @@ export interface InboundServiceDeps {
 class DuplicateInbound extends Error {}
 
 const STATUS_RANK: Record<string, number> = { reserved: 0, sent: 1, delivered: 2, read: 3, played: 4 };
+
+/** The event of each receipt status (failed acknowledgements are `message.failed`). */
+const RECEIPT_EVENTS = {
+  delivered: 'message.delivered',
+  read: 'message.read',
+  played: 'message.status_updated',
+} as const;
 
 /** E.164 for a phone number, or null (LIDs, JIDs, garbage). */
 function phoneOf(value: string | null | undefined): string | null {
@@ -166,7 +181,7 @@ export class InboundService {
     try {
       outcome = await db.transaction(async (trx) => {
         let deliveries = 0;
-        const emit = async (type: NewEvent['type'], p: Record<string, unknown>) => {
+        const emit: EmitInTrx = async (type, p) => {
           deliveries += (
             await outbox.emit(trx, {
               type,
@@ -200,10 +215,8 @@ export class InboundService {
           if (isUniqueViolation(error)) throw new DuplicateInbound();
           throw error;
         }
-        await emit(msg.isGroup ? 'group.message_received' : 'message.received', {
-          ...payload,
-          inbound_log_id: inboundLogId,
-        });
+        if (payload.is_group) await emit('group.message_received', { ...payload, is_group: true, inbound_log_id: inboundLogId });
+        else await emit('message.received', { ...payload, is_group: false, inbound_log_id: inboundLogId });
 
         let confirm: OptOutMatch | null = null;
         if (match && fromPhone)
@@ -291,7 +304,7 @@ export class InboundService {
     phone: string,
     msg: TransportMessage,
     match: OptOutMatch,
-    emit: (type: NewEvent['type'], payload: Record<string, unknown>) => Promise<void>,
+    emit: EmitInTrx,
   ): Promise<boolean> {
     const { suppressions } = this.deps;
     const scope = instance.accountId;
@@ -372,8 +385,8 @@ export class InboundService {
       sentAt: number;
       classification: Classification | null;
     },
-  ): Record<string, unknown> {
-    const p: Record<string, unknown> = {
+  ): InboundPayload {
+    const p: InboundPayload = {
       direction: 'inbound',
       message_id: msg.messageId,
       from: facts.from,
@@ -460,7 +473,7 @@ export class InboundService {
     // The echo of a send made through Warden: its message.sent was emitted by the pipeline.
     if (await this.deps.messages.findByWaId(instance.id, msg.messageId)) return;
     const chat = msg.isGroup ? msg.chat : (phoneOf(msg.chat) ?? msg.chat);
-    const payload: Record<string, unknown> = {
+    const payload: EventPayload<'message.sent'> = {
       direction: 'outbound',
       message_id: msg.messageId,
       from: instance.phone ?? phoneOf(msg.from) ?? msg.from ?? null,
@@ -520,36 +533,30 @@ export class InboundService {
       if (target === 'failed') patch.failure_reason = failureReason;
       const n = affected(await trx('messages').where({ id: row.id }).whereIn('status', from).update(patch));
       if (n === 0) return -1;
-      const type: NewEvent['type'] =
-        target === 'delivered'
-          ? 'message.delivered'
-          : target === 'read'
-            ? 'message.read'
-            : target === 'failed'
-              ? 'message.failed'
-              : 'message.status_updated';
       const at = event.at instanceof Date && !Number.isNaN(event.at.getTime()) ? event.at.getTime() : now;
-      const payload =
+      const about = {
+        accountId: instance.accountId,
+        instanceId: instance.id,
+        instanceName: instance.name,
+        messageId: event.messageId,
+      };
+      const emitted =
         target === 'failed'
-          ? this.failedPayload(row, instance, event, failureReason)
-          : this.receiptPayload(row, target, at);
-      return (
-        await outbox.emit(trx, {
-          type,
-          accountId: instance.accountId,
-          instanceId: instance.id,
-          instanceName: instance.name,
-          payload,
-          messageId: event.messageId,
-        })
-      ).deliveries;
+          ? await outbox.emit(trx, {
+              type: 'message.failed',
+              ...about,
+              payload: this.failedPayload(row, instance, event, failureReason),
+            })
+          : await outbox.emit(trx, { type: RECEIPT_EVENTS[target], ...about, payload: this.receiptPayload(row, target, at) });
+      return emitted.deliveries;
     });
     if (deliveries > 0) outbox.notify();
   }
 
-  private receiptPayload(row: MessageRecord, status: string, at: number): Record<string, unknown> {
+  private receiptPayload<S extends keyof typeof RECEIPT_EVENTS>(row: MessageRecord, status: S, at: number) {
     return {
-      message_id: row.waMessageId,
+      // the row was found by this id
+      message_id: row.waMessageId as string,
       log_id: row.id,
       status,
       previous_status: row.status,
@@ -565,21 +572,22 @@ export class InboundService {
     instance: Instance,
     event: EventOf<'receipt'>,
     reason: string,
-  ): Record<string, unknown> {
+  ) {
     return {
-      direction: 'outbound',
+      direction: 'outbound' as const,
       message_id: row.waMessageId,
       from: instance.phone,
       to: row.recipient,
-      chat: row.recipient,
-      message_type: row.mediaType ?? 'text',
+      chat: row.recipient ?? undefined, // a sent message always has one; the schema has no null chat
+      // the log holds what the sender wrote: one of the schema's message types and sources
+      message_type: (row.mediaType ?? 'text') as EventPayload<'message.failed'>['message_type'],
       text: row.text,
       purpose: row.purpose,
       is_group: Boolean(row.recipient?.endsWith('@g.us')),
       reference: row.reference,
       log_id: row.id,
-      source: row.source,
-      status: 'failed',
+      source: row.source as EventPayload<'message.failed'>['source'],
+      status: 'failed' as const,
       error: 'whatsapp_error',
       reason,
       error_code: event.errorCode ?? null,
@@ -659,10 +667,10 @@ export class InboundService {
   // Plumbing
   // -------------------------------------------------------------------------------------------
 
-  private async emitNow(
+  private async emitNow<T extends EventType>(
     instance: Instance,
-    type: NewEvent['type'],
-    payload: Record<string, unknown>,
+    type: T,
+    payload: EventPayload<T>,
     messageId?: string,
   ): Promise<void> {
     await this.deps.outbox.emitNow({
