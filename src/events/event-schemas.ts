@@ -1,6 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { withFormats } from '../lib/ajv-formats.ts';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import { INSTANCE_STATES, MESSAGE_TYPES } from '../transport/transport.ts';
 import { EVENT_TYPES, type EventType } from './event-types.ts';
 
 /**
@@ -14,10 +15,6 @@ import { EVENT_TYPES, type EventType } from './event-types.ts';
  */
 
 type Schema = Record<string, unknown>;
-
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  ajv: Ajv2020,
-) => Ajv2020;
 
 export const EVENT_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 export const EVENT_SCHEMA_BASE = 'urn:warden:events';
@@ -61,18 +58,6 @@ const phone = (description: string) =>
     description: `${description} E.164 with "+" when the phone number is known, else a WhatsApp JID/LID; null when unknown.`,
   });
 
-export const MESSAGE_TYPES = [
-  'text',
-  'image',
-  'video',
-  'audio',
-  'document',
-  'sticker',
-  'contact',
-  'location',
-  'unknown',
-] as const;
-const INSTANCE_STATES = ['qr_generated', 'connected', 'disconnected', 'expired', 'destroyed'] as const;
 const SEND_SOURCES = ['api', 'threecx', 'confirmation', 'phone'] as const;
 
 const mention = closed(
@@ -672,7 +657,7 @@ let compiled: { envelope: ValidateFunction; events: Map<string, ValidateFunction
 
 function validators(): NonNullable<typeof compiled> {
   if (compiled) return compiled;
-  const ajv = addFormats(new Ajv2020({ strict: true, allErrors: true }));
+  const ajv = withFormats(new Ajv2020({ strict: true, allErrors: true }));
   compiled = {
     envelope: ajv.compile(ENVELOPE_SCHEMA),
     events: new Map(EVENT_TYPES.map((t) => [t, ajv.compile(EVENT_SCHEMAS[t])])),

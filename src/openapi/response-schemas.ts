@@ -1,3 +1,5 @@
+import { INSTANCE_STATES } from '../transport/transport.ts';
+
 /**
  * JSON Schemas (2020-12) of the success responses, for the OpenAPI document and for the tests that
  * hold live responses against them. Request schemas are not here: they are imported from
@@ -50,7 +52,6 @@ const nextBefore = {
   description: 'Pass as `before` to get the next (older) page; null on the last page.',
 } as const;
 
-const INSTANCE_STATES = ['qr_generated', 'connected', 'disconnected', 'expired', 'destroyed'];
 
 /** Reusable component schemas (`#/components/schemas/<key>`). */
 export const COMPONENT_SCHEMAS: Record<string, Schema> = {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import type { Express } from 'express';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { withFormats } from '../../src/lib/ajv-formats.ts';
 import { EVENT_TYPES } from '../../src/events/event-types.ts';
 import { compileSchema } from '../../src/http/schemas/validator.ts';
 import { ERROR_TABLE } from '../../src/errors/errors.ts';
@@ -23,9 +23,6 @@ import { listExpressRoutes } from '../support/express-routes.ts';
 
 type Json = Record<string, unknown>;
 
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  ajv: Ajv2020,
-) => Ajv2020;
 
 // ---------------------------------------------------------------------------------------------
 // The express router, walked
@@ -53,7 +50,7 @@ const key = (r: { method: string; path: string }) => `${r.method.toUpperCase()} 
 // ---------------------------------------------------------------------------------------------
 
 function openApiAjv(doc: Json): Ajv2020 {
-  const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
+  const ajv = withFormats(new Ajv2020({ strict: false, allErrors: true }));
   ajv.addSchema({ $id: 'urn:warden:openapi', components: (doc as { components: unknown }).components });
   return ajv;
 }
