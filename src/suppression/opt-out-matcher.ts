@@ -131,6 +131,26 @@ function compilePhrase(pattern: string, where: string): RegExp {
   return new RegExp(`^${source}$`, 'u');
 }
 
+/** At most this many code words may follow a keyword ("BLOCK 1,2,3"). */
+const MAX_SERVICE_CODES = 3;
+
+/**
+ * The message's words without the service codes that end it, one reading per number of codes
+ * set aside (fewest first; none when it does not end in a code): a code is a number ("1", "٣")
+ * or a word typed in capitals ("NAYLA", "ALL") after at least one other word. Lower-case words
+ * are never codes, so "stop by" keeps its "by"; "REG OFF ALL" reads as "reg off" and "reg".
+ */
+export function withoutServiceCodes(text: string): string[][] {
+  const raw = text.normalize('NFKC').split(/[\s,.;:!?،؛]+/u).filter((w) => w !== '');
+  const readings: string[][] = [];
+  for (let end = raw.length - 1; end >= 1 && raw.length - end <= MAX_SERVICE_CODES; end--) {
+    if (!/^(?:\p{Nd}{1,6}|\p{Lu}[\p{Lu}\p{Nd}]{1,11})$/u.test(raw[end] as string)) break;
+    const rest = normalizeText(raw.slice(0, end).join(' ')).split(' ').filter((w) => w !== '');
+    if (rest.length > 0) readings.push(rest);
+  }
+  return readings;
+}
+
 /** Words without empties and without immediate repeats. */
 function dedupe(words: string[]): string[] {
   const out: string[] = [];
@@ -309,6 +329,15 @@ export function createOptOutMatcher(
       for (const reading of [...deobfuscate(text), stretched]) {
         if (reading === tokens.join(' ')) continue;
         for (const core of cores(dedupe(reading.split(' ')))) {
+          const entry = keywords.get(core);
+          if (entry?.kind === 'opt_out') return toMatch(entry, 'keyword');
+        }
+      }
+      // "UNREG NAYLA", "STOP 4", "REG OFF ALL", "الغاء 1": an opt-out keyword followed by the
+      // service code operators' SMS menus taught people to add. Never an opt-in ("START 0" is
+      // India's opt-out from all promotions).
+      for (const reading of withoutServiceCodes(text)) {
+        for (const core of cores(dedupe(reading))) {
           const entry = keywords.get(core);
           if (entry?.kind === 'opt_out') return toMatch(entry, 'keyword');
         }

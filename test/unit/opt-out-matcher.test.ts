@@ -82,6 +82,15 @@ const positives: [string, Expected][] = [
   ['ابدأ', { kind: 'opt_in', language: 'ar', keyword: 'ابدأ' }],
   ['ابدا', { kind: 'opt_in', language: 'ar', keyword: 'ابدأ' }],
   ['استئناف', { kind: 'opt_in', language: 'ar' }],
+  // An opt-out keyword followed by the service code of an operator's SMS menu
+  ['UNREG NAYLA', { kind: 'opt_out', language: 'id', tier: 'keyword', keyword: 'unreg' }],
+  ['STOP 4', { kind: 'opt_out', language: 'en', tier: 'keyword', keyword: 'stop' }],
+  ['stop!!1!', { kind: 'opt_out', language: 'en', keyword: 'stop' }],
+  ['REG OFF ALL', { kind: 'opt_out', language: 'id', keyword: 'reg off' }],
+  ['الغاء 1', { kind: 'opt_out', language: 'ar' }],
+  ['stop abeg', { kind: 'opt_out', language: 'en', keyword: 'stop' }],
+  ['désabonner', { kind: 'opt_out', language: 'en' }],
+  ['سطوب', { kind: 'opt_out', language: 'ar' }],
 ];
 
 const negatives: string[] = [
@@ -112,6 +121,10 @@ const negatives: string[] = [
   'توقف عند البوابة',
   'لا شكرا',
   'Hi, I received the package but the box was damaged, please stop the replacement until I check it, thanks',
+  'START 0',
+  'stop by 4',
+  'cancel order 12',
+  'Order 12 OK',
   'Order 12345',
   '🛑',
   '',

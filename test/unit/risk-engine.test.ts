@@ -263,10 +263,10 @@ describe('createRiskEngine: the deterministic rules of policies/risk-rules.json'
       }
     });
 
-    it('code_harvesting alone flags for review; hand-over codes for a rider or courier do not count', () => {
+    it('code_harvesting alone refuses; hand-over codes for a rider or courier do not count', () => {
       const alone = score('kak tolong kirimin kodenya ya, biar akunnya aku aktifin', 'support');
       assert.deepEqual(ids(alone), ['code_harvesting']);
-      assert.equal(alone.action, 'review');
+      assert.equal(alone.action, 'block');
       for (const text of [
         'Your delivery code is 4471. Give this code to the rider ONLY when you have received your package.',
         'Kode serah terima paket: 7718. Berikan kode ini ke kurir SETELAH paket diterima.',
@@ -286,6 +286,88 @@ describe('createRiskEngine: the deterministic rules of policies/risk-rules.json'
         'Use 482913 to verify your account.',
       ];
       for (const text of advice) assert.ok(!ids(score(text, 'authentication')).includes('phishing'), text);
+    });
+  });
+
+  describe('credentials, untraceable payment, disguised words and look-alike links', () => {
+    it('asking for card data, a PIN or a banking login refuses on its own; the advice not to share them does not count', () => {
+      for (const [text, purpose] of [
+        ['To reverse the suspicious charge we need your card number, expiry and CVV. Reply here securely.', 'support'],
+        ['A reversal has been initiated. To stop it, reply with your wallet PIN within 30 mins.', 'transactional'],
+        ['Dear customer kindly dial *000*4*1# and enter your PIN to confirm the reversal', 'transactional'],
+        ['Untuk verifikasi, ketik PIN ATM dan nomor kartu Anda di chat ini ya kak', 'support'],
+        ['عميلنا العزيز، لتحديث حسابك ارسل رقم البطاقة والرقم السري على هذا الرقم', 'support'],
+      ]) {
+        const result = score(text as string, purpose as string);
+        assert.ok(ids(result).includes('credential_request'), text);
+        assert.equal(result.action, 'block', text);
+      }
+      for (const text of [
+        'We will never ask you to send your CVV or PIN. Report anyone who does.',
+        'Jangan berikan PIN ATM dan nomor kartu kepada siapa pun, termasuk petugas bank.',
+        'لا ترسل رقم البطاقة أو الرقم السري لأي شخص',
+        'Starting June 1, account changes by phone will need your account PIN and a one-time code.',
+      ]) {
+        assert.ok(!ids(score(text, 'operational')).includes('credential_request'), text);
+      }
+    });
+
+    it('payment in gift cards, crypto or at a Bitcoin ATM counts; "we never accept gift cards" does not', () => {
+      assert.ok(ids(score('Your account is past due. Pay immediately via Bitcoin ATM to avoid shut off.')).includes('untraceable_payment'));
+      assert.ok(ids(score('The fine can be paid with Google Play gift cards at any store.')).includes('untraceable_payment'));
+      assert.ok(!ids(score('Reminder: we will never ask for payment by gift card or crypto.')).includes('untraceable_payment'));
+    });
+
+    it('a word mixing alphabets or hiding invisible characters counts; plain Arabic or Cyrillic text does not', () => {
+      assert.ok(ids(score('\u03A1inecrest CU: a payment of $1,249.00 was approved.')).includes('disguised_word'));
+      assert.ok(ids(score('New device added. Cancel here: pinecr\u200Best-cu.test/cancel')).includes('disguised_word'));
+      for (const text of ['Ваш заказ 1234 доставлен', 'تم توصيل طلبك رقم 1234', 'Order 1234 delivered (Заказ доставлен)']) {
+        assert.ok(!ids(score(text)).includes('disguised_word'), text);
+      }
+    });
+
+    it('a host joining a name and an action with hyphens counts; the merchant\'s own domain with a path does not', () => {
+      assert.ok(ids(score('Pay now: city-water-billing.com')).includes('lookalike_link'));
+      assert.ok(ids(score('Log in here to secure: https://id-secure-verify.example/login')).includes('lookalike_link'));
+      assert.ok(!ids(score('Track here: https://dukaanly.in/t/DK448120')).includes('lookalike_link'));
+      assert.ok(!ids(score('Pay your invoice at https://pay.cedarvalley.example/inv/4410')).includes('lookalike_link'));
+    });
+
+    it('pay-first and "sent by mistake, send it back" count as advance fees', () => {
+      assert.ok(ids(score('Selamat kak, untuk withdraw komisi wajib deposit Rp 200.000 dulu ya', 'support')).includes('advance_fee'));
+      assert.ok(ids(score('Sorry I sent 1,500 to your number by mistake, please send it back, it was for my mum', 'support')).includes('advance_fee'));
+      assert.ok(!ids(score('We refunded the Rp 25.000 we charged by mistake. Sorry!', 'support')).includes('advance_fee'));
+    });
+
+    it('a code message stops looking like plain OTP traffic once it asks for the code back or recruits', () => {
+      const otp = score('Your code is 481920.', 'authentication');
+      assert.deepEqual(ids(otp), ['trust_otp_shape']);
+      const harvest = score('Your code is 481920. Send me the code you got so I can activate your bonus.', 'authentication');
+      assert.ok(!ids(harvest).includes('trust_otp_shape'));
+      assert.equal(harvest.action, 'block');
+    });
+  });
+
+  describe('campaigns and chain messages', () => {
+    it('campaign wording in EN / ID / AR refuses from three mentions', () => {
+      for (const text of [
+        'Election day is Tuesday: cast your ballot for our candidate Ray Okafor. Paid for by Okafor for State House.',
+        'Jangan lupa coblos nomor urut 3 di TPS besok ya, caleg kita Pak Darto!',
+        'لا تنسى تنتخب المرشح سليم يوم الاثنين، صوتك أمانة في الانتخابات',
+      ]) {
+        const result = score(text, 'operational');
+        assert.ok(ids(result).includes('political_campaign'), text);
+        assert.equal(result.action, 'block', text);
+      }
+      assert.ok(!ids(score('The office is closed tomorrow for the local elections; use the app to transfer.')).includes('political_campaign') ||
+        score('The office is closed tomorrow for the local elections; use the app to transfer.').action === 'allow');
+    });
+
+    it('forward-this wording counts; passing a ticket on to a team does not', () => {
+      assert.ok(ids(score('Forward this to 10 people and all your contacts before midnight!', 'operational')).includes('chain_broadcast'));
+      assert.ok(ids(score('Tolong sebarkan ke semua kontak ya, info penting!', 'operational')).includes('chain_broadcast'));
+      assert.ok(ids(score('انشرها ولك الأجر، لا تخليها تقف عندك', 'operational')).includes('chain_broadcast'));
+      assert.ok(!ids(score('Tiket #DGN-20455 sudah kami teruskan ke tim engineering.', 'support')).includes('chain_broadcast'));
     });
   });
 
@@ -546,35 +628,24 @@ describe('createRiskEngine: the deterministic rules of policies/risk-rules.json'
       assert.deepEqual(run(false, true, 'support'), ['support_only']);
     });
 
-    it('is fast enough to run on every send', () => {
-      const texts = [
-        'Your order #A-1029 has shipped and will arrive Tuesday',
-        'PROMO GILA! Diskon 70% hanya hari ini, buruan klik bit.ly/abc123',
-        'عرض خاص لفترة محدودة! خصم 50% على جميع المنتجات، اشتر الآن',
-        'Kode OTP Anda 482913. Jangan berikan kode ini kepada siapa pun.',
-      ];
-      const started = performance.now();
-      for (let i = 0; i < 2000; i++) {
-        const text = texts[i % texts.length] ?? '';
-        engine.skeleton(text);
-        score(text);
-      }
-      // Typically ~0.05 ms per message; the bound only catches pathological regressions.
-      assert.ok(performance.now() - started < 4000);
-    });
-
     it('stays linear on hostile 60 KB messages (no regex backtracking blow-up)', () => {
-      // These took 4-7 s each when the e-mail pattern could start anywhere in a run.
-      for (const text of [
-        'a'.repeat(65536),
-        'a.'.repeat(30000),
-        'a-a.'.repeat(15000),
-        'a@a.'.repeat(15000),
-      ]) {
-        const started = performance.now();
-        score(text, 'support');
-        engine.skeleton(text);
-        assert.ok(performance.now() - started < 1500, `${text.slice(0, 8)}… took too long`);
+      // These took 4-7 s each when the e-mail pattern could start anywhere in a run: thousands of
+      // times an ordinary message of the same length. Compared with one measured in the same run,
+      // so a busy machine slows both alike (how fast scoring is, is for npm run bench:policy).
+      const time = (text: string) => {
+        let best = Number.POSITIVE_INFINITY;
+        for (let i = 0; i < 3; i++) {
+          const started = performance.now();
+          score(text, 'support');
+          engine.skeleton(text);
+          best = Math.min(best, performance.now() - started);
+        }
+        return best;
+      };
+      const ordinary = time('Your order A-1029 has shipped, track it at shop.example/t. '.repeat(1100));
+      for (const text of ['a'.repeat(65536), 'a.'.repeat(30000), 'a-a.'.repeat(15000), 'a@a.'.repeat(15000)]) {
+        const hostile = time(text);
+        assert.ok(hostile < 50 * ordinary + 100, `${text.slice(0, 8)}… took ${hostile.toFixed(0)} ms, an ordinary 64 KB message ${ordinary.toFixed(0)} ms`);
       }
     });
   });
