@@ -27,6 +27,7 @@ import { Pool } from 'undici';
 import { type Container, createContainer } from '../src/container.ts';
 import { createDb } from '../src/db/database.ts';
 import { migrateLatest } from '../src/db/migrator.ts';
+import type { EventPayload } from '../src/events/event-schemas.ts';
 import { createDeliveryWorker, type DeliveryWorker } from '../src/webhooks/delivery-worker.ts';
 import { testConfig, testPolicies } from '../test/support/test-app.ts';
 import { ensureMysqlDatabase, truncateAll } from '../test/support/test-db.ts';
@@ -104,7 +105,8 @@ async function startReceiver(delayMs = 0): Promise<Receiver> {
   };
 }
 
-function payloadFor(n: number): Record<string, unknown> {
+/** A message payload carrying the bench's sequence number `n` (not in the schema: the worker never reads payloads). */
+function payloadFor(n: number): EventPayload<'message.received'> {
   return {
     n,
     direction: 'inbound',
@@ -114,7 +116,7 @@ function payloadFor(n: number): Record<string, unknown> {
     message_type: 'text',
     text: 'Hello, I would like to know whether my order #A-1029 has shipped yet.',
     is_group: false,
-  };
+  } as object as EventPayload<'message.received'>;
 }
 
 function bareBody(n: number): string {

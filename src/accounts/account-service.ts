@@ -2,32 +2,13 @@ import type { PlansPolicy } from '../config/policies.ts';
 import { ValidationError } from '../errors/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
-import type { Account, AccountStore, Module } from './account-store.ts';
+import type { CreateAccountBody, UpdateAccountBody } from '../http/schemas/account.schema.ts';
 import type { AccountResponse } from './account-response.schema.ts';
+import type { Account, AccountStore } from './account-store.ts';
 
-export interface CreateAccountInput {
-  name: string;
-  plan: string;
-  modules?: Module[];
-  timezone?: string;
-  plan_active?: boolean;
-  default_country?: string | null;
-  optout_confirmation?: boolean;
-}
-
-export interface UpdateAccountInput {
-  name?: string;
-  plan?: string;
-  plan_active?: boolean;
-  modules?: Module[];
-  timezone?: string;
-  default_country?: string | null;
-  optout_confirmation?: boolean;
-  daily_limit_override?: number | null;
-  monthly_limit_override?: number | null;
-  override_reason?: string;
-  override_approved_by?: string;
-}
+/** The bodies of `POST /admin/api/accounts` and `PATCH /admin/api/accounts/{id}`, from their schemas. */
+export type CreateAccountInput = CreateAccountBody;
+export type UpdateAccountInput = UpdateAccountBody;
 
 export interface EffectiveLimits {
   daily: number;

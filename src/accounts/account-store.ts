@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import { parseJson, toBool } from '../db/database.ts';
 
-export type Module = 'api' | 'threecx';
+/** The modules an account can have (SPEC §2). The one definition. */
+export const MODULES = ['api', 'threecx'] as const;
+export type Module = (typeof MODULES)[number];
 
 export interface Account {
   id: string;

@@ -7,6 +7,7 @@ import type { Container } from '../container.ts';
 import type { Instance } from '../instances/instance-store.ts';
 import { rotateAdminToken } from '../lib/first-start.ts';
 import { GLOBAL_SCOPE, presentSuppression } from '../suppression/suppression-service.ts';
+import type { CreateWebhookBody } from '../http/schemas/webhook.schema.ts';
 import { presentWebhook } from '../webhooks/webhook-service.ts';
 import type { GatewayClient } from './gateway-client.ts';
 import { iso, printList } from './output.ts';
@@ -238,7 +239,8 @@ export async function runAdminCommand(command: string, values: CliValues, ctx: C
       const events = need(ctx, values, 'events').split(',').map((e) => e.trim()).filter(Boolean);
       const { endpoint, secret } = await c.webhooks.create(account.id, {
         destination_url: need(ctx, values, 'url'),
-        events,
+        // as typed by the operator: the CLI does not check the names (unlike the API's schema)
+        events: events as CreateWebhookBody['events'],
         instance_id: opt(values, 'instance') ?? null,
         description: opt(values, 'description') ?? null,
       });

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { withFormats } from '../lib/ajv-formats.ts';
 import { checkPausePolicy, type PausePolicy } from '../review/pause-policy.ts';
 import { loadLinearModel, type LinearModel, type LinearModelFile } from '../sending/risk/linear-model.ts';
 import { createRiskEngine, type RiskPolicy } from '../sending/risk/risk-engine.ts';
@@ -71,17 +71,11 @@ export class PolicyError extends Error {
   }
 }
 
-// ajv-formats is CommonJS; under NodeNext its default export is the module object.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  ajv: Ajv,
-) => Ajv;
-
 function compile(schemaPath: string): ValidateFunction {
   const schema = JSON.parse(fs.readFileSync(schemaPath, 'utf8')) as { $schema?: string };
   const ajv = String(schema.$schema ?? '').includes('2020-12')
-    ? new Ajv2020({ strict: true, allErrors: true })
-    : new Ajv({ strict: true, allErrors: true });
-  addFormats(ajv as Ajv);
+    ? withFormats(new Ajv2020({ strict: true, allErrors: true }))
+    : withFormats(new Ajv({ strict: true, allErrors: true }));
   return ajv.compile(schema);
 }
 

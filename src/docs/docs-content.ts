@@ -1,21 +1,21 @@
 /**
  * The data behind the docs pages, read from the sources of truth: the policy files, the error
- * classes, the event schemas, the signer's test vectors, the request schemas, the configuration
+ * table, the event schemas, the signer's test vectors, the request schemas, the configuration
  * and the OpenAPI document. Templates only arrange it, so the numbers in the docs are the numbers
  * the gateway enforces.
  */
 import type { Application } from 'express';
 import fs from 'node:fs';
 import type { Container } from '../container.ts';
+import type { ErrorRow } from '../errors/error-table.ts';
+import { ERROR_TABLE } from '../errors/errors.ts';
 import { EVENT_SCHEMAS, exampleEvent, ENVELOPE_SCHEMA } from '../events/event-schemas.ts';
 import { EVENT_TYPES } from '../events/event-types.ts';
 import { MEDIA_RULES, sendMessageSchema } from '../http/schemas/send-message.schema.ts';
-import { errorCatalog, publicErrorCodes } from '../openapi/error-catalog.ts';
 import { buildOpenApiDocument } from '../openapi/openapi-document.ts';
 import { packageVersion } from '../openapi/package-version.ts';
 import { TAGS } from '../openapi/tags.ts';
 import { TEST_VECTORS } from '../webhooks/webhook-signer.ts';
-import { ERROR_GUIDE } from './error-guide.ts';
 import { escapeHtml, renderInline } from './markdown.ts';
 
 type Json = Record<string, unknown>;
@@ -64,27 +64,20 @@ export const eventAnchor = (type: string) => `event-${type.replace(/[^a-z0-9]+/g
 // ---------------------------------------------------------------------------------------------
 
 function errorsData() {
-  const catalog = errorCatalog();
-  const row = (code: string) => {
-    const info = catalog.get(code);
-    const guide = ERROR_GUIDE[code];
-    return {
-      code,
-      status: info?.status ?? 0,
-      message: info?.message ?? '',
-      cause: guide?.cause ?? null,
-      fix: guide?.fix ?? null,
-      anchor: errorAnchor(code),
-    };
-  };
-  const spec = publicErrorCodes();
-  const all = [...catalog.keys()];
+  const row = ({ code, status, message, cause, fix }: ErrorRow) => ({
+    code,
+    status,
+    message,
+    cause,
+    fix,
+    anchor: errorAnchor(code),
+  });
   return {
     /** SPEC §3.1 + the other public codes, in table order. */
-    public: spec.map(row),
-    /** Codes outside the public table (3CX and feature-specific). */
-    other: all.filter((c) => !spec.includes(c)).map(row),
-    all: all.map(row),
+    public: ERROR_TABLE.of('public').map(row),
+    /** Codes outside the public table (3CX). */
+    other: ERROR_TABLE.of('threecx').map(row),
+    all: ERROR_TABLE.all().map(row),
   };
 }
 
@@ -385,7 +378,6 @@ function endpointsData(app: Application) {
     'x-error-codes': string[];
     'x-sandbox-only'?: boolean;
   };
-  const catalog = errorCatalog();
   const byTag = new Map<string, unknown[]>();
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const method of METHOD_ORDER) {
@@ -441,7 +433,7 @@ function endpointsData(app: Application) {
         },
         errors: op['x-error-codes'].map((code) => ({
           code,
-          status: catalog.get(code)?.status ?? 0,
+          status: ERROR_TABLE.get(code)?.status ?? 0,
           anchor: errorAnchor(code),
         })),
       };

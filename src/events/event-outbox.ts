@@ -2,14 +2,19 @@ import type { Knex } from 'knex';
 import { parseJson } from '../db/database.ts';
 import { type Clock, isoSeconds } from '../lib/clock.ts';
 import { newId, newUuid } from '../lib/ids.ts';
+import type { EventPayload } from './event-schemas.ts';
 import type { EventEnvelope, EventType } from './event-types.ts';
 
-export interface NewEvent {
-  type: EventType;
+/** An event type with its payload, one member per type (for lists of events built before emitting). */
+export type TypedEvent = { [T in EventType]: { type: T; payload: EventPayload<T> } }[EventType];
+
+/** An event to emit; its payload has the type its published schema describes. */
+export interface NewEvent<T extends EventType = EventType> {
+  type: T;
   accountId: string;
   instanceId: string | null;
   instanceName: string | null;
-  payload: Record<string, unknown>;
+  payload: EventPayload<T>;
   /** WhatsApp message id the event is about, for the attempt log. */
   messageId?: string | null;
   /** Only deliver to this endpoint (test events). */
@@ -41,13 +46,13 @@ export class EventOutbox {
     for (const listener of this.listeners) listener();
   }
 
-  async emit(
+  async emit<T extends EventType>(
     trx: Knex | Knex.Transaction,
-    event: NewEvent,
+    event: NewEvent<T>,
   ): Promise<{ eventId: string; deliveries: number }> {
     const now = this.clock.now();
     const eventId = newId('evt');
-    const envelope: Omit<EventEnvelope, 'request_id'> = {
+    const envelope: Omit<EventEnvelope<unknown>, 'request_id'> = {
       event: event.type,
       timestamp: isoSeconds(now),
       account_id: event.accountId,
@@ -92,7 +97,7 @@ export class EventOutbox {
   }
 
   /** Emit outside any caller transaction (its own transaction), then wake the worker. */
-  async emitNow(event: NewEvent): Promise<{ eventId: string; deliveries: number }> {
+  async emitNow<T extends EventType>(event: NewEvent<T>): Promise<{ eventId: string; deliveries: number }> {
     const result = await this.db.transaction((trx) => this.emit(trx, event));
     if (result.deliveries > 0) this.notify();
     return result;

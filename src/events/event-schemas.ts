@@ -1,5 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { withFormats } from '../lib/ajv-formats.ts';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import { INSTANCE_STATES, MESSAGE_TYPES } from '../transport/transport.ts';
 import { EVENT_TYPES, type EventType } from './event-types.ts';
 
 /**
@@ -14,10 +16,6 @@ import { EVENT_TYPES, type EventType } from './event-types.ts';
 
 type Schema = Record<string, unknown>;
 
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  ajv: Ajv2020,
-) => Ajv2020;
-
 export const EVENT_SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 export const EVENT_SCHEMA_BASE = 'urn:warden:events';
 
@@ -25,42 +23,44 @@ export const EVENT_SCHEMA_BASE = 'urn:warden:events';
 // Building blocks
 // ---------------------------------------------------------------------------------------------
 
-const nullable = (type: string, extra: Schema = {}): Schema => ({ type: [type, 'null'], ...extra });
-const str = (extra: Schema = {}): Schema => ({ type: 'string', ...extra });
-const dateTime = (description?: string): Schema => ({
-  type: 'string',
-  format: 'date-time',
-  ...(description ? { description } : {}),
-});
-const closed = (required: string[], properties: Record<string, Schema>, description?: string): Schema => ({
-  type: 'object',
-  ...(description ? { description } : {}),
-  required,
-  additionalProperties: false,
-  properties,
-});
+// Each helper keeps the literal type of what it builds, so `FromSchema` can read the payload types.
+const nullable = <const T extends string, const E extends object = object>(type: T, extra?: E) =>
+  ({ type: [type, 'null'], ...extra }) as { readonly type: readonly [T, 'null'] } & E;
+const str = <const E extends object = object>(extra?: E) => ({ type: 'string', ...extra }) as { readonly type: 'string' } & E;
+const dateTime = (description?: string) =>
+  ({
+    type: 'string',
+    format: 'date-time',
+    ...(description ? { description } : {}),
+  }) as const as { readonly type: 'string'; readonly format: 'date-time'; readonly description?: string };
+const closed = <const R extends readonly string[], const P extends Record<string, JSONSchema>>(
+  required: R,
+  properties: P,
+  description?: string,
+) =>
+  ({
+    type: 'object',
+    ...(description ? { description } : {}),
+    required,
+    additionalProperties: false,
+    properties,
+  }) as {
+    readonly type: 'object';
+    readonly description?: string;
+    readonly required: R;
+    readonly additionalProperties: false;
+    readonly properties: P;
+  };
 
-const phone = (description: string): Schema =>
+const phone = (description: string) =>
   nullable('string', {
     maxLength: 128,
     description: `${description} E.164 with "+" when the phone number is known, else a WhatsApp JID/LID; null when unknown.`,
   });
 
-export const MESSAGE_TYPES = [
-  'text',
-  'image',
-  'video',
-  'audio',
-  'document',
-  'sticker',
-  'contact',
-  'location',
-  'unknown',
-] as const;
-const INSTANCE_STATES = ['qr_generated', 'connected', 'disconnected', 'expired', 'destroyed'] as const;
 const SEND_SOURCES = ['api', 'threecx', 'confirmation', 'phone'] as const;
 
-const mention: Schema = closed(
+const mention = closed(
   ['jid'],
   {
     jid: str({ description: 'JID of the mentioned participant.' }),
@@ -79,7 +79,7 @@ const mention: Schema = closed(
 );
 
 /** Every field a message payload may carry (reference/002 field list plus Warden's own). */
-const messageFields: Record<string, Schema> = {
+const messageFields = {
   direction: { enum: ['inbound', 'outbound'] },
   message_id: nullable('string', { maxLength: 128, description: 'WhatsApp message id.' }),
   from: phone('Sender.'),
@@ -137,10 +137,14 @@ const messageFields: Record<string, Schema> = {
   error_code: nullable('integer', {
     description: 'WhatsApp error code of a failed acknowledgement (e.g. 463).',
   }),
-};
+} as const;
 
-function messagePayload(required: string[], overrides: Record<string, Schema>, description: string): Schema {
-  return closed(required, { ...messageFields, ...overrides }, description);
+function messagePayload<const R extends readonly string[], const O extends Record<string, JSONSchema>>(
+  required: R,
+  overrides: O,
+  description: string,
+) {
+  return closed(required, { ...messageFields, ...overrides } as Omit<typeof messageFields, keyof O> & O, description);
 }
 
 const INBOUND_REQUIRED = [
@@ -154,9 +158,9 @@ const INBOUND_REQUIRED = [
   'is_view_once',
   'wa_timestamp',
   'inbound_log_id',
-];
+] as const;
 
-const receiptPayload = (status: Schema, description: string): Schema =>
+const receiptPayload = <const S extends JSONSchema>(status: S, description: string) =>
   closed(
     ['message_id', 'log_id', 'status', 'previous_status', 'to', 'chat', 'reference', 'at'],
     {
@@ -218,11 +222,11 @@ const EX_OUTBOUND = {
 
 interface EventDefinition {
   description: string;
-  payload: Schema;
+  payload: JSONSchema;
   example: Record<string, unknown>;
 }
 
-const DEFINITIONS: Record<EventType, EventDefinition> = {
+const DEFINITIONS = {
   'message.received': {
     description: 'A contact sent a message to the instance in a 1:1 chat.',
     payload: messagePayload(
@@ -559,13 +563,23 @@ const DEFINITIONS: Record<EventType, EventDefinition> = {
       message: 'This is a test event from Warden. Verify its signature and answer with any 2xx status.',
     },
   },
+} as const satisfies Record<EventType, EventDefinition>;
+
+type PayloadsOf<D extends Record<EventType, { payload: JSONSchema }>> = {
+  [T in EventType]: FromSchema<D[T]['payload']>;
 };
+/** An interface, so each payload type is computed once and named (not re-expanded at every use). */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- the interface is the point (see above)
+interface EventPayloads extends PayloadsOf<typeof DEFINITIONS> {}
+
+/** The payload of an event type, as its published schema describes it. */
+export type EventPayload<T extends EventType> = EventPayloads[T];
 
 // ---------------------------------------------------------------------------------------------
 // Published schemas
 // ---------------------------------------------------------------------------------------------
 
-const envelopeProperties = (event: Schema, payload: Schema): Record<string, Schema> => ({
+const envelopeProperties = (event: Schema, payload: JSONSchema): Record<string, JSONSchema> => ({
   event,
   request_id: str({
     format: 'uuid',
@@ -643,7 +657,7 @@ let compiled: { envelope: ValidateFunction; events: Map<string, ValidateFunction
 
 function validators(): NonNullable<typeof compiled> {
   if (compiled) return compiled;
-  const ajv = addFormats(new Ajv2020({ strict: true, allErrors: true }));
+  const ajv = withFormats(new Ajv2020({ strict: true, allErrors: true }));
   compiled = {
     envelope: ajv.compile(ENVELOPE_SCHEMA),
     events: new Map(EVENT_TYPES.map((t) => [t, ajv.compile(EVENT_SCHEMAS[t])])),

@@ -1,6 +1,8 @@
+import type { EventPayload } from '../events/event-schemas.ts';
+import type { EventType } from '../events/event-types.ts';
 import type { Knex } from 'knex';
 import type { AccountStore } from '../accounts/account-store.ts';
-import type { EventOutbox, NewEvent } from '../events/event-outbox.ts';
+import type { EventOutbox } from '../events/event-outbox.ts';
 import type { Instance } from '../instances/instance-store.ts';
 import type { Transact } from '../db/transactions.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -56,7 +58,7 @@ export interface InboundContext {
   /** The conversation window in milliseconds. */
   readonly windowMs: number;
   /** Emit one event outside any transaction, and wake the delivery worker. */
-  emitNow(instance: Instance, type: NewEvent['type'], payload: Record<string, unknown>, messageId?: string): Promise<void>;
+  emitNow<T extends EventType>(instance: Instance, type: T, payload: EventPayload<T>, messageId?: string): Promise<void>;
   /** True when `key` was seen in the last 10 minutes (bounded memory). */
   once(key: string): boolean;
   /** Keep `promise` among the work `drain()` waits for. */

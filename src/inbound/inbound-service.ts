@@ -1,4 +1,5 @@
-import type { NewEvent } from '../events/event-outbox.ts';
+import type { EventPayload } from '../events/event-schemas.ts';
+import type { EventType } from '../events/event-types.ts';
 import type { Instance } from '../instances/instance-store.ts';
 import { moduleLogger } from '../lib/logger.ts';
 import type { TransportEvent } from '../transport/transport.ts';
@@ -54,10 +55,10 @@ export class InboundService implements InboundContext {
     await this.drain();
   }
 
-  async emitNow(
+  async emitNow<T extends EventType>(
     instance: Instance,
-    type: NewEvent['type'],
-    payload: Record<string, unknown>,
+    type: T,
+    payload: EventPayload<T>,
     messageId?: string,
   ): Promise<void> {
     await this.deps.outbox.emitNow({

@@ -3,6 +3,7 @@
  * from it, and the OpenAPI document publishes it as a component. Objects stay open (clients
  * ignore fields they do not know); the test suite holds every live response strictly.
  */
+import { INSTANCE_STATES } from '../transport/transport.ts';
 import type { FromSchema } from 'json-schema-to-ts';
 
 /** `Instance`: built by `presentInstance` (instance-service.ts). */
@@ -13,7 +14,7 @@ export const instanceSchema = {
   properties: {
     id: { type: 'string', description: 'Instance id; use it as `instance_id`.' },
     name: { type: 'string', description: 'Unique per account among non-destroyed instances.' },
-    state: { enum: ['qr_generated', 'connected', 'disconnected', 'expired', 'destroyed'] },
+    state: { enum: INSTANCE_STATES },
     state_reason: {
       type: ['string', 'null'],
       description: 'Why the state last changed (e.g. `logged_out`).',

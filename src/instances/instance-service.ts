@@ -10,7 +10,7 @@ import {
   WhatsAppUnreachableError,
 } from '../errors/errors.ts';
 import type { Transact } from '../db/transactions.ts';
-import type { EventOutbox, NewEvent } from '../events/event-outbox.ts';
+import type { EventOutbox, TypedEvent } from '../events/event-outbox.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 import { moduleLogger } from '../lib/logger.ts';
@@ -337,7 +337,7 @@ export class InstanceService {
     instance: Instance,
     change: {
       patch: Omit<Parameters<InstanceStore['update']>[1], 'updated_at'> & { updated_at?: number };
-      events: Pick<NewEvent, 'type' | 'payload'>[];
+      events: TypedEvent[];
       /** Caused by a transport event: refused when this node lost the instance's lease. */
       fenced?: boolean;
     },

@@ -1,12 +1,14 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Container } from '../container.ts';
 import { moduleLogger } from '../lib/logger.ts';
+import { INSTANCE_STATES } from '../transport/transport.ts';
 import { LATENCY_BUCKETS_MS, type WebhookMetrics } from '../webhooks/webhook-metrics.ts';
 import type { GatewayMetrics, SnapshotValue } from './gateway-metrics.ts';
 
 const log = moduleLogger('metrics');
 
-const INSTANCE_STATES = ['qr_generated', 'connected', 'disconnected', 'expired'];
+/** The states a live (not destroyed) instance can be in: the gauge starts each at 0. */
+const LIVE_STATES = INSTANCE_STATES.filter((s) => s !== 'destroyed');
 
 /**
  * Process metrics (CPU, memory, event loop, GC) belong to the process, not to a container: one
@@ -47,7 +49,7 @@ async function collectDatabase(c: Container, m: GatewayMetrics['scrape']): Promi
       .groupBy('enabled') as Promise<{ enabled: unknown; n: unknown }[]>,
   ]);
 
-  const byState = new Map<string, number>(INSTANCE_STATES.map((s) => [s, 0]));
+  const byState = new Map<string, number>(LIVE_STATES.map((s) => [s, 0]));
   let paused = 0;
   for (const row of instances) {
     byState.set(row.state, (byState.get(row.state) ?? 0) + num(row.n));

@@ -1,7 +1,8 @@
 import type { Application } from 'express';
+import type { ErrorExample } from '../errors/error-table.ts';
+import { ERROR_TABLE } from '../errors/errors.ts';
 import { EVENT_SCHEMAS, exampleEvent } from '../events/event-schemas.ts';
 import { EVENT_TYPES, type EventType } from '../events/event-types.ts';
-import { errorInfo } from './error-catalog.ts';
 import { packageLicense, packageVersion } from './package-version.ts';
 import { pathParams } from './params.ts';
 import { COMPONENT_SCHEMAS, ref, type Schema } from './response-schemas.ts';
@@ -126,18 +127,18 @@ export function errorCodesFor(facts: RouteFacts): string[] {
 }
 
 function errorResponses(label: string, codes: string[]): Record<string, unknown> {
-  const byStatus = new Map<number, { code: string; message: string }[]>();
+  const byStatus = new Map<number, ErrorExample[]>();
   for (const code of codes) {
-    const info = errorInfo(code);
+    const info = ERROR_TABLE.openApi(code);
     if (!info) throw new Error(`route ${label}: unknown error code ${code}`);
     const list = byStatus.get(info.status) ?? [];
-    list.push({ code, message: info.message });
+    list.push(info.example);
     byStatus.set(info.status, list);
   }
   const out: Record<string, unknown> = {};
   for (const [status, list] of [...byStatus.entries()].sort((a, b) => a[0] - b[0])) {
     out[String(status)] = {
-      description: list.map((e) => `\`${e.code}\``).join(', '),
+      description: list.map((e) => `\`${e.error}\``).join(', '),
       ...(status === 429
         ? { headers: { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer' } } } }
         : {}),
@@ -145,7 +146,7 @@ function errorResponses(label: string, codes: string[]): Record<string, unknown>
         'application/json': {
           schema: ref('Error'),
           examples: Object.fromEntries(
-            list.map((e) => [e.code, { value: { success: false, error: e.code, message: e.message } }]),
+            list.map((e) => [e.error, { value: e }]),
           ),
         },
       },

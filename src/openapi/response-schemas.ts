@@ -1,3 +1,4 @@
+
 /**
  * JSON Schemas (2020-12) of the success responses, for the OpenAPI document and for the tests that
  * hold live responses against them. Request schemas are not here: they are imported from

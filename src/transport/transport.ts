@@ -7,9 +7,27 @@
  * and outbox events. Transports never touch the database tables of other features directly.
  */
 
-export type InstanceState = 'qr_generated' | 'connected' | 'disconnected' | 'expired' | 'destroyed';
+/** The states of an instance (SPEC §5), in lifecycle order. The one definition. */
+export const INSTANCE_STATES = ['qr_generated', 'connected', 'disconnected', 'expired', 'destroyed'] as const;
+export type InstanceState = (typeof INSTANCE_STATES)[number];
 
-export type MediaType = 'image' | 'video' | 'audio' | 'document';
+/** What a sent medium can be. The one definition. */
+export const MEDIA_TYPES = ['image', 'video', 'audio', 'document'] as const;
+export type MediaType = (typeof MEDIA_TYPES)[number];
+
+/** What an inbound (or phone-typed) message can be. The one definition. */
+export const MESSAGE_TYPES = [
+  'text',
+  'image',
+  'video',
+  'audio',
+  'document',
+  'sticker',
+  'contact',
+  'location',
+  'unknown',
+] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
 
 export interface OutboundMedia {
   type: MediaType;
@@ -80,16 +98,7 @@ export interface TransportMessage {
   chat: string;
   isGroup: boolean;
   pushName?: string | null | undefined;
-  messageType:
-    | 'text'
-    | 'image'
-    | 'video'
-    | 'audio'
-    | 'document'
-    | 'sticker'
-    | 'contact'
-    | 'location'
-    | 'unknown';
+  messageType: MessageType;
   text: string | null;
   mentions?: InboundMention[] | undefined;
   forwarded?: { isForwarded: boolean; score: number; frequentlyForwarded: boolean } | undefined;

@@ -2,6 +2,7 @@ import type { Config } from '../config/config.ts';
 import type { Transact } from '../db/transactions.ts';
 import { ConflictError, InvalidInstanceError, NotFoundError, ValidationError } from '../errors/errors.ts';
 import type { EventOutbox } from '../events/event-outbox.ts';
+import type { CreateWebhookBody, UpdateWebhookBody } from '../http/schemas/webhook.schema.ts';
 import type { InstanceStore } from '../instances/instance-store.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
@@ -23,13 +24,8 @@ export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
 export const RECOVER_MAX_AGE_MS = 14 * 86_400_000;
 export const RECOVER_MAX_DELIVERIES = 10_000;
 
-export interface WebhookInput {
-  destination_url?: string;
-  events?: string[];
-  instance_id?: string | null;
-  description?: string | null;
-  enabled?: boolean;
-}
+/** The body of creating or updating a webhook, from their schemas. */
+export type WebhookInput = CreateWebhookBody | UpdateWebhookBody;
 
 export interface WebhookServiceDeps {
   transact: Transact;
@@ -154,7 +150,7 @@ export class WebhookService {
 
   async create(
     accountId: string,
-    input: WebhookInput,
+    input: CreateWebhookBody,
   ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
     const destination = this.resolveDestination(String(input.destination_url));
     await this.checkInstance(accountId, input.instance_id);
@@ -178,7 +174,7 @@ export class WebhookService {
     return this.deps.endpoints.listForAccount(accountId, page);
   }
 
-  async update(accountId: string, id: string, input: WebhookInput): Promise<WebhookEndpoint> {
+  async update(accountId: string, id: string, input: UpdateWebhookBody): Promise<WebhookEndpoint> {
     const endpoint = await this.get(accountId, id);
     const now = this.now();
     const patch: EndpointPatch = { updated_at: now };

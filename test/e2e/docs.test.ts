@@ -4,11 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { docsPages } from '../../src/docs/docs-site.ts';
-import { ERROR_GUIDE } from '../../src/docs/error-guide.ts';
 import { renderMarkdown } from '../../src/docs/markdown.ts';
-import { describePublicErrors } from '../../src/errors/errors.ts';
+import { ERROR_TABLE } from '../../src/errors/errors.ts';
 import { EVENT_TYPES } from '../../src/events/event-types.ts';
-import { errorCatalog } from '../../src/openapi/error-catalog.ts';
 import { describedRoutes, errorCodesFor } from '../../src/openapi/openapi-document.ts';
 import { TEST_VECTORS } from '../../src/webhooks/webhook-signer.ts';
 import { createTestContext, type TestContext } from '../support/test-app.ts';
@@ -125,16 +123,14 @@ describe('docs site (/docs, /acceptable-use)', function () {
   it('explains every public error code (SPEC §3.1) with its status, message, cause and fix', () => {
     const send = decode(pages.get('/docs/send') as string);
     const troubleshooting = decode(pages.get('/docs/troubleshooting') as string);
-    for (const e of describePublicErrors()) {
-      const guide = ERROR_GUIDE[e.code];
-      assert.ok(guide, `src/docs/error-guide.ts has no cause/fix for ${e.code}`);
+    for (const e of ERROR_TABLE.of('public')) {
       for (const [name, html] of [
         ['send', send],
         ['troubleshooting', troubleshooting],
       ] as const) {
         assert.ok(html.includes(`id="error-${e.code}"`), `${name}: no anchor for ${e.code}`);
         assert.ok(html.includes(e.message), `${name}: message of ${e.code}`);
-        assert.ok(html.includes(guide.cause) && html.includes(guide.fix), `${name}: cause/fix of ${e.code}`);
+        assert.ok(html.includes(e.cause) && html.includes(e.fix), `${name}: cause/fix of ${e.code}`);
       }
       assert.ok(send.includes(`<code>${e.code}</code> · ${e.status}`), `send: status of ${e.code}`);
     }
@@ -142,9 +138,9 @@ describe('docs site (/docs, /acceptable-use)', function () {
 
   it('explains every error code any route documents', () => {
     const troubleshooting = decode(pages.get('/docs/troubleshooting') as string);
-    const codes = new Set([...errorCatalog().keys(), ...describedRoutes(ctx.app).flatMap((r) => errorCodesFor(r.facts))]);
+    const codes = new Set([...ERROR_TABLE.all().map((e) => e.code), ...describedRoutes(ctx.app).flatMap((r) => errorCodesFor(r.facts))]);
     for (const code of codes) {
-      assert.ok(ERROR_GUIDE[code], `src/docs/error-guide.ts has no cause/fix for ${code}`);
+      assert.ok(ERROR_TABLE.get(code), `the error table (src/errors/errors.ts) has no row for ${code}`);
       assert.ok(troubleshooting.includes(`id="error-${code}"`), `troubleshooting: ${code}`);
     }
   });

@@ -1,13 +1,10 @@
 import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { withFormats } from '../../src/lib/ajv-formats.ts';
 import { EVENT_TYPES } from '../../src/events/event-types.ts';
 import { assertAllEventsValid, events, receive, send, transportEmit, waitFor } from '../support/inbound.ts';
 import { createTestContext, generousThrottles, type TestContext } from '../support/test-app.ts';
 
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  ajv: Ajv2020,
-) => Ajv2020;
 
 describe('event schemas: published and honoured by every emitter', () => {
   let ctx: TestContext;
@@ -25,7 +22,7 @@ describe('event schemas: published and honoured by every emitter', () => {
     assert.equal(res.body.dialect, 'https://json-schema.org/draft/2020-12/schema');
     assert.deepEqual(Object.keys(res.body.events).sort(), [...EVENT_TYPES].sort());
     // What a receiver downloads is enough to validate what it receives.
-    const ajv = addFormats(new Ajv2020({ strict: true }));
+    const ajv = withFormats(new Ajv2020({ strict: true }));
     const envelope = ajv.compile(res.body.envelope);
     for (const type of EVENT_TYPES) {
       const schema = res.body.events[type];

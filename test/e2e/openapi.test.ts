@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import type { Express } from 'express';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { withFormats } from '../../src/lib/ajv-formats.ts';
 import { OfflineTransport } from '../../src/cli/offline-transport.ts';
+import { ERROR_TABLE } from '../../src/errors/errors.ts';
 import { EVENT_TYPES } from '../../src/events/event-types.ts';
 import { compileSchema } from '../../src/http/schemas/validator.ts';
-import { errorInfo } from '../../src/openapi/error-catalog.ts';
 import {
   buildOpenApiDocument,
   describedRoutes,
@@ -26,9 +26,6 @@ import { RESPONSES } from '../../src/openapi/response-schemas.ts';
 
 type Json = Record<string, unknown>;
 
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  ajv: Ajv2020,
-) => Ajv2020;
 
 // ---------------------------------------------------------------------------------------------
 // The express router, walked
@@ -56,7 +53,7 @@ function requestSchemas(app: Express): { route: WalkedRoute; facts: RouteFacts }
 // ---------------------------------------------------------------------------------------------
 
 function openApiAjv(doc: Json): Ajv2020 {
-  const ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
+  const ajv = withFormats(new Ajv2020({ strict: false, allErrors: true }));
   ajv.addSchema({ $id: 'urn:warden:openapi', components: (doc as { components: unknown }).components });
   return ajv;
 }
@@ -162,7 +159,7 @@ describe('OpenAPI document (/openapi.json)', function () {
       assert.deepEqual(codes, errorCodesFor(facts));
       assert.ok(codes.includes('internal_error'));
       for (const code of codes) {
-        const info = errorInfo(code);
+        const info = ERROR_TABLE.get(code);
         assert.ok(info, `${key(route)}: unknown error code ${code}`);
         const response = op.responses[String(info.status)] as Json;
         assert.ok(response, `${key(route)}: no ${info.status} response for ${code}`);

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Application } from 'express';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { errorInfo } from '../../src/openapi/error-catalog.ts';
+import { ERROR_TABLE } from '../../src/errors/errors.ts';
 import { errorCodesFor, routeFacts } from '../../src/openapi/openapi-document.ts';
 import { COMPONENT_SCHEMAS, type Schema } from '../../src/openapi/response-schemas.ts';
 import { type Route, routeMeta, toOpenApiPath } from '../../src/openapi/route-walk.ts';
@@ -126,7 +126,7 @@ export function contractProblem(route: Route, method: string, status: number, co
   if (!error(body)) return `error body does not match Error: ${describeErrors(error)}`;
   const code = String((body as Json).error);
   if (!errorCodesFor(facts).includes(code)) return `error code ${code} is not documented for this route`;
-  const info = errorInfo(code);
+  const info = ERROR_TABLE.get(code);
   if (info && info.status !== status) return `error code ${code} answered with ${status}, documented ${info.status}`;
   return null;
 }

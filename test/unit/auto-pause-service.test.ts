@@ -88,7 +88,7 @@ describe('auto-pause decision (unit, on in-memory stores)', () => {
     );
     assert.equal((await t.instances.reviewColumns('ins_1')).pauseCount, 1);
     assert.deepEqual(
-      t.outbox.events.map((e) => [e.type, e.payload.paused_by]),
+      t.outbox.events.map((e) => [e.type, (e.payload as Record<string, unknown>).paused_by]),
       [['instance.paused', 'policy_engine']],
     );
     assert.equal(t.audit.entries.at(-1)?.action, 'instance.auto_paused');

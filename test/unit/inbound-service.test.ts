@@ -77,7 +77,7 @@ describe('inbound service (unit, on in-memory stores)', () => {
       is_video: false,
       at: '2026-05-08T09:00:00Z',
     });
-    assert.equal(t.outbox.events[2]?.payload.direction, 'inbound');
+    assert.equal((t.outbox.events[2]?.payload as Record<string, unknown> | undefined)?.direction, 'inbound');
   });
 
   it('a restriction signal is recorded for auto-pause, with the event time or now', async () => {
@@ -108,7 +108,7 @@ describe('inbound service (unit, on in-memory stores)', () => {
       ],
     );
     assert.deepEqual(
-      t.outbox.events.map((e) => [e.type, e.payload.window_opened ?? e.payload.inbound_log_id]),
+      t.outbox.events.map((e) => [e.type, (e.payload as Record<string, unknown>).window_opened ?? (e.payload as Record<string, unknown>).inbound_log_id]),
       [
         ['message.received', 1],
         ['conversation.updated', true],
@@ -116,7 +116,7 @@ describe('inbound service (unit, on in-memory stores)', () => {
         ['conversation.updated', false],
       ],
     );
-    assert.equal(t.outbox.events[3]?.payload.window_expires_at, '2026-05-09T10:59:00Z');
+    assert.equal((t.outbox.events[3]?.payload as Record<string, unknown> | undefined)?.window_expires_at, '2026-05-09T10:59:00Z');
     assert.equal(t.outbox.notified, 2);
   });
 

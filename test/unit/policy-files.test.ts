@@ -1,24 +1,18 @@
 import assert from 'node:assert/strict';
 import { loadPolicies } from '../../src/config/policies.ts';
 import fs from 'node:fs';
-import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { withFormats } from '../../src/lib/ajv-formats.ts';
 import { createRiskEngine, type RiskPolicy } from '../../src/sending/risk/risk-engine.ts';
 import { createOptOutMatcher, type OptOutPolicy } from '../../src/suppression/opt-out-matcher.ts';
-
-// ajv-formats is CommonJS; under NodeNext its default export is the module object.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  ajv: Ajv,
-) => Ajv;
 
 function readJson(relative: string): unknown {
   return JSON.parse(fs.readFileSync(new URL(`../../policies/${relative}`, import.meta.url), 'utf8'));
 }
 
 function compile(schemaFile: string): ValidateFunction {
-  const ajv = new Ajv2020({ strict: true, allErrors: true });
-  addFormats(ajv as unknown as Ajv);
+  const ajv = withFormats(new Ajv2020({ strict: true, allErrors: true }));
   return ajv.compile(readJson(`schema/${schemaFile}`) as object);
 }
 

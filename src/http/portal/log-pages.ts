@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { Container } from '../../container.ts';
 import { describePublicErrors, NotFoundError } from '../../errors/errors.ts';
-import { MESSAGE_TYPES } from '../../events/event-schemas.ts';
+import { MESSAGE_TYPES } from '../../transport/transport.ts';
 import type { InboundRecord } from '../../inbound/inbound-log.ts';
 import type { MessageQuery, MessageRecord } from '../../sending/message-log.ts';
 import { formatDate } from '../admin-console/views.ts';

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Container } from '../../container.ts';
 import { ValidationError } from '../../errors/errors.ts';
-import { MESSAGE_TYPES } from '../../events/event-schemas.ts';
+import { MESSAGE_TYPES } from '../../transport/transport.ts';
 import { presentInbound } from '../../inbound/inbound-log.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';

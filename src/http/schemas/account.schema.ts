@@ -1,6 +1,9 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import { MODULES } from '../../accounts/account-store.ts';
+
 const modules = {
   type: 'array',
-  items: { type: 'string', enum: ['api', 'threecx'] },
+  items: { type: 'string', enum: MODULES },
   uniqueItems: true,
 } as const;
 const limitOverride = { type: ['integer', 'null'], minimum: 0, maximum: 10_000_000 } as const;
@@ -40,6 +43,9 @@ export const updateAccountSchema = {
     override_approved_by: { type: 'string', maxLength: 200 },
   },
 } as const;
+
+export type CreateAccountBody = FromSchema<typeof createAccountSchema>;
+export type UpdateAccountBody = FromSchema<typeof updateAccountSchema>;
 
 export const createApiKeySchema = {
   $id: 'CreateApiKeyRequest',

@@ -1,3 +1,5 @@
+import { MEDIA_TYPES } from '../../transport/transport.ts';
+
 export const createInstanceSchema = {
   $id: 'CreateInstanceRequest',
   type: 'object',
@@ -65,7 +67,7 @@ export const sandboxInboundSchema = {
       required: ['type', 'mime_type', 'data'],
       additionalProperties: false,
       properties: {
-        type: { type: 'string', enum: ['image', 'video', 'audio', 'document'] },
+        type: { type: 'string', enum: MEDIA_TYPES },
         mime_type: { type: 'string', maxLength: 100 },
         file_name: { type: 'string', maxLength: 200 },
         data: { type: 'string', description: 'base64' },

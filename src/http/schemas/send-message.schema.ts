@@ -1,3 +1,5 @@
+import type { FromSchema } from 'json-schema-to-ts';
+import { MEDIA_TYPES, type MediaType } from '../../transport/transport.ts';
 import type { SchemaErrors } from './validator.ts';
 
 /** `POST /api/send-message`. `message_purpose` is deliberately untyped: steps 8–9 judge it. */
@@ -16,7 +18,7 @@ export const sendMessageSchema = {
     },
     message: { type: 'string', maxLength: 4096 },
     message_purpose: { description: 'transactional, operational, support, internal_team or authentication' },
-    media_type: { type: 'string', enum: ['image', 'video', 'audio', 'document'] },
+    media_type: { type: 'string', enum: MEDIA_TYPES },
     mime_type: { type: 'string', minLength: 3, maxLength: 100 },
     file_name: { type: 'string', minLength: 1, maxLength: 200 },
     media: { type: 'string', description: 'base64-encoded file' },
@@ -24,25 +26,12 @@ export const sendMessageSchema = {
   },
 } as const;
 
-export interface SendMessageBody {
-  instance_id: string;
-  phone: string;
-  message?: string;
-  message_purpose?: unknown;
-  media_type?: 'image' | 'video' | 'audio' | 'document';
-  mime_type?: string;
-  file_name?: string;
-  media?: string;
-  reference?: string;
-}
+export type SendMessageBody = FromSchema<typeof sendMessageSchema>;
 
 const MB = 1024 * 1024;
 
 /** MIME allowlist and decoded size limit per media type (WhatsApp's own limits). */
-export const MEDIA_RULES: Record<
-  NonNullable<SendMessageBody['media_type']>,
-  { mimes: string[]; maxBytes: number }
-> = {
+export const MEDIA_RULES: Record<MediaType, { mimes: string[]; maxBytes: number }> = {
   image: { mimes: ['image/jpeg', 'image/png', 'image/webp'], maxBytes: 5 * MB },
   video: { mimes: ['video/mp4', 'video/3gpp'], maxBytes: 16 * MB },
   audio: { mimes: ['audio/aac', 'audio/mp4', 'audio/mpeg', 'audio/amr', 'audio/ogg'], maxBytes: 16 * MB },

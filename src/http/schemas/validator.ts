@@ -1,14 +1,10 @@
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { withFormats } from '../../lib/ajv-formats.ts';
 
 export type SchemaErrors = { field: string; reason: string }[];
 
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
-  ajv: Ajv2020,
-) => Ajv2020;
-
 /** One Ajv for request schemas (JSON Schema 2020-12, the dialect of OpenAPI 3.1). */
-export const ajv = addFormats(new Ajv2020({ strict: true, allErrors: true, discriminator: false }));
+export const ajv = withFormats(new Ajv2020({ strict: true, allErrors: true, discriminator: false }));
 ajv.addKeyword({ keyword: 'example' });
 
 function toField(e: ErrorObject): { field: string; reason: string } {

@@ -1,3 +1,4 @@
+import type { FromSchema } from 'json-schema-to-ts';
 import { EVENT_TYPES } from '../../events/event-types.ts';
 
 /** Event names a subscription may list; `*` means every event. */
@@ -61,6 +62,9 @@ export const updateWebhookSchema = {
     },
   },
 } as const;
+
+export type CreateWebhookBody = FromSchema<typeof createWebhookSchema>;
+export type UpdateWebhookBody = FromSchema<typeof updateWebhookSchema>;
 
 export const rotateWebhookSecretSchema = {
   $id: 'RotateWebhookSecretRequest',

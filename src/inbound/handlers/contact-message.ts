@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { isUniqueViolation } from '../../db/database.ts';
-import type { NewEvent } from '../../events/event-outbox.ts';
+import type { EventPayload } from '../../events/event-schemas.ts';
+import type { EventType } from '../../events/event-types.ts';
 import type { Instance } from '../../instances/instance-store.ts';
 import { isoSeconds } from '../../lib/clock.ts';
 import { moduleLogger } from '../../lib/logger.ts';
@@ -40,7 +41,7 @@ export async function onContactMessage(msg: TransportMessage, instance: Instance
   try {
     outcome = await transact(async (trx) => {
       let deliveries = 0;
-      const emit = async (type: NewEvent['type'], p: Record<string, unknown>) => {
+      const emit = async <T extends EventType>(type: T, p: EventPayload<T>) => {
         deliveries += (
           await outbox.emit(trx, {
             type,
@@ -74,10 +75,10 @@ export async function onContactMessage(msg: TransportMessage, instance: Instance
         if (isUniqueViolation(error)) throw new DuplicateInbound();
         throw error;
       }
-      await emit(msg.isGroup ? 'group.message_received' : 'message.received', {
-        ...payload,
-        inbound_log_id: inboundLogId,
-      });
+      // The payload is built field by field above, as the two schemas describe (event-schemas.test.ts).
+      const received = { ...payload, inbound_log_id: inboundLogId } as EventPayload<'message.received'>;
+      if (msg.isGroup) await emit('group.message_received', received as unknown as EventPayload<'group.message_received'>);
+      else await emit('message.received', received);
 
       let confirm: OptOutMatch | null = null;
       if (match && fromPhone)
@@ -170,7 +171,7 @@ async function applyConsent(
   phone: string,
   msg: TransportMessage,
   match: OptOutMatch,
-  emit: (type: NewEvent['type'], payload: Record<string, unknown>) => Promise<void>,
+  emit: <T extends EventType>(type: T, payload: EventPayload<T>) => Promise<void>,
 ): Promise<boolean> {
   const { suppressions } = ctx.deps;
   const scope = instance.accountId;

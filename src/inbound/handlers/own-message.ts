@@ -1,3 +1,4 @@
+import type { EventPayload } from '../../events/event-schemas.ts';
 import type { Instance } from '../../instances/instance-store.ts';
 import { isoSeconds } from '../../lib/clock.ts';
 import type { TransportMessage } from '../../transport/transport.ts';
@@ -37,5 +38,6 @@ export async function onOwnMessage(msg: TransportMessage, instance: Instance, ct
     payload.media_size = msg.media.data.length;
     payload.media_filename = msg.media.fileName ?? null;
   }
-  await ctx.emitNow(instance, 'message.sent', payload, msg.messageId);
+  // Built field by field above, as the message.sent schema describes (event-schemas.test.ts).
+  await ctx.emitNow(instance, 'message.sent', payload as EventPayload<'message.sent'>, msg.messageId);
 }

@@ -1,3 +1,4 @@
+import type { FromSchema } from 'json-schema-to-ts';
 import type { Account } from '../../accounts/account-store.ts';
 import type { Transact } from '../../db/transactions.ts';
 import { ApiError } from '../../errors/api-error.ts';
@@ -7,6 +8,7 @@ import {
   NotFoundError,
   ValidationError,
 } from '../../errors/errors.ts';
+import type { updateThreeCxIntegrationSchema } from '../../http/schemas/threecx.schema.ts';
 import type { InstanceStore } from '../../instances/instance-store.ts';
 import type { Clock } from '../../lib/clock.ts';
 import { newId, randomToken } from '../../lib/ids.ts';
@@ -29,23 +31,10 @@ const log = moduleLogger('threecx');
 export const THREECX_MODULE_MESSAGE = '3CX integration is not enabled for this account.';
 export const DEFAULT_WINDOW_HOURS = 24;
 /** Inbound events forwarded to an integration's destination. */
-export const FORWARDED_EVENTS = ['message.received'];
+export const FORWARDED_EVENTS = ['message.received'] as const;
 
-export interface IntegrationInput {
-  instance_id?: string;
-  business_name?: string | null;
-  enabled?: boolean;
-  require_hmac?: boolean;
-  ip_allowlist?: string[];
-  trusted_proxies?: string[];
-  outbound_enabled?: boolean;
-  call_events_enabled?: boolean;
-  enabled_call_events?: TemplateEvent[];
-  templates?: Partial<Record<TemplateEvent, string | null>>;
-  strict_window?: boolean;
-  window_hours?: number;
-  destination_url?: string | null;
-}
+/** The settings of creating or updating an integration, from their schemas. */
+export type IntegrationInput = FromSchema<typeof updateThreeCxIntegrationSchema>;
 
 export interface ForwardingCredentials {
   webhook_id: string;
@@ -162,7 +151,7 @@ export class ThreeCxService {
   ): Promise<{ id: string; secret: string; url: string }> {
     const { endpoint, secret } = await this.deps.webhooks.create(account.id, {
       destination_url: destinationUrl,
-      events: FORWARDED_EVENTS,
+      events: [...FORWARDED_EVENTS],
       instance_id: instanceId,
       description: `3CX integration ${integrationId}: inbound WhatsApp messages`,
     });

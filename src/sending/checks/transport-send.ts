@@ -5,22 +5,22 @@ import type { SendCheck, SendCommand, SendDeps, SendState } from '../send-contex
 
 const log = moduleLogger('sender');
 
-function messagePayload(
-  command: SendCommand,
-  state: SendState,
-  extra: Record<string, unknown>,
-): Record<string, unknown> {
+/** The payload of `message.sent` / `message.failed` (their schemas check the result's type). */
+function messagePayload<const E extends object>(command: SendCommand, state: SendState, extra: E) {
+  const { recipient, logId } = state;
+  if (recipient === undefined || logId === undefined) throw new Error('the transport step runs after the recipient and the log row');
   return {
-    direction: 'outbound',
+    direction: 'outbound' as const,
     from: state.instance?.phone ?? null,
-    to: state.recipient,
-    chat: state.recipient,
-    message_type: command.media?.type ?? 'text',
+    to: recipient,
+    chat: recipient,
+    message_type: command.media?.type ?? ('text' as const),
     text: command.message ?? null,
-    purpose: command.purpose,
+    // validated by the purpose checks before this step
+    purpose: command.purpose as string,
     is_group: Boolean(state.isGroup),
     reference: command.reference ?? null,
-    log_id: state.logId,
+    log_id: logId,
     source: command.source,
     // Outbound media are not stored (only inbound media get a media_path).
     ...(command.media

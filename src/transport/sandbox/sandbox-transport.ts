@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../lib/clock.ts';
 import { systemClock } from '../../lib/clock.ts';
 import {
+  type MediaType,
   type SendRequest,
   type SendResult,
   type StartOptions,
@@ -37,7 +38,7 @@ export interface SandboxInbound {
     data: Buffer;
     mimeType: string;
     fileName?: string | null;
-    type: 'image' | 'video' | 'audio' | 'document';
+    type: MediaType;
   };
   pushName?: string | null;
 }
