@@ -52,6 +52,7 @@ import { ThreeCxService } from './integrations/threecx/threecx-service.ts';
 import { ThreeCxStore } from './integrations/threecx/threecx-store.ts';
 import { ThreeCxTemplates } from './integrations/threecx/threecx-templates.ts';
 import { ThreeCxWebhook } from './integrations/threecx/threecx-webhook.ts';
+import { ThreeCxWebhookGuard } from './integrations/threecx/threecx-webhook-guard.ts';
 import { PortalSessionStore } from './portal/portal-sessions.ts';
 import { PortalUsers } from './portal/portal-users.ts';
 
@@ -97,6 +98,7 @@ export interface Container {
   /** 3CX integration settings (customer API). */
   threecx: ThreeCxService;
   /** The 3CX webhook: authentication and events. */
+  threecxGuard: ThreeCxWebhookGuard;
   threecxWebhook: ThreeCxWebhook;
   /** Prometheus registry of this process (`GET /metrics`). */
   metrics: GatewayMetrics;
@@ -275,15 +277,19 @@ export async function createContainer(
     templates: threecxTemplates,
     clock,
   });
-  const threecxWebhook = new ThreeCxWebhook({
+  const threecxGuard = new ThreeCxWebhookGuard({
     store: threecxStore,
     box: threecxBox,
+    rateLimiter: new ThreeCxRateLimiter(clock, db),
+    clock,
+  });
+  const threecxWebhook = new ThreeCxWebhook({
+    store: threecxStore,
     accounts: accountStore,
     instances: instanceStore,
     sender,
     policies,
     templates: threecxTemplates,
-    rateLimiter: new ThreeCxRateLimiter(clock, db),
     clock,
   });
   const portalSessions = new PortalSessionStore(db, clock);
@@ -349,6 +355,7 @@ export async function createContainer(
     webhooks,
     webhookMetrics,
     threecx,
+    threecxGuard,
     threecxWebhook,
     metrics,
     portalUsers,

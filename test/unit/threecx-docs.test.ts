@@ -4,7 +4,7 @@ import Handlebars from 'handlebars';
 import { describePublicErrors } from '../../src/errors/errors.ts';
 import { THREECX_PUBLIC_ERRORS } from '../../src/integrations/threecx/threecx-errors.ts';
 import { ThreeCxTemplates, TEMPLATE_EVENTS } from '../../src/integrations/threecx/threecx-templates.ts';
-import { THREECX_EVENT_TYPES } from '../../src/integrations/threecx/threecx-webhook.ts';
+import { THREECX_EVENT_TYPES } from '../../src/integrations/threecx/threecx-event-fields.ts';
 
 /** templates/docs/3cx*.hbs stay true: every error row matches the code, and defaults are shown verbatim. */
 describe('3CX docs pages (templates/docs/3cx*.hbs)', () => {

@@ -5,7 +5,7 @@ import {
   ThreeCxTemplates,
   validateTemplate,
 } from '../../src/integrations/threecx/threecx-templates.ts';
-import { callTimeValue } from '../../src/integrations/threecx/threecx-webhook.ts';
+import { callTimeValue } from '../../src/integrations/threecx/threecx-event-fields.ts';
 
 const VALUES: TemplateValues = {
   customer_phone: '+966500000000',

@@ -53,6 +53,7 @@ export function threeCxRoutes(c: Container): Router {
   const router = Router();
   const auth = apiKeyAuth(c.apiKeys, c.accountStore);
   const service = c.threecx;
+  const guard = c.threecxGuard;
   const webhook = c.threecxWebhook;
   const id = (req: { params: Record<string, unknown> }) => String(req.params.id);
 
@@ -219,7 +220,7 @@ export function threeCxRoutes(c: Container): Router {
   // ---- webhook -------------------------------------------------------------------------------
   const authenticateHeaders = withMeta<RequestHandler>(async (req, res, next) => {
     try {
-      const integration = await webhook.authenticate(
+      const integration = await guard.authenticate(
         String(req.params.integration_id),
         req.get(SECRET_HEADER),
         req.socket.remoteAddress,
@@ -259,7 +260,7 @@ export function threeCxRoutes(c: Container): Router {
   };
   const verifySignature: RequestHandler = async (req, res, next) => {
     try {
-      const ok = await webhook.verifySignature(
+      const ok = await guard.verifySignature(
         integrationOf(res),
         req.get(TIMESTAMP_HEADER),
         req.get(SIGNATURE_HEADER),
@@ -272,7 +273,7 @@ export function threeCxRoutes(c: Container): Router {
   };
   const rateLimit: RequestHandler = async (_req, res, next) => {
     try {
-      await webhook.rateLimit(integrationOf(res));
+      await guard.rateLimit(integrationOf(res));
       next();
     } catch (error) {
       next(error);

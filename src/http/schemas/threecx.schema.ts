@@ -1,5 +1,5 @@
 import { TEMPLATE_EVENTS, MAX_TEMPLATE_LENGTH } from '../../integrations/threecx/threecx-templates.ts';
-import { THREECX_EVENT_TYPES } from '../../integrations/threecx/threecx-webhook.ts';
+import { THREECX_EVENT_TYPES } from '../../integrations/threecx/threecx-event-fields.ts';
 
 /** 3CX integration settings (SPEC §10) and the 3CX event payload (reference/003). */
 

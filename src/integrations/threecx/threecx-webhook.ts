@@ -11,74 +11,41 @@ import {
   ModuleNotEnabledError,
   OutboundDisabledError,
   ValidationError,
-  WebhookRateLimitedError,
 } from '../../errors/errors.ts';
 import type { Instance, InstanceStore } from '../../instances/instance-store.ts';
 import { type Clock, isoSeconds } from '../../lib/clock.ts';
-import { randomToken } from '../../lib/ids.ts';
 import { moduleLogger } from '../../lib/logger.ts';
 import { normalizePhone } from '../../lib/phone.ts';
 import type { SendSuccess } from '../../sending/responsible-message-sender.ts';
 import type { SendCommand } from '../../sending/send-context.ts';
-import { type SecretBox, SecretUnavailableError } from './secret-box.ts';
 import {
-  allowlistPermits,
-  parseSignatureHeader,
-  parseTimestamp,
-  REPLAY_TTL_MS,
-  signatureMatches,
-  timestampFresh,
-} from './threecx-auth.ts';
-import { secretsEqual } from '../../lib/secrets-equal.ts';
-import type { ThreeCxRateLimiter } from './threecx-rate-limiter.ts';
+  CALL_EVENT_COOLDOWN_MS,
+  CALL_EVENT_PURPOSE,
+  CALL_PHONE_FIELDS,
+  callTimeValue,
+  MAX_MESSAGE_LENGTH,
+  REPLY_PHONE_FIELDS,
+  text,
+  THREECX_EVENT_TYPES,
+} from './threecx-event-fields.ts';
 import { THREECX_MODULE_MESSAGE } from './threecx-service.ts';
 import type { ThreeCxIntegration, ThreeCxStore } from './threecx-store.ts';
 import { isTemplateEvent, type TemplateEvent, type ThreeCxTemplates } from './threecx-templates.ts';
 
 const log = moduleLogger('threecx');
 
-export const THREECX_EVENT_TYPES = [
-  'test',
-  'outbound_message',
-  'inbound_reply',
-  'missed_call',
-  'call_started',
-  'call_ended',
-  'voicemail',
-  'queue_event',
-  'queue_callback',
-  'after_hours',
-] as const;
-export type ThreeCxEventType = (typeof THREECX_EVENT_TYPES)[number];
-
 /** Replies from 3CX into a WhatsApp conversation. */
 const REPLY_EVENTS = new Set<string>(['outbound_message', 'inbound_reply']);
 /** Call events that are recorded but never send anything. */
 const INFORMATIONAL_EVENTS = new Set<string>(['call_started', 'queue_event']);
 
-/**
- * Where the customer's number is read from, first present field wins. `customer_phone` always
- * comes first; after it, a reply goes `to` the customer, while on a call the customer is the
- * `caller` / `from` side (and `to` is usually the business's own number).
- */
-export const REPLY_PHONE_FIELDS = ['customer_phone', 'to', 'phone', 'from', 'caller'] as const;
-export const CALL_PHONE_FIELDS = ['customer_phone', 'caller', 'from', 'phone', 'to'] as const;
-
-/** One call-event reply per integration, event type and phone per 15 minutes. */
-export const CALL_EVENT_COOLDOWN_MS = 15 * 60_000;
-export const MAX_MESSAGE_LENGTH = 4096;
-/** Default purpose of gateway-rendered call-event replies. */
-export const CALL_EVENT_PURPOSE = 'support';
-
 export interface ThreeCxWebhookDeps {
   store: ThreeCxStore;
-  box: SecretBox;
   accounts: AccountStore;
   instances: InstanceStore;
   sender: { send(command: SendCommand): Promise<SendSuccess> };
   policies: Readonly<Policies>;
   templates: ThreeCxTemplates;
-  rateLimiter: ThreeCxRateLimiter;
   clock: Clock;
 }
 
@@ -90,182 +57,16 @@ export type ThreeCxResult = Record<string, unknown> & {
 type Payload = Record<string, unknown>;
 type Base = { success: true; event_type: string; integration_id: string };
 
-function text(value: unknown): string | null {
-  if (typeof value === 'string') return value.trim() === '' ? null : value.trim();
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  return null;
-}
-
-/** `YYYY-MM-DD HH:mm` in the account's time zone. */
-function formatLocal(ms: number, timeZone: string): string {
-  try {
-    const parts = new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    }).formatToParts(new Date(ms));
-    const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-    return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
-  } catch {
-    return isoSeconds(ms);
-  }
-}
-
-/** `call_time` as the account reads it: dates (RFC 3339, unix s/ms) are formatted, other text kept. */
-export function callTimeValue(raw: unknown, timeZone: string, now: number): string {
-  const value = text(raw);
-  if (value === null) return formatLocal(now, timeZone);
-  let ms: number | null = null;
-  if (/^\d{9,11}$/.test(value)) ms = Number(value) * 1000;
-  else if (/^\d{12,14}$/.test(value)) ms = Number(value);
-  else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(value)) {
-    const parsed = Date.parse(value.replace(' ', 'T'));
-    ms = Number.isNaN(parsed) ? null : parsed;
-  }
-  return ms === null ? value : formatLocal(ms, timeZone);
-}
-
 /**
- * The 3CX webhook: authentication (shared secret, IP allowlist, optional HMAC, replay guard)
- * and, once authenticated, the events. Every send goes through the ResponsibleMessageSender
- * with `source: "threecx"` and the integration id, so purpose, suppression, pause, limits,
- * throttles and risk apply exactly as to the public API.
+ * The 3CX webhook's events, once `ThreeCxWebhookGuard` has let the request through. Every send
+ * goes through the ResponsibleMessageSender with `source: "threecx"` and the integration id, so
+ * purpose, suppression, pause, limits, throttles and risk apply exactly as to the public API.
  */
 export class ThreeCxWebhook {
-  private dummy: Promise<string> | null = null;
-
   constructor(private readonly deps: ThreeCxWebhookDeps) {}
 
   private now(): number {
     return this.deps.clock.now().getTime();
-  }
-
-  /** A ciphertext to decrypt when there is no real one, so unknown ids cost what known ones do. */
-  private dummyCiphertext(): Promise<string> {
-    if (!this.dummy) {
-      this.dummy = this.deps.box.encrypt(`tcx_${randomToken(32)}`, 'threecx-dummy');
-      this.dummy.catch(() => {
-        this.dummy = null;
-      });
-    }
-    return this.dummy;
-  }
-
-  /**
-   * Step one, headers only (the body is not read yet): the integration exists and is enabled,
-   * the caller's address is allowed, the secret header matches. Returns the integration, or
-   * null for any failure; the caller answers every null the same way. The same work is done on
-   * every path: one lookup, one decryption, one constant-time comparison.
-   */
-  async authenticate(
-    integrationId: string,
-    presentedSecret: string | undefined,
-    remoteAddress: string | undefined,
-    forwardedFor: string | undefined,
-  ): Promise<ThreeCxIntegration | null> {
-    const integration = /^[A-Za-z0-9_-]{1,40}$/.test(integrationId)
-      ? await this.deps.store.get(integrationId)
-      : null;
-    let expected = '';
-    let usable = false;
-    try {
-      if (integration) {
-        expected = await this.deps.box.decrypt(integration.secretCiphertext, integration.id);
-        usable = integration.enabled;
-      } else {
-        expected = await this.deps.box.decrypt(await this.dummyCiphertext(), 'threecx-dummy');
-      }
-    } catch (error) {
-      if (error instanceof SecretUnavailableError)
-        log.error('3cx integration secret cannot be decrypted; rotate the secret', {
-          integration_id: integration?.id,
-          reason: error.message,
-        });
-      else throw error;
-      expected = `tcx_${randomToken(32)}`;
-      usable = false;
-    }
-    const secretOk = secretsEqual(presentedSecret ?? '', expected);
-    const addressOk = integration
-      ? allowlistPermits(integration.ipAllowlist, integration.trustedProxies, remoteAddress, forwardedFor)
-      : allowlistPermits([], [], remoteAddress, forwardedFor);
-    if (!(integration && usable && secretOk && addressOk)) {
-      log.info('3cx webhook refused before authentication', {
-        integration_known: Boolean(integration),
-        // Which check failed is for the operator's log only, never for the response.
-        reason: !integration
-          ? 'unknown_integration'
-          : !integration.enabled
-            ? 'integration_disabled'
-            : !usable
-              ? 'secret_unavailable'
-              : !addressOk
-                ? 'ip_not_allowed'
-                : 'wrong_secret',
-      });
-      return null;
-    }
-    return integration;
-  }
-
-  /**
-   * Step two, over the raw body: the HMAC headers (required when the integration says so,
-   * verified whenever present), a fresh timestamp, and a signature not seen before.
-   */
-  async verifySignature(
-    integration: ThreeCxIntegration,
-    timestampHeader: string | undefined,
-    signatureHeader: string | undefined,
-    rawBody: Buffer,
-  ): Promise<boolean> {
-    const hasTimestamp = timestampHeader !== undefined && timestampHeader !== '';
-    const hasSignature = signatureHeader !== undefined && signatureHeader !== '';
-    if (!hasTimestamp && !hasSignature) {
-      if (!integration.requireHmac) return true;
-      return this.refuse(integration, 'hmac_required');
-    }
-    if (!hasTimestamp || !hasSignature) return this.refuse(integration, 'hmac_incomplete');
-    const ts = parseTimestamp(timestampHeader);
-    const now = this.now();
-    if (ts === null || !timestampFresh(ts, now)) return this.refuse(integration, 'stale_timestamp');
-    const signature = parseSignatureHeader(signatureHeader);
-    let secret: string;
-    try {
-      secret = await this.deps.box.decrypt(integration.secretCiphertext, integration.id);
-    } catch {
-      return this.refuse(integration, 'secret_unavailable');
-    }
-    if (!signature || !signatureMatches(secret, timestampHeader, rawBody, signature))
-      return this.refuse(integration, 'bad_signature');
-    if (!(await this.deps.store.claimSignature(integration.id, signature, now, now + REPLAY_TTL_MS)))
-      return this.refuse(integration, 'replay');
-    return true;
-  }
-
-  private refuse(integration: ThreeCxIntegration, reason: string): false {
-    log.info('3cx webhook refused before authentication', {
-      integration_id: integration.id,
-      reason,
-    });
-    return false;
-  }
-
-  /** 60 authenticated requests per minute per integration. */
-  async rateLimit(integration: ThreeCxIntegration): Promise<void> {
-    const result = await this.deps.rateLimiter.consume(integration.id);
-    if (!result.ok) {
-      const error = new WebhookRateLimitedError({
-        limit: this.deps.rateLimiter.limit,
-        retry_after: result.retryAfterSeconds,
-      });
-      error.headers['Retry-After'] = String(result.retryAfterSeconds);
-      log.warn('3cx webhook rate limited', { integration_id: integration.id });
-      throw error;
-    }
   }
 
   /** An authenticated event: record what it led to, whatever that was. */
