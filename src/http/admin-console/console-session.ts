@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { Container } from '../../container.ts';
 import { secretsEqual } from '../../lib/secrets-equal.ts';
-import { maskPath, moduleLogger } from '../../lib/logger.ts';
-import { FORM_REFUSED, field, parseCookies, uiCookie } from '../forms.ts';
+import { moduleLogger } from '../../lib/logger.ts';
+import { FORM_REFUSED, field, parseCookies } from '../forms.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { AUTH_FAILURES_PER_MINUTE, clientAddress } from '../middleware/auth-failures.ts';
+import { uiSessionGuards } from '../ui-session.ts';
 import type { ConsoleViews } from './views.ts';
 
 const log = moduleLogger('admin-console');
@@ -14,16 +14,6 @@ export const SESSION_COOKIE = 'warden_admin';
 export const LOGIN_CSRF_COOKIE = 'warden_login_csrf';
 /** Failed logins allowed per client address per minute before the login answers 429. */
 export const LOGIN_FAILURES_PER_MINUTE = AUTH_FAILURES_PER_MINUTE;
-
-/** Console cookies: Path=/admin (never sent to /api or /portal), HttpOnly, SameSite=Strict, Secure over HTTPS. */
-function cookie(req: Request, name: string, value: string, maxAgeSeconds: number): string {
-  return uiCookie(req, '/admin', name, value, maxAgeSeconds);
-}
-
-/** A relative path inside the console, else the dashboard (never an open redirect). */
-export function safeNext(value: string): string {
-  return /^\/admin(\/[A-Za-z0-9_\-/?=&.%]*)?$/.test(value) && !value.startsWith('/admin/login') ? value : '/admin';
-}
 
 /** Everything under /admin except the JSON API, which keeps its own auth and JSON errors. */
 function isConsolePath(p: string): boolean {
@@ -38,12 +28,15 @@ export interface ConsoleSession {
   requireCsrf: RequestHandler;
   /** Who is signed in, for the audit log. */
   actor: (res: Response) => string;
+  /** A relative path inside the console, else the dashboard (never an open redirect). */
+  safeNext: (value: string) => string;
 }
 
 /**
  * The console's sign-in (SPEC §9): login with the admin token opens a server-side session
- * (HttpOnly, SameSite=Strict cookie on Path=/admin); every form carries the session's CSRF token;
- * the login form carries its own, in a short-lived cookie; failed logins lock the client address.
+ * (HttpOnly, SameSite=Strict cookie on Path=/admin, never sent to /api or /portal); every form
+ * carries the session's CSRF token; the login form carries its own, in a short-lived cookie
+ * (`ui-session.ts`, shared with the portal); failed logins lock the client address.
  * Registers the session lookup, `/admin/login` and `/admin/logout` on `router`.
  */
 export function registerConsoleSession(
@@ -78,37 +71,16 @@ export function registerConsoleSession(
     }),
   );
 
-  const requireSession: RequestHandler = (req, res, next) => {
-    if (res.locals.consoleSession) return next();
-    const next_ = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
-    res.redirect(303, `/admin/login${next_}`);
-  };
-  const requireCsrf: RequestHandler = (req, res, next) => {
-    const presented = field(req.body, '_csrf');
-    const expected = (res.locals.consoleSession as { csrfToken: string } | undefined)?.csrfToken ?? '';
-    if (!presented || !expected || !secretsEqual(presented, expected)) {
-      log.warn('console form without a valid CSRF token', { path: maskPath(req.path) });
-      return views.render(res, 'error', FORM_REFUSED, 403);
-    }
-    next();
-  };
+  const { requireSession, requireCsrf, safeNext, cookie, renderLogin, loginCsrfOk, signedInCookies } = uiSessionGuards({
+    base: '/admin',
+    name: 'console',
+    log,
+    views,
+    sessionCookie: SESSION_COOKIE,
+    loginCsrfCookie: LOGIN_CSRF_COOKIE,
+    sessionOf: (res) => res.locals.consoleSession as { csrfToken: string } | undefined,
+  });
   const actor = (res: Response) => String(res.locals.adminSession);
-
-  const renderLogin = (req: Request, res: Response, status: number, error: string | null) => {
-    const token = randomBytes(24).toString('base64url');
-    res.setHeader('Set-Cookie', cookie(req, LOGIN_CSRF_COOKIE, token, 900));
-    views.render(
-      res,
-      'login',
-      {
-        title: 'Sign in',
-        loginCsrf: token,
-        error,
-        next: safeNext(typeof req.query.next === 'string' ? req.query.next : field(req.body, 'next')),
-      },
-      status,
-    );
-  };
 
   router.get('/admin/login', (req, res) => {
     if (res.locals.consoleSession) return res.redirect(303, '/admin');
@@ -139,9 +111,7 @@ export function registerConsoleSession(
       };
       const locked = await failures.lockedFor(key);
       if (locked > 0) return tooMany(locked);
-      const presented = field(req.body, '_csrf');
-      const expected = (res.locals.cookies as Map<string, string>).get(LOGIN_CSRF_COOKIE) ?? '';
-      if (!presented || !expected || !secretsEqual(presented, expected))
+      if (!loginCsrfOk(req, res))
         return views.render(res, 'error', { ...FORM_REFUSED, showLogin: true }, 403);
       const token = field(req.body, 'token').trim();
       const current = c.adminToken();
@@ -159,10 +129,10 @@ export function registerConsoleSession(
       const who = name ? `${name} (console)` : 'admin (console)';
       const { cookieValue, session } = await c.adminSessions.create({ actor: who, token: current, ip: key });
       await c.audit.recordNow({ actor: who, action: 'admin.signed_in', targetType: 'session' });
-      res.setHeader('Set-Cookie', [
-        cookie(req, SESSION_COOKIE, cookieValue, Math.floor((session.expiresAt - session.createdAt) / 1000)),
-        cookie(req, LOGIN_CSRF_COOKIE, '', 0),
-      ]);
+      res.setHeader(
+        'Set-Cookie',
+        signedInCookies(req, cookieValue, Math.floor((session.expiresAt - session.createdAt) / 1000)),
+      );
       res.redirect(303, safeNext(field(req.body, 'next')));
     }),
   );
@@ -180,5 +150,5 @@ export function registerConsoleSession(
     }),
   );
 
-  return { requireSession, requireCsrf, actor };
+  return { requireSession, requireCsrf, actor, safeNext };
 }

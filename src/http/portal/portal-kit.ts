@@ -3,7 +3,6 @@ import type { Account } from '../../accounts/account-store.ts';
 import type { Container } from '../../container.ts';
 import type { PortalSession } from '../../portal/portal-sessions.ts';
 import { type PortalUser, portalActor } from '../../portal/portal-users.ts';
-import { uiCookie } from '../forms.ts';
 import type { ConsoleViews } from '../admin-console/views.ts';
 
 export type Permission = 'view' | 'manage' | 'manage_users';
@@ -58,8 +57,3 @@ export async function audit(
 export { field, list, parseCookies, validate } from '../forms.ts';
 
 export const ID = /^[A-Za-z0-9_-]{1,64}$/;
-
-/** Portal cookies: Path=/portal (never sent to /api or /admin), HttpOnly, SameSite=Strict, Secure over HTTPS. */
-export function portalCookie(req: Request, name: string, value: string, maxAgeSeconds: number): string {
-  return uiCookie(req, '/portal', name, value, maxAgeSeconds);
-}

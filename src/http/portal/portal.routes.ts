@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,15 +7,14 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Container } from '../../container.ts';
 import { ApiError } from '../../errors/api-error.ts';
 import { moduleLogger } from '../../lib/logger.ts';
-import { secretsEqual } from '../../lib/secrets-equal.ts';
 import { can, portalActor } from '../../portal/portal-users.ts';
 import { createConsoleViews } from '../admin-console/views.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { registerAccountPages } from './account-pages.ts';
 import { registerInstancePages } from './instance-pages.ts';
 import { registerLogPages } from './log-pages.ts';
-import { FORM_REFUSED } from '../forms.ts';
-import { field, type Permission, type PortalKit, parseCookies, portalCookie, portalOf } from './portal-kit.ts';
+import { uiSessionGuards } from '../ui-session.ts';
+import { field, type Permission, type PortalKit, parseCookies, portalOf } from './portal-kit.ts';
 import { registerUserPages } from './user-pages.ts';
 import { registerWebhookPages } from './webhook-pages.ts';
 
@@ -59,11 +57,6 @@ function staticScript(): Buffer {
   for (const c of [path.resolve(here, '../../../templates/static'), path.resolve(here, '../../../../templates/static')])
     if (fs.existsSync(path.join(c, 'console.js'))) return fs.readFileSync(path.join(c, 'console.js'));
   throw new Error('templates/static/console.js not found');
-}
-
-/** A path inside the portal, else its home (never an open redirect). */
-function safeNext(value: string): string {
-  return /^\/portal(\/[A-Za-z0-9_\-/?=&.%]*)?$/.test(value) && !value.startsWith('/portal/login') ? value : '/portal';
 }
 
 const isPortalPath = (p: string) => p === '/portal' || p.startsWith('/portal/');
@@ -112,20 +105,16 @@ export function portalRoutes(c: Container): Router {
     }),
   );
 
-  const requireSession: RequestHandler = (req, res, next) => {
-    if (res.locals.portal) return next();
-    const n = req.method === 'GET' ? `?next=${encodeURIComponent(req.originalUrl)}` : '';
-    res.redirect(303, `/portal/login${n}`);
-  };
-  const requireCsrf: RequestHandler = (req, res, next) => {
-    const presented = field(req.body, '_csrf');
-    const expected = portalOf(res).session.csrfToken;
-    if (!presented || !secretsEqual(presented, expected)) {
-      log.warn('portal form without a valid CSRF token', { path: req.path });
-      return views.render(res, 'error', FORM_REFUSED, 403);
-    }
-    next();
-  };
+  // Cookies on Path=/portal only (never sent to /api or /admin).
+  const { requireSession, requireCsrf, safeNext, cookie, renderLogin, loginCsrfOk, signedInCookies } = uiSessionGuards({
+    base: '/portal',
+    name: 'portal',
+    log,
+    views,
+    sessionCookie: PORTAL_COOKIE,
+    loginCsrfCookie: PORTAL_LOGIN_CSRF_COOKIE,
+    sessionOf: (res) => (res.locals.portal ? portalOf(res).session : undefined),
+  });
   const requirePermission = (permission: Permission): RequestHandler => (_req, res, next) => {
     const { user } = portalOf(res);
     if (permission === 'view' || can(user.role, permission)) return next();
@@ -153,12 +142,6 @@ export function portalRoutes(c: Container): Router {
 
   // ------------------------------------------------------------------ sign-in
 
-  const renderLogin = (req: Request, res: Response, status: number, error: string | null, extra: Record<string, unknown> = {}) => {
-    const token = randomBytes(24).toString('base64url');
-    res.setHeader('Set-Cookie', portalCookie(req, PORTAL_LOGIN_CSRF_COOKIE, token, 900));
-    views.render(res, 'login', { title: 'Sign in', loginCsrf: token, error, next: safeNext(typeof req.query.next === 'string' ? req.query.next : field(req.body, 'next')), ...extra }, status);
-  };
-
   router.get('/portal/login', (req, res) => {
     if (res.locals.portal) return res.redirect(303, '/portal');
     renderLogin(req, res, 200, null);
@@ -166,10 +149,7 @@ export function portalRoutes(c: Container): Router {
 
   const startSession = async (req: Request, res: Response, user: { id: string; accountId: string }) => {
     const { cookieValue } = await c.portalSessions.create({ userId: user.id, accountId: user.accountId, ip: req.ip ?? null });
-    res.setHeader('Set-Cookie', [
-      portalCookie(req, PORTAL_COOKIE, cookieValue, 8 * 3600),
-      portalCookie(req, PORTAL_LOGIN_CSRF_COOKIE, '', 0),
-    ]);
+    res.setHeader('Set-Cookie', signedInCookies(req, cookieValue, 8 * 3600));
   };
 
   router.post(
@@ -190,9 +170,7 @@ export function portalRoutes(c: Container): Router {
         res.setHeader('Retry-After', String(retry));
         return views.render(res, 'error', { title: 'Too many attempts', heading: 'Too many sign-in attempts', message: `Sign-in for ${locked.what} is locked for ${retry} seconds after ${locked.limit} failed attempts.`, status: 429, showLogin: true }, 429);
       }
-      const presented = field(req.body, '_csrf');
-      const expected = (res.locals.cookies as Map<string, string>).get(PORTAL_LOGIN_CSRF_COOKIE) ?? '';
-      if (!presented || !expected || !secretsEqual(presented, expected))
+      if (!loginCsrfOk(req, res))
         return renderLogin(req, res, 403, 'The sign-in form expired. Please try again.');
       const result = await c.portalUsers.signIn(email, field(req.body, 'password'), field(req.body, 'code').trim());
       if (!result.ok) {
@@ -213,7 +191,7 @@ export function portalRoutes(c: Container): Router {
     const { user } = portalOf(res);
     await c.portalSessions.destroy((res.locals.cookies as Map<string, string>).get(PORTAL_COOKIE));
     await c.audit.record(c.db, { actor: portalActor(user), action: 'portal_user.signed_out', targetType: 'account', targetId: user.accountId, detail: { user_id: user.id } });
-    res.setHeader('Set-Cookie', portalCookie(req, PORTAL_COOKIE, '', 0));
+    res.setHeader('Set-Cookie', cookie(req, PORTAL_COOKIE, '', 0));
     res.redirect(303, '/portal/login');
   });
 

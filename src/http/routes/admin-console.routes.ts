@@ -1,23 +1,16 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import express, {
-  type ErrorRequestHandler,
-  type Request,
-  type Response,
-  Router,
-} from 'express';
+import express, { type Request, type Response, Router } from 'express';
 import type { UpdateAccountInput } from '../../accounts/account-service.ts';
 import type { Module } from '../../accounts/account-store.ts';
 import type { Container } from '../../container.ts';
 import { InvalidInstanceError, NotFoundError, ValidationError } from '../../errors/errors.ts';
-import { maskPath, moduleLogger } from '../../lib/logger.ts';
 import { GLOBAL_SCOPE } from '../../suppression/suppression-service.ts';
 import { createConsoleViews, formatDate } from '../admin-console/views.ts';
 import { accountLabels, type ConsoleKit } from '../admin-console/console-kit.ts';
 import { registerOnboardingPages } from '../admin-console/onboarding-pages.ts';
 import { registerPortalUserPages } from '../admin-console/portal-user-pages.ts';
-import { registerConsoleSession, safeNext } from '../admin-console/console-session.ts';
+import { registerConsoleSession } from '../admin-console/console-session.ts';
+import { registerConsoleAssets } from '../admin-console/console-assets.ts';
+import { registerConsoleErrorPages } from '../admin-console/console-error-pages.ts';
 import { field, list, validate } from '../forms.ts';
 import { dataTable } from '../views/data-table.ts';
 import { trendView } from '../views/trend-charts.ts';
@@ -36,11 +29,8 @@ import {
   webhookRow,
 } from '../admin-console/view-models.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { publicErrorFor } from '../middleware/framework-errors.ts';
 import { adminSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { pauseSchema, resumeSchema, updateAccountSchema } from '../schemas/account.schema.ts';
-
-const log = moduleLogger('admin-console');
 
 export { LOGIN_CSRF_COOKIE, LOGIN_FAILURES_PER_MINUTE, SESSION_COOKIE } from '../admin-console/console-session.ts';
 
@@ -60,16 +50,6 @@ const NOTICES: Record<string, string> = {
   destroyed: 'The instance was destroyed. Its message log is kept.',
 };
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** Files the console serves itself (no CDN): its script and the favicon. */
-function staticFile(name: string): Buffer {
-  for (const dir of [path.resolve(here, '../../../templates/static'), path.resolve(here, '../../../../templates/static')]) {
-    const file = path.join(dir, name);
-    if (fs.existsSync(file)) return fs.readFileSync(file);
-  }
-  throw new Error(`templates/static/${name} not found`);
-}
-
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
@@ -82,19 +62,10 @@ export function adminConsoleRoutes(c: Container): Router {
   const views = createConsoleViews();
   const form = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 60 });
   const trends = new SendTrends(c.db);
-  const consoleScript = staticFile('console.js');
-  const favicon = staticFile('favicon.ico');
 
-  router.get('/favicon.ico', (_req, res) => {
-    res.setHeader('Cache-Control', 'public, max-age=86400');
-    res.type('image/x-icon').send(favicon);
-  });
-  router.get('/admin/assets/console.js', (_req, res) => {
-    res.setHeader('Cache-Control', 'no-cache');
-    res.type('text/javascript').send(consoleScript);
-  });
+  registerConsoleAssets(router);
 
-  const { requireSession, requireCsrf, actor } = registerConsoleSession(router, c, views, form, (req) =>
+  const { requireSession, requireCsrf, actor, safeNext } = registerConsoleSession(router, c, views, form, (req) =>
     typeof req.query.notice === 'string' ? (NOTICES[req.query.notice] ?? null) : null,
   );
   const page = (nav: string) => ({ nav: { [nav]: true } });
@@ -494,58 +465,6 @@ export function adminConsoleRoutes(c: Container): Router {
     });
   });
 
-  // ------------------------------------------------------------------ 404 and errors (HTML)
-
-  router.use((req, res, next) => {
-    if (!res.locals.adminConsole) return next();
-    if (!res.locals.consoleSession) return res.redirect(303, '/admin/login');
-    views.render(
-      res,
-      'error',
-      {
-        title: 'Not found',
-        heading: 'Page not found',
-        message: 'There is no console page at this address.',
-        status: 404,
-      },
-      404,
-    );
-  });
-
-  const consoleErrors: ErrorRequestHandler = (error, req, res, next) => {
-    if (!res.locals.adminConsole || res.headersSent) return next(error);
-    const mapped = publicErrorFor(error);
-    if (mapped && mapped.status === 413)
-      return views.render(
-        res,
-        'error',
-        { title: 'Too large', heading: 'Form too large', message: 'The form was too large.', status: 413 },
-        413,
-      );
-    if (mapped) {
-      const errors = (mapped.details?.errors as { field: string; reason: string }[] | undefined) ?? [];
-      return views.render(
-        res,
-        'error',
-        {
-          title: 'Not done',
-          heading: mapped.status === 404 ? 'Not found' : mapped.status === 409 ? 'Nothing to do' : 'Please check the form',
-          message: mapped.message,
-          errors,
-          status: mapped.status,
-          back: safeNext(String(req.get('referer') ?? '').replace(/^https?:\/\/[^/]+/, '')),
-        },
-        mapped.status,
-      );
-    }
-    log.error('console error', { path: maskPath(req.path), error });
-    views.render(
-      res,
-      'error',
-      { title: 'Error', heading: 'Something went wrong', message: 'The request could not be processed.', status: 500 },
-      500,
-    );
-  };
-  router.use(consoleErrors);
+  registerConsoleErrorPages(router, views, safeNext);
   return router;
 }
