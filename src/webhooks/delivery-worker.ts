@@ -15,11 +15,12 @@ import type { EventOutbox } from '../events/event-outbox.ts';
 import { moduleLogger } from '../lib/logger.ts';
 import { parseCidrList } from './address-policy.ts';
 import { cycleAttemptOf, nextState, sendDelivery } from './delivery-attempt.ts';
+import type { ClaimedDelivery } from './delivery-claim.ts';
 import { applyOutcome } from './delivery-outcome.ts';
 import { portOf } from './destination-url.ts';
 import { FinalizeBatcher } from './finalize-batcher.ts';
 import { createGuardedAgent, originKey, type Resolver } from './ssrf-guard.ts';
-import type { ClaimedDelivery } from './delivery-claim.ts';
+import { WakeSignal } from './wake-signal.ts';
 import type { WebhookDeliveryStore } from './webhook-delivery-store.ts';
 import type { WebhookEndpointStore } from './webhook-endpoint-store.ts';
 import { createWebhookMetrics, observeAttempt, type WebhookMetrics } from './webhook-metrics.ts';
@@ -115,7 +116,7 @@ export class DeliveryWorker {
   private running = false;
   private loopDone: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly waiters = new Set<() => void>();
+  private readonly wakeup = new WakeSignal();
   private wakeRequested = false;
   private idleWaiters: (() => void)[] = [];
   private readonly finalizer: FinalizeBatcher;
@@ -209,14 +210,14 @@ export class DeliveryWorker {
   wake(): void {
     if (!this.running) return;
     this.wakeRequested = true;
-    this.signal();
+    this.wakeup.notify();
   }
 
   /** Stops claiming and waits for the attempts in flight to finish and be recorded. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.signal();
+    this.wakeup.notify();
     await this.loopDone;
     await Promise.allSettled([...this.inFlight]);
     for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -227,26 +228,6 @@ export class DeliveryWorker {
   whenIdle(): Promise<void> {
     this.wake();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private signal(): void {
-    if (this.waiters.size === 0) return;
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const waiter of waiters) waiter();
-  }
-
-  private waitForSignal(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const waiter = () => {
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-        resolve();
-      };
-      const timer = setTimeout(waiter, ms);
-      timer.unref();
-      this.waiters.add(waiter);
-    });
   }
 
   private async loop(): Promise<void> {
@@ -267,7 +248,7 @@ export class DeliveryWorker {
         // Many finished attempts still wait for their finalize: the database is the bottleneck.
         unrecorded >= this.concurrency * MAX_UNRECORDED_FACTOR
       ) {
-        await this.waitForSignal(this.pollIntervalMs);
+        await this.wakeup.wait(this.pollIntervalMs);
         continue;
       }
       this.wakeRequested = false;
@@ -284,7 +265,7 @@ export class DeliveryWorker {
         });
       } catch (error) {
         log.warn('claiming webhook deliveries failed', { error });
-        await this.waitForSignal(this.pollIntervalMs);
+        await this.wakeup.wait(this.pollIntervalMs);
         continue;
       } finally {
         this.claiming -= room;
@@ -299,7 +280,7 @@ export class DeliveryWorker {
       if (batch.length === 0 && this.inFlight.size === 0 && this.ready.length === 0 && this.claiming === 0) {
         this.notifyIdle();
       }
-      await this.waitForSignal(this.pollIntervalMs);
+      await this.wakeup.wait(this.pollIntervalMs);
     }
   }
 
@@ -366,7 +347,7 @@ export class DeliveryWorker {
       this.metrics.inFlight -= 1;
       this.busy -= 1;
       bump(this.busyByEndpoint, endpointId, -1);
-      this.signal();
+      this.wakeup.notify();
     };
     const task = this.attempt(delivery, owner, releaseSlot)
       .catch((error) => {
@@ -379,7 +360,7 @@ export class DeliveryWorker {
       .finally(() => {
         releaseSlot();
         this.inFlight.delete(task);
-        this.signal();
+        this.wakeup.notify();
       });
     this.inFlight.add(task);
   }
