@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import { parseBytes } from '../http/middleware/body-budget.ts';
-import { parseCidrList } from '../webhooks/ssrf-guard.ts';
+import { parseCidrList } from '../webhooks/address-policy.ts';
 
 /**
  * Environment configuration: parsed once, validated, frozen. Every problem is collected so an

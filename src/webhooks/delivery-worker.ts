@@ -13,18 +13,17 @@ import type { Container } from '../container.ts';
 import { dialectOf } from '../db/database.ts';
 import type { EventOutbox } from '../events/event-outbox.ts';
 import { moduleLogger } from '../lib/logger.ts';
-import { deliverOnce, isDestinationRefused, type AttemptOutcome } from './http-attempt.ts';
-import { nextAttemptDelay } from './retry-schedule.ts';
-import { createGuardedAgent, originKey, parseCidrList, portOf, type Resolver } from './ssrf-guard.ts';
-import type {
-  ClaimedDelivery,
-  FinalState,
-  FinalizeItem,
-  WebhookDeliveryStore,
-} from './webhook-delivery-store.ts';
-import { signingSecrets, type WebhookEndpointStore } from './webhook-endpoint-store.ts';
+import { parseCidrList } from './address-policy.ts';
+import { cycleAttemptOf, nextState, sendDelivery } from './delivery-attempt.ts';
+import type { ClaimedDelivery } from './delivery-claim.ts';
+import { applyOutcome } from './delivery-outcome.ts';
+import { portOf } from './destination-url.ts';
+import { FinalizeBatcher } from './finalize-batcher.ts';
+import { createGuardedAgent, originKey, type Resolver } from './ssrf-guard.ts';
+import { WakeSignal } from './wake-signal.ts';
+import type { WebhookDeliveryStore } from './webhook-delivery-store.ts';
+import type { WebhookEndpointStore } from './webhook-endpoint-store.ts';
 import { createWebhookMetrics, observeAttempt, type WebhookMetrics } from './webhook-metrics.ts';
-import { signWebhook } from './webhook-signer.ts';
 
 const log = moduleLogger('webhooks');
 
@@ -32,21 +31,13 @@ const log = moduleLogger('webhooks');
 export const LEASE_MARGIN_MS = 30_000;
 export const DEFAULT_CONCURRENCY = 16;
 export const DEFAULT_POLL_INTERVAL_MS = 500;
-/** Attempts recorded per finalize transaction at most. */
-const MAX_FINALIZE_BATCH = 64;
 /** Finished-but-unrecorded attempts allowed, as a multiple of the concurrency, before claiming pauses. */
 const MAX_UNRECORDED_FACTOR = 2;
-/** Longest wait for more finished attempts before a finalize transaction starts. */
-const FINALIZE_GATHER_MS = 2;
-/** ± fraction applied to the retry schedule, so a burst of failures does not retry in lockstep. */
-const DEFAULT_JITTER = 0.1;
 
 /** Claimed rows kept waiting for a free slot, as a multiple of the concurrency (in flight included). */
 const PREFETCH_FACTOR = 2;
 /** A claimed row that waited this long for its endpoint's slots is given back to the database. */
 const READY_MAX_WAIT_MS = 5_000;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface ReadyItem {
   delivery: ClaimedDelivery;
@@ -102,20 +93,6 @@ export interface DeliveryWorkerOptions {
   maxResponseBytes?: number | undefined;
 }
 
-/** The JSON body: the stored envelope plus `request_id` (= the delivery id), in the documented order. */
-export function buildDeliveryBody(envelopeJson: string, requestId: string): string {
-  // The outbox stores JSON.stringify({event, timestamp, …}) without request_id: splice it in
-  // after `event` instead of parsing and re-serializing every body.
-  const prefix = /^\{"event":"[A-Za-z0-9_.]+",(?="timestamp":)/.exec(envelopeJson);
-  if (prefix) {
-    return `${prefix[0]}"request_id":${JSON.stringify(requestId)},${envelopeJson.slice(prefix[0].length)}`;
-  }
-  const envelope = JSON.parse(envelopeJson) as Record<string, unknown>;
-  const { event, timestamp, ...rest } = envelope;
-  delete rest.request_id;
-  return JSON.stringify({ event, request_id: requestId, timestamp, ...rest });
-}
-
 export class DeliveryWorker {
   readonly metrics: WebhookMetrics;
   private readonly concurrency: number;
@@ -139,15 +116,10 @@ export class DeliveryWorker {
   private running = false;
   private loopDone: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly waiters = new Set<() => void>();
+  private readonly wakeup = new WakeSignal();
   private wakeRequested = false;
   private idleWaiters: (() => void)[] = [];
-  private readonly finalizeQueue: {
-    item: FinalizeItem;
-    resolve: (fenced: boolean) => void;
-    reject: (error: unknown) => void;
-  }[] = [];
-  private flushers = 0;
+  private readonly finalizer: FinalizeBatcher;
   /** Claim loops and finalize flushers that may run at once (the store's connection parallelism). */
   private readonly parallelism: number;
   /** Rows being claimed right now (counted against the prefetch room by every claim loop). */
@@ -164,6 +136,12 @@ export class DeliveryWorker {
     );
     this.minClaimBatch = this.concurrency;
     this.parallelism = Math.max(1, options.parallelism ?? options.deliveries.parallelism ?? 1);
+    this.finalizer = new FinalizeBatcher({
+      deliveries: options.deliveries,
+      parallelism: this.parallelism,
+      fullBatch: this.minClaimBatch,
+      attemptsInProgress: () => this.busy > 0,
+    });
     this.leaseMs = options.leaseMs ?? options.timeoutMs + LEASE_MARGIN_MS;
     if (this.leaseMs <= options.timeoutMs) {
       throw new Error(
@@ -232,14 +210,14 @@ export class DeliveryWorker {
   wake(): void {
     if (!this.running) return;
     this.wakeRequested = true;
-    this.signal();
+    this.wakeup.notify();
   }
 
   /** Stops claiming and waits for the attempts in flight to finish and be recorded. */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    this.signal();
+    this.wakeup.notify();
     await this.loopDone;
     await Promise.allSettled([...this.inFlight]);
     for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -250,26 +228,6 @@ export class DeliveryWorker {
   whenIdle(): Promise<void> {
     this.wake();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
-  private signal(): void {
-    if (this.waiters.size === 0) return;
-    const waiters = [...this.waiters];
-    this.waiters.clear();
-    for (const waiter of waiters) waiter();
-  }
-
-  private waitForSignal(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const waiter = () => {
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-        resolve();
-      };
-      const timer = setTimeout(waiter, ms);
-      timer.unref();
-      this.waiters.add(waiter);
-    });
   }
 
   private async loop(): Promise<void> {
@@ -290,7 +248,7 @@ export class DeliveryWorker {
         // Many finished attempts still wait for their finalize: the database is the bottleneck.
         unrecorded >= this.concurrency * MAX_UNRECORDED_FACTOR
       ) {
-        await this.waitForSignal(this.pollIntervalMs);
+        await this.wakeup.wait(this.pollIntervalMs);
         continue;
       }
       this.wakeRequested = false;
@@ -307,7 +265,7 @@ export class DeliveryWorker {
         });
       } catch (error) {
         log.warn('claiming webhook deliveries failed', { error });
-        await this.waitForSignal(this.pollIntervalMs);
+        await this.wakeup.wait(this.pollIntervalMs);
         continue;
       } finally {
         this.claiming -= room;
@@ -322,7 +280,7 @@ export class DeliveryWorker {
       if (batch.length === 0 && this.inFlight.size === 0 && this.ready.length === 0 && this.claiming === 0) {
         this.notifyIdle();
       }
-      await this.waitForSignal(this.pollIntervalMs);
+      await this.wakeup.wait(this.pollIntervalMs);
     }
   }
 
@@ -389,7 +347,7 @@ export class DeliveryWorker {
       this.metrics.inFlight -= 1;
       this.busy -= 1;
       bump(this.busyByEndpoint, endpointId, -1);
-      this.signal();
+      this.wakeup.notify();
     };
     const task = this.attempt(delivery, owner, releaseSlot)
       .catch((error) => {
@@ -402,107 +360,25 @@ export class DeliveryWorker {
       .finally(() => {
         releaseSlot();
         this.inFlight.delete(task);
-        this.signal();
+        this.wakeup.notify();
       });
     this.inFlight.add(task);
   }
 
-  /**
-   * Group commit: attempts that finish while a finalize transaction is running (or in the same
-   * event-loop turn) are written together in the next one. Under load this turns hundreds of
-   * small transactions into a few larger ones; when idle it adds no delay beyond one tick.
-   */
-  private finalize(item: FinalizeItem): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.finalizeQueue.push({ item, resolve, reject });
-      this.maybeFlush();
-    });
-  }
-
-  /** One flusher at a time, or a second one (MySQL) when a full batch is already waiting. */
-  private maybeFlush(): void {
-    if (this.finalizeQueue.length === 0) return;
-    if (
-      this.flushers > 0 &&
-      (this.flushers >= this.parallelism || this.finalizeQueue.length < this.minClaimBatch)
-    )
-      return;
-    this.flushers += 1;
-    void this.flushFinalizes().finally(() => {
-      this.flushers -= 1;
-      this.maybeFlush();
-    });
-  }
-
-  private async flushFinalizes(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
-    // While attempts are still landing, wait a moment for more of them: a finalize transaction
-    // costs about the same for 2 rows as for 16. Recording is off the delivery path, so this
-    // delays no receiver; it only keeps the lease a millisecond or two longer.
-    if (this.finalizeQueue.length < this.minClaimBatch && this.busy > 0) await sleep(FINALIZE_GATHER_MS);
-    while (this.finalizeQueue.length > 0) {
-      const batch = this.finalizeQueue.splice(0, MAX_FINALIZE_BATCH);
-      try {
-        const fenced = await this.options.deliveries.finalizeMany(batch.map((b) => b.item));
-        for (const [i, b] of batch.entries()) b.resolve(fenced[i] === true);
-      } catch (error) {
-        for (const b of batch) b.reject(error);
-      }
-    }
-  }
-
   private async attempt(delivery: ClaimedDelivery, owner: string, releaseSlot: () => void): Promise<void> {
     const failuresAtStart = this.failuresRecorded.get(delivery.endpointId) ?? 0;
-    const startedAt = this.now();
-    let outcome: AttemptOutcome;
-    try {
-      const body = buildDeliveryBody(delivery.envelope, delivery.id);
-      const headers = signWebhook({
-        secrets: signingSecrets(delivery, startedAt),
-        requestId: delivery.id,
-        timestamp: new Date(startedAt),
-        body,
-        event: delivery.eventType,
-      });
-      outcome = await deliverOnce({
-        url: delivery.destinationUrl,
-        body,
-        headers,
-        timeoutMs: this.options.timeoutMs,
-        dispatcher: this.dispatcher,
-        maxResponseBytes: this.options.maxResponseBytes,
-      });
-    } catch (error) {
-      // A corrupt envelope or unsignable id: retrying will not help.
-      outcome = {
-        ok: false,
-        statusCode: null,
-        latencyMs: 0,
-        responseBody: '',
-        error: `invalid_delivery: ${(error as Error).message}`,
-        retryAfterSeconds: null,
-        gone: false,
-      };
-    }
+    const outcome = await sendDelivery(delivery, {
+      startedAt: this.now(),
+      timeoutMs: this.options.timeoutMs,
+      dispatcher: this.dispatcher,
+      maxResponseBytes: this.options.maxResponseBytes,
+    });
     releaseSlot();
     observeAttempt(this.metrics, outcome);
 
     const at = this.now();
-    const cycleAttempt = Math.max(1, delivery.attemptNumber - delivery.scheduleOffset);
-    let state: FinalState;
-    if (outcome.ok) {
-      state = { status: 'succeeded' };
-    } else if (outcome.gone || isDestinationRefused(outcome) || outcome.error?.startsWith('invalid_')) {
-      state = { status: 'failed' };
-    } else {
-      const delay = nextAttemptDelay(this.options.retrySchedule, cycleAttempt, {
-        jitter: this.options.jitter ?? DEFAULT_JITTER,
-        retryAfterSeconds: outcome.retryAfterSeconds,
-      });
-      state = delay === null ? { status: 'failed' } : { status: 'pending', nextAttemptAt: at + delay };
-    }
-
-    const fenced = await this.finalize({
+    const state = nextState(outcome, delivery, this.options, at);
+    const fenced = await this.finalizer.finalize({
       delivery,
       owner,
       state,
@@ -516,7 +392,7 @@ export class DeliveryWorker {
         responseBody: outcome.responseBody,
         privateDestination: this.isPrivateDestination(delivery.destinationUrl),
         error: outcome.error,
-        trigger: delivery.scheduleOffset > 0 && cycleAttempt === 1 ? 'manual' : 'scheduled',
+        trigger: delivery.scheduleOffset > 0 && cycleAttemptOf(delivery) === 1 ? 'manual' : 'scheduled',
         at,
       },
     });
@@ -528,40 +404,18 @@ export class DeliveryWorker {
       return;
     }
 
-    const context = {
-      delivery_id: delivery.id,
-      endpoint_id: delivery.endpointId,
-      event: delivery.eventType,
-      attempt: delivery.attemptNumber,
-      status_code: outcome.statusCode,
-      error: outcome.error,
-    };
-    if (state.status === 'succeeded') {
-      // (The endpoint's failure streak was reset by finalizeMany.)
-      this.metrics.deliveries.succeeded += 1;
-      return;
-    }
-    if (state.status === 'pending') {
-      this.metrics.deliveries.retried += 1;
-      log.warn('webhook attempt failed; will retry', { ...context, next_attempt_at: state.nextAttemptAt });
-      return;
-    }
-    this.metrics.deliveries.failed += 1;
-    log.warn('webhook delivery failed', context);
-    if (outcome.gone && (await this.options.endpoints.disableGone(delivery.endpointId, at))) {
-      this.metrics.endpointsDisabled.gone += 1;
-      log.warn('webhook endpoint disabled: the receiver answered 410 Gone', {
-        endpoint_id: delivery.endpointId,
-      });
-    }
-    this.failuresRecorded.set(delivery.endpointId, (this.failuresRecorded.get(delivery.endpointId) ?? 0) + 1);
-    const disabled = await this.options.endpoints.recordFailure(delivery.endpointId, at);
-    if (disabled) {
-      this.metrics.endpointsDisabled.consecutive_failures += 1;
-      log.warn('webhook endpoint disabled after consecutive failed deliveries', {
-        endpoint_id: delivery.endpointId,
-      });
-    }
+    await applyOutcome(
+      {
+        metrics: this.metrics,
+        endpoints: this.options.endpoints,
+        onTerminalFailure: (endpointId) =>
+          this.failuresRecorded.set(endpointId, (this.failuresRecorded.get(endpointId) ?? 0) + 1),
+      },
+      delivery,
+      outcome,
+      state,
+      at,
+    );
   }
 }
 

@@ -7,8 +7,10 @@ import type { InstanceStore } from '../instances/instance-store.ts';
 import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 import { moduleLogger } from '../lib/logger.ts';
-import { type AllowedCidrs, parseCidrList, validateDestinationUrl } from './ssrf-guard.ts';
-import type { Attempt, Delivery, DeliveryStatus, WebhookDeliveryStore } from './webhook-delivery-store.ts';
+import { type AllowedCidrs, parseCidrList } from './address-policy.ts';
+import { validateDestinationUrl } from './destination-url.ts';
+import type { Attempt, Delivery, DeliveryStatus } from './delivery-records.ts';
+import type { WebhookDeliveryStore } from './webhook-delivery-store.ts';
 import type { EndpointPatch, WebhookEndpoint, WebhookEndpointStore } from './webhook-endpoint-store.ts';
 import { generateWebhookSecret } from './webhook-signer.ts';
 import type {

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Agent } from 'undici';
 import { deliverOnce, parseRetryAfter, readAtMost } from '../../src/webhooks/http-attempt.ts';
-import { createGuardedAgent, parseCidrList } from '../../src/webhooks/ssrf-guard.ts';
+import { parseCidrList } from '../../src/webhooks/address-policy.ts';
+import { createGuardedAgent } from '../../src/webhooks/ssrf-guard.ts';
 import type { Resolver } from '../../src/webhooks/ssrf-guard.ts';
 
 const loopbackResolver: Resolver = async (hostname): Promise<LookupAddress[]> => {

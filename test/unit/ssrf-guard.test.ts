@@ -9,15 +9,14 @@ import { isIP } from 'node:net';
 import { request } from 'undici';
 import type { buildConnector } from 'undici';
 import {
-  SsrfRefusedError,
-  createGuardedAgent,
+  type AllowedCidrs,
   allowedByConfiguration,
-  createGuardedLookup,
   isAddressAllowed,
   parseCidrList,
-  validateDestinationUrl,
-} from '../../src/webhooks/ssrf-guard.ts';
-import type { AllowedCidrs, Resolver } from '../../src/webhooks/ssrf-guard.ts';
+} from '../../src/webhooks/address-policy.ts';
+import { validateDestinationUrl } from '../../src/webhooks/destination-url.ts';
+import { SsrfRefusedError, createGuardedAgent, createGuardedLookup } from '../../src/webhooks/ssrf-guard.ts';
+import type { Resolver } from '../../src/webhooks/ssrf-guard.ts';
 
 // Stand-ins for public addresses: only ever handed to the recorder, never connected to.
 const PUBLIC_V4 = '93.184.215.14';

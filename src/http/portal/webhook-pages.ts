@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import { ValidationError } from '../../errors/errors.ts';
-import type { Attempt, Delivery } from '../../webhooks/webhook-delivery-store.ts';
+import type { Attempt, Delivery } from '../../webhooks/delivery-records.ts';
 import type { WebhookEndpoint } from '../../webhooks/webhook-endpoint-store.ts';
 import { formatDate } from '../admin-console/views.ts';
 import { createWebhookSchema, SUBSCRIBABLE_EVENTS } from '../schemas/webhook.schema.ts';

@@ -5,7 +5,7 @@ import { presentInstance } from '../../instances/instance-service.ts';
 import { presentStrike } from '../../review/auto-pause-service.ts';
 import { adminAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import type { DeliveryStatus } from '../../webhooks/webhook-delivery-store.ts';
+import type { DeliveryStatus } from '../../webhooks/delivery-records.ts';
 import { presentDelivery } from '../../webhooks/webhook-service.ts';
 import { optionalString, pageParams } from './pagination.ts';
 import { describe } from '../../openapi/route-meta.ts';

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Container } from '../../container.ts';
-import type { DeliveryStatus } from '../../webhooks/webhook-delivery-store.ts';
+import type { DeliveryStatus } from '../../webhooks/delivery-records.ts';
 import { presentDelivery, presentWebhook } from '../../webhooks/webhook-service.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { accountRateLimit } from '../middleware/account-rate-limit.ts';
