@@ -192,8 +192,19 @@ describe('receiver examples (docs/examples)', function () {
       for (const a of accepted) assert.equal(a.event.request_id, a.requestId);
 
       // A replay of a delivered event carries the same request id: answered 200, not handed over again.
-      const deliveries = await h.ctx.http.get(`/api/webhooks/${sub.id}/deliveries`).set(h.auth);
-      const done = (deliveries.body.deliveries as Json[]).find((d) => d.event === 'message.received') as Json;
+      // First let every event of the send and the inbound message arrive (the receipts' events
+      // come later than message.sent on a busy machine), so that only the replay could add one.
+      const settled = async () => {
+        const list = (await h.ctx.http.get(`/api/webhooks/${sub.id}/deliveries`).set(h.auth)).body.deliveries as Json[];
+        return list.length > 0 && list.every((d) => d.status === 'succeeded') && list.length === accepted.length ? list : null;
+      };
+      let delivered = await settled();
+      while (delivered === null && Date.now() < deadline + 5_000) {
+        await sleep(50);
+        delivered = await settled();
+      }
+      assert.ok(delivered, 'every delivery settled');
+      const done = delivered.find((d) => d.event === 'message.received') as Json;
       const before = accepted.length;
       const answered = answers.length;
       const redeliver = await h.ctx.http.post(`/api/webhooks/deliveries/${done.id as string}/redeliver`).set(h.auth);
