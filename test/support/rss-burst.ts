@@ -18,7 +18,8 @@ export interface BurstResult {
 
 /**
  * `count` concurrent POSTs of the same body to `url` while sampling the target's RSS every 20 ms;
- * `after` is the lowest RSS seen over `settleMs` once every answer has arrived.
+ * `after` is the lowest RSS seen over `settleMs` once every answer has arrived; with
+ * `settledAboveStartMb`, settling ends as soon as RSS is back within that much of the start.
  */
 export async function rssBurst(options: {
   pid: number;
@@ -27,6 +28,7 @@ export async function rssBurst(options: {
   body: Buffer;
   count: number;
   settleMs?: number;
+  settledAboveStartMb?: number;
 }): Promise<BurstResult> {
   const beforeMb = rssMb(options.pid);
   let peakMb = beforeMb;
@@ -51,7 +53,8 @@ export async function rssBurst(options: {
   const totalMs = Math.round(performance.now() - started);
   let afterMb = rssMb(options.pid);
   const settleUntil = Date.now() + (options.settleMs ?? 3000);
-  while (Date.now() < settleUntil) {
+  const settled = () => options.settledAboveStartMb !== undefined && afterMb - beforeMb <= options.settledAboveStartMb;
+  while (Date.now() < settleUntil && !settled()) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     afterMb = Math.min(afterMb, rssMb(options.pid));
   }
