@@ -155,6 +155,9 @@ const MAX_SERVICE_CODES = 3;
  */
 export function withoutServiceCodes(text: string): string[][] {
   const raw = text.normalize('NFKC').split(/[\s,.;:!?،؛]+/u).filter((w) => w !== '');
+  // "STOP1", "الغاء1": a number typed against the last word is a code too.
+  const glued = /^(\p{L}{2,})(\p{Nd}{1,3})$/u.exec(raw[raw.length - 1] ?? '');
+  if (glued) raw.splice(raw.length - 1, 1, glued[1] as string, glued[2] as string);
   const readings: string[][] = [];
   for (let end = raw.length - 1; end >= 1 && raw.length - end <= MAX_SERVICE_CODES; end--) {
     if (!/^(?:\p{Nd}{1,6}|\p{Lu}[\p{Lu}\p{Nd}]{1,11})$/u.test(raw[end] as string)) break;

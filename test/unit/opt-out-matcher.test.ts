@@ -92,6 +92,20 @@ const positives: [string, Expected][] = [
   ['stop abeg', { kind: 'opt_out', language: 'en', keyword: 'stop' }],
   ['désabonner', { kind: 'opt_out', language: 'en' }],
   ['سطوب', { kind: 'opt_out', language: 'ar' }],
+  // A code typed against the keyword, and regional particles around it
+  ['STOP1', { kind: 'opt_out', language: 'en', keyword: 'stop' }],
+  ['الغاء1', { kind: 'opt_out', language: 'ar', keyword: 'إلغاء' }],
+  ['setop aje', { kind: 'opt_out', language: 'en', keyword: 'setop' }],
+  ['REG BATAL', { kind: 'opt_out', language: 'id', keyword: 'reg batal' }],
+  // Opt-out words of the other languages recipients write in
+  ['TD', { kind: 'opt_out', language: 'en', keyword: 'td' }],
+  ['退订', { kind: 'opt_out', language: 'en', keyword: '退订' }],
+  ['BAJA', { kind: 'opt_out', language: 'en', keyword: 'baja' }],
+  ['বন্ধ করুন', { kind: 'opt_out', language: 'en' }],
+  ['sitisha', { kind: 'opt_out', language: 'en', keyword: 'sitisha' }],
+  ['stop barka', { kind: 'opt_out', language: 'ar', keyword: 'stop barka' }],
+  ['ستوب merci', { kind: 'opt_out', language: 'ar', keyword: 'ستوب' }],
+  ['réabonner', { kind: 'opt_in', language: 'en', keyword: 'réabonner' }],
 ];
 
 const negatives: string[] = [
@@ -123,6 +137,12 @@ const negatives: string[] = [
   'لا شكرا',
   'Hi, I received the package but the box was damaged, please stop the replacement until I check it, thanks',
   'START 0',
+  // Words that mean "stop" in one language and something else in another stay out of the lists
+  'acha',
+  'khalas',
+  'خلاص',
+  'كافي',
+  'stop1 by',
   'stop by 4',
   'cancel order 12',
   'Order 12 OK',

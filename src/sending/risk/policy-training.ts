@@ -32,7 +32,9 @@ export const SEND_TRAINING: Omit<TrainingOptions, 'version'> = {
   features: { charNgrams: [0, 0], wordBigrams: true, shape: 'plain', priorBoost: 2, stems: true },
   epochs: 12,
   learningRate: 0.5,
-  l2: 1e-5,
+  // 3e-5 rather than 1e-5 since the corpus grew to 29 writers: on dev, +0.2 refusal recall and
+  // -0.3 false refusals (a model fitted on train, scored on dev).
+  l2: 3e-5,
   seed: 20261206,
   classWeights: { legit: 1.5 },
 };
