@@ -212,7 +212,7 @@ export async function createContainer(
   const risk = createRiskEngine(policies.risk, policies.models);
   const optOut = createOptOutMatcher(policies.optOut, policies.models);
   const suppressions = new SuppressionService(db, clock);
-  const idempotency = new IdempotencyStore(db, clock, config.sendDeadlineMs, quota);
+  const idempotency = new IdempotencyStore(db, clock, config.sendDeadlineMs, quota, messages);
   const audit = new AuditLog(db, clock);
   const review = new ReviewService(transact, instanceStore, outbox, audit, clock);
   const strikes = new DbStrikeStore(db);
@@ -230,7 +230,7 @@ export async function createContainer(
   const adminActions = new AdminActions({ transact, accounts, suppressions, audit, apiKeys, instances });
   const adminSessions = new AdminSessionStore(db, clock);
   const sendDeps: SendDeps = {
-    db,
+    transact,
     clock,
     policies,
     accounts,
@@ -243,7 +243,7 @@ export async function createContainer(
     transport: metrics.instrumentTransport(transport),
     outbox,
     idempotency,
-    reservations: new ReservationBatcher({ db, messages, quota, idempotency }),
+    reservations: new ReservationBatcher({ transact, messages, quota, idempotency }),
     sendDeadlineMs: config.sendDeadlineMs,
     throttleMultiplierFor: (instance) => autoPause.throttleMultiplierFor(instance),
     onDecision: fanOutDecisions(

@@ -122,6 +122,22 @@ export class MessageLog {
     return affected(await trx(TABLE).where({ id, status }).update(patch));
   }
 
+  /**
+   * An interrupted send gives its reservation back: its `reserved` row that still holds quota
+   * becomes `failed` / `interrupted`. Conditional, so a second caller (another node, the sweeper)
+   * changes nothing: true only for the caller that changed the row.
+   */
+  async markInterrupted(trx: Knex | Knex.Transaction, id: number, now: number): Promise<boolean> {
+    const n = await trx(TABLE).where({ id, status: 'reserved', quota_held: true }).update({
+      status: 'failed',
+      error_code: 'gateway_send_failed',
+      failure_reason: 'interrupted',
+      quota_held: false,
+      updated_at: now,
+    });
+    return n === 1;
+  }
+
   async get(id: number, accountId?: string): Promise<MessageRecord | null> {
     const q = this.db(TABLE).where({ id });
     if (accountId) q.andWhere({ account_id: accountId });

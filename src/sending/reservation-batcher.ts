@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Transact } from '../db/transactions.ts';
 import type { IdempotencyStore } from './idempotency-store.ts';
 import type { MessageLog } from './message-log.ts';
 import type { QuotaLedger, QuotaWindow } from './quota-ledger.ts';
@@ -45,7 +45,7 @@ export class ReservationBatcher {
 
   constructor(
     private readonly deps: {
-      db: Knex;
+      transact: Transact;
       messages: MessageLog;
       quota: QuotaLedger;
       idempotency?: IdempotencyStore | undefined;
@@ -83,7 +83,7 @@ export class ReservationBatcher {
     const { accountId, window } = first.request;
     let bodyDone = false;
     try {
-      const ids = await this.deps.db.transaction(async (trx) => {
+      const ids = await this.deps.transact(async (trx) => {
         const ids: number[] = [];
         for (const { request } of batch) {
           const id = await this.deps.messages.insert(trx, request.row);

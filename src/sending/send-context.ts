@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import type { Account } from '../accounts/account-store.ts';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { Policies } from '../config/policies.ts';
@@ -6,6 +5,7 @@ import type { EventOutbox } from '../events/event-outbox.ts';
 import type { Instance } from '../instances/instance-store.ts';
 import type { InstanceStore } from '../instances/instance-store.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { Transact } from '../db/transactions.ts';
 import type { SuppressionService } from '../suppression/suppression-service.ts';
 import type { Transport, OutboundMedia } from '../transport/transport.ts';
 import type { IdempotencyStore } from './idempotency-store.ts';
@@ -56,7 +56,8 @@ export interface SendState {
 }
 
 export interface SendDeps {
-  db: Knex;
+  /** Runs the send's atomic writes (reservation, outcome, refusal) in one transaction each. */
+  transact: Transact;
   clock: Clock;
   policies: Policies;
   accounts: AccountService;
