@@ -211,7 +211,7 @@ export async function createContainer(
   );
   const risk = createRiskEngine(policies.risk, policies.models);
   const optOut = createOptOutMatcher(policies.optOut, policies.models);
-  const suppressions = new SuppressionService(db, clock);
+  const suppressions = new SuppressionService(db, clock, messages);
   const idempotency = new IdempotencyStore(db, clock, config.sendDeadlineMs, quota, messages);
   const audit = new AuditLog(db, clock);
   const review = new ReviewService(transact, instanceStore, outbox, audit, clock);

@@ -28,6 +28,9 @@ export function sentResponse(logId: number, waMessageId: string): Record<string,
  * process that held it died) gets the recorded outcome when the linked message was sent, and is
  * otherwise evaluated afresh: the interrupted reservation is given back and the claim taken over.
  */
+/** What the send pipeline does with a claimed key (inside its own transactions); `FakeIdempotencyStore` implements it. */
+export type IdempotencyLinks = Pick<IdempotencyStore, 'link' | 'completeSent'>;
+
 export class IdempotencyStore {
   constructor(
     private readonly db: Knex,

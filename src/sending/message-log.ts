@@ -100,6 +100,12 @@ export interface MessageQuery {
   beforeId?: number;
 }
 
+/** What the send pipeline and its recovery use of the message log; `FakeMessageLog` implements it. */
+export type SendMessageLog = Pick<
+  MessageLog,
+  'insert' | 'update' | 'updateIf' | 'markInterrupted' | 'get' | 'hasContacted' | 'behaviour' | 'staleReservations'
+>;
+
 export class MessageLog {
   constructor(private readonly db: Knex) {}
 

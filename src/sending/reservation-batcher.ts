@@ -1,7 +1,7 @@
 import type { Transact } from '../db/transactions.ts';
-import type { IdempotencyStore } from './idempotency-store.ts';
-import type { MessageLog } from './message-log.ts';
-import type { QuotaLedger, QuotaWindow } from './quota-ledger.ts';
+import type { IdempotencyLinks } from './idempotency-store.ts';
+import type { SendMessageLog } from './message-log.ts';
+import type { QuotaReservations, QuotaWindow } from './quota-ledger.ts';
 
 /** One send's reservation: its `reserved` message row, and its claimed Idempotency-Key if any. */
 export interface ReservationRequest {
@@ -46,9 +46,9 @@ export class ReservationBatcher {
   constructor(
     private readonly deps: {
       transact: Transact;
-      messages: MessageLog;
-      quota: QuotaLedger;
-      idempotency?: IdempotencyStore | undefined;
+      messages: Pick<SendMessageLog, 'insert'>;
+      quota: Pick<QuotaReservations, 'reserveBoth'>;
+      idempotency?: IdempotencyLinks | undefined;
     },
   ) {}
 

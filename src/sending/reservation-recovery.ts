@@ -1,14 +1,14 @@
 import type { Knex } from 'knex';
 import type { Transact } from '../db/transactions.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { MessageLog } from './message-log.ts';
-import type { QuotaLedger } from './quota-ledger.ts';
+import type { SendMessageLog } from './message-log.ts';
+import type { QuotaReservations } from './quota-ledger.ts';
 
 export interface RecoveryDeps {
   transact: Transact;
   clock: Clock;
-  messages: MessageLog;
-  quota: QuotaLedger;
+  messages: Pick<SendMessageLog, 'markInterrupted' | 'staleReservations'>;
+  quota: Pick<QuotaReservations, 'release'>;
   sendDeadlineMs: number;
 }
 
