@@ -303,7 +303,6 @@ export async function createContainer(
   const media = new LocalMediaStore(db, clock, config.mediaDir);
   const inboundLog = new InboundLog(db);
   const inbound = new InboundService({
-    db,
     transact,
     clock,
     outbox,

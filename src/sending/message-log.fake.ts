@@ -1,5 +1,11 @@
 import type { InMemoryParticipant } from '../db/transactions.ts';
-import { fromRow, type MessageQuery, type MessageRecord, type SendMessageLog } from './message-log.ts';
+import {
+  fromRow,
+  type InboundMessageLog,
+  type MessageQuery,
+  type MessageRecord,
+  type SendMessageLog,
+} from './message-log.ts';
 
 type Row = Record<string, unknown>;
 
@@ -11,7 +17,7 @@ const CONTACTED = ['sent', 'delivered', 'read', 'played', 'reserved'];
  * the real `fromRow`. Opt-outs the behaviour read counts (inbound messages live elsewhere) are
  * added by the test with `addOptOut`.
  */
-export class FakeMessageLog implements SendMessageLog, InMemoryParticipant {
+export class FakeMessageLog implements SendMessageLog, InboundMessageLog, InMemoryParticipant {
   rows = new Map<number, Row>();
   private nextId = 1;
   private readonly optOuts: { instanceId: string; at: number }[] = [];
@@ -72,6 +78,28 @@ export class FakeMessageLog implements SendMessageLog, InMemoryParticipant {
     const row = this.rows.get(id);
     if (!row || (accountId !== undefined && row.account_id !== accountId)) return null;
     return fromRow(row);
+  }
+
+  async findByWaId(instanceId: string, waMessageId: string): Promise<MessageRecord | null> {
+    const row = [...this.rows.values()].find((r) => r.instance_id === instanceId && r.wa_message_id === waMessageId);
+    return row ? fromRow(row) : null;
+  }
+
+  async statusOf(_trx: unknown, id: number): Promise<string | null> {
+    const row = this.rows.get(id);
+    return row ? String(row.status) : null;
+  }
+
+  async lastSentSource(accountId: string, recipient: string): Promise<string | null> {
+    const sent = [...this.rows.values()].filter(
+      (r) =>
+        r.account_id === accountId &&
+        r.recipient === recipient &&
+        r.outcome === 'allowed' &&
+        ['sent', 'delivered', 'read', 'played'].includes(String(r.status)),
+    );
+    const last = sent.sort((a, b) => Number(b.id) - Number(a.id))[0];
+    return last ? String(last.source) : null;
   }
 
   async hasContacted(instanceId: string, hash: string): Promise<boolean> {

@@ -100,6 +100,9 @@ export interface MessageQuery {
   beforeId?: number;
 }
 
+/** What inbound handling reads and changes of the message log (receipts, echoes, opt-in answers). */
+export type InboundMessageLog = Pick<MessageLog, 'findByWaId' | 'statusOf' | 'updateIf' | 'lastSentSource'>;
+
 /** What the send pipeline and its recovery use of the message log; `FakeMessageLog` implements it. */
 export type SendMessageLog = Pick<
   MessageLog,
@@ -142,6 +145,22 @@ export class MessageLog {
       updated_at: now,
     });
     return n === 1;
+  }
+
+  /** The status the row has now, read inside `trx` where it is about to be changed (null: no row). */
+  async statusOf(trx: Knex | Knex.Transaction, id: number): Promise<string | null> {
+    const row = await trx(TABLE).where({ id }).first('status');
+    return row ? String(row.status) : null;
+  }
+
+  /** The source (`api`, `threecx`, `confirmation`) of the account's last message that reached this recipient. */
+  async lastSentSource(accountId: string, recipient: string): Promise<string | null> {
+    const last = await this.db(TABLE)
+      .where({ account_id: accountId, recipient, outcome: 'allowed' })
+      .whereIn('status', ['sent', 'delivered', 'read', 'played'])
+      .orderBy('id', 'desc')
+      .first('source');
+    return last ? String(last.source) : null;
   }
 
   async get(id: number, accountId?: string): Promise<MessageRecord | null> {
