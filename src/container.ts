@@ -54,6 +54,7 @@ import { ThreeCxTemplates } from './integrations/threecx/threecx-templates.ts';
 import { ThreeCxWebhook } from './integrations/threecx/threecx-webhook.ts';
 import { ThreeCxWebhookGuard } from './integrations/threecx/threecx-webhook-guard.ts';
 import { PortalSessionStore } from './portal/portal-sessions.ts';
+import { PortalUserStore } from './portal/portal-user-store.ts';
 import { PortalUsers } from './portal/portal-users.ts';
 
 /** Things that live for the whole process and must be closed on shutdown. */
@@ -294,7 +295,8 @@ export async function createContainer(
   });
   const portalSessions = new PortalSessionStore(db, clock);
   const portalUsers = new PortalUsers({
-    db,
+    transact,
+    users: new PortalUserStore(db),
     clock,
     audit,
     sessions: portalSessions,
