@@ -54,6 +54,7 @@ import { ThreeCxTemplates } from './integrations/threecx/threecx-templates.ts';
 import { ThreeCxWebhook } from './integrations/threecx/threecx-webhook.ts';
 import { ThreeCxWebhookGuard } from './integrations/threecx/threecx-webhook-guard.ts';
 import { PortalSessionStore } from './portal/portal-sessions.ts';
+import { PortalUserStore } from './portal/portal-user-store.ts';
 import { PortalUsers } from './portal/portal-users.ts';
 
 /** Things that live for the whole process and must be closed on shutdown. */
@@ -211,8 +212,8 @@ export async function createContainer(
   );
   const risk = createRiskEngine(policies.risk, policies.models);
   const optOut = createOptOutMatcher(policies.optOut, policies.models);
-  const suppressions = new SuppressionService(db, clock);
-  const idempotency = new IdempotencyStore(db, clock, config.sendDeadlineMs, quota);
+  const suppressions = new SuppressionService(db, clock, messages);
+  const idempotency = new IdempotencyStore(db, clock, config.sendDeadlineMs, quota, messages);
   const audit = new AuditLog(db, clock);
   const review = new ReviewService(transact, instanceStore, outbox, audit, clock);
   const strikes = new DbStrikeStore(db);
@@ -230,7 +231,7 @@ export async function createContainer(
   const adminActions = new AdminActions({ transact, accounts, suppressions, audit, apiKeys, instances });
   const adminSessions = new AdminSessionStore(db, clock);
   const sendDeps: SendDeps = {
-    db,
+    transact,
     clock,
     policies,
     accounts,
@@ -243,7 +244,7 @@ export async function createContainer(
     transport: metrics.instrumentTransport(transport),
     outbox,
     idempotency,
-    reservations: new ReservationBatcher({ db, messages, quota, idempotency }),
+    reservations: new ReservationBatcher({ transact, messages, quota, idempotency }),
     sendDeadlineMs: config.sendDeadlineMs,
     throttleMultiplierFor: (instance) => autoPause.throttleMultiplierFor(instance),
     onDecision: fanOutDecisions(
@@ -294,7 +295,8 @@ export async function createContainer(
   });
   const portalSessions = new PortalSessionStore(db, clock);
   const portalUsers = new PortalUsers({
-    db,
+    transact,
+    users: new PortalUserStore(db),
     clock,
     audit,
     sessions: portalSessions,
@@ -303,7 +305,6 @@ export async function createContainer(
   const media = new LocalMediaStore(db, clock, config.mediaDir);
   const inboundLog = new InboundLog(db);
   const inbound = new InboundService({
-    db,
     transact,
     clock,
     outbox,

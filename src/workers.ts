@@ -18,7 +18,7 @@ export interface BackgroundJobs {
  */
 export function reclaimStaleReservations(c: Container): Promise<number> {
   return reclaimExpired({
-    db: c.db,
+    transact: c.sendDeps.transact,
     clock: c.clock,
     messages: c.messages,
     quota: c.quota,

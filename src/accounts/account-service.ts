@@ -4,7 +4,7 @@ import type { Clock } from '../lib/clock.ts';
 import { newId } from '../lib/ids.ts';
 import type { CreateAccountBody, UpdateAccountBody } from '../http/schemas/account.schema.ts';
 import type { AccountResponse } from './account-response.schema.ts';
-import type { Account, AccountStore } from './account-store.ts';
+import type { Account, AccountRecords } from './account-store.ts';
 
 /** The bodies of `POST /admin/api/accounts` and `PATCH /admin/api/accounts/{id}`, from their schemas. */
 export type CreateAccountInput = CreateAccountBody;
@@ -30,7 +30,7 @@ function invalid(field: string, reason: string): ValidationError {
 
 export class AccountService {
   constructor(
-    private readonly store: AccountStore,
+    private readonly store: AccountRecords,
     private readonly plans: PlansPolicy,
     private readonly clock: Clock,
   ) {}

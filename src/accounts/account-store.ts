@@ -67,6 +67,9 @@ function toRow(a: Partial<Account>): Record<string, unknown> {
   return row;
 }
 
+/** What the account service needs of the store; `FakeAccountStore` implements it. */
+export type AccountRecords = Pick<AccountStore, 'insert' | 'get' | 'list' | 'update'>;
+
 export class AccountStore {
   constructor(private readonly db: Knex) {}
 

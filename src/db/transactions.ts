@@ -16,6 +16,28 @@ export function transactWith(db: Knex): Transact {
  */
 export const inMemoryTransact: Transact = (work) => work(NOT_A_CONNECTION);
 
+/** An in-memory fake that can take part in a rolled-back transaction: `snapshot` returns its undo. */
+export interface InMemoryParticipant {
+  snapshot(): () => void;
+}
+
+/**
+ * `inMemoryTransact` with the all-or-nothing contract of a database transaction: work that throws
+ * leaves the participating fakes as they were before it. One transaction at a time (unit tests
+ * run their sends one after the other; a concurrent one would be undone with it).
+ */
+export function inMemoryTransactOver(participants: readonly InMemoryParticipant[]): Transact {
+  return async (work) => {
+    const undo = participants.map((p) => p.snapshot());
+    try {
+      return await work(NOT_A_CONNECTION);
+    } catch (error) {
+      for (const restore of undo.reverse()) restore();
+      throw error;
+    }
+  };
+}
+
 const NOT_A_CONNECTION = new Proxy(() => undefined, {
   apply: () => {
     throw new Error('an in-memory transaction was handed to a database store');

@@ -1,6 +1,5 @@
 import type { EventPayload } from '../events/event-schemas.ts';
 import type { EventType } from '../events/event-types.ts';
-import type { Knex } from 'knex';
 import type { AccountStore } from '../accounts/account-store.ts';
 import type { EventOutbox } from '../events/event-outbox.ts';
 import type { Instance } from '../instances/instance-store.ts';
@@ -9,7 +8,7 @@ import type { Clock } from '../lib/clock.ts';
 import { normalizePhone } from '../lib/phone.ts';
 import type { MediaStore } from '../media/media-store.ts';
 import type { RestrictionSignalStore } from '../review/restriction-signal-store.ts';
-import type { MessageLog } from '../sending/message-log.ts';
+import type { InboundMessageLog } from '../sending/message-log.ts';
 import type { SendCommand } from '../sending/send-context.ts';
 import type { OptOutMatcher } from '../suppression/opt-out-matcher.ts';
 import type { SuppressionService } from '../suppression/suppression-service.ts';
@@ -23,16 +22,11 @@ export const CONVERSATION_WINDOW_HOURS = 24;
 export type EventOf<T extends TransportEvent['type']> = Extract<TransportEvent, { type: T }>;
 
 export interface InboundServiceDeps {
-  /**
-   * Only for the two `messages` queries the message log (src/sending) has no method for yet:
-   * a receipt's forward-only status change and the last allowed send's source.
-   */
-  db: Knex;
   transact: Transact;
   clock: Clock;
   outbox: EventOutbox;
   inboundLog: InboundLog;
-  messages: MessageLog;
+  messages: InboundMessageLog;
   suppressions: SuppressionService;
   optOut: OptOutMatcher;
   accounts: AccountStore;

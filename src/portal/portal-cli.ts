@@ -4,6 +4,8 @@ import { SecretBox } from '../integrations/threecx/secret-box.ts';
 import type { Clock } from '../lib/clock.ts';
 import { AuditLog } from '../review/audit-log.ts';
 import { PortalSessionStore } from './portal-sessions.ts';
+import { transactWith } from '../db/transactions.ts';
+import { PortalUserStore } from './portal-user-store.ts';
 import { invitePath, PortalUsers, presentInvitation, presentUser } from './portal-users.ts';
 
 export const PORTAL_CLI_USAGE = `  user invite --account ID --email E --role owner|developer|viewer [--base-url https://wa.example.com]
@@ -18,7 +20,8 @@ export async function runPortalCommand(
   deps: { db: Knex; clock: Clock; secretKey: string | null; accountExists: (id: string) => Promise<boolean> },
 ): Promise<unknown> {
   const users = new PortalUsers({
-    db: deps.db,
+    transact: transactWith(deps.db),
+    users: new PortalUserStore(deps.db),
     clock: deps.clock,
     audit: new AuditLog(deps.db, deps.clock),
     sessions: new PortalSessionStore(deps.db, deps.clock),

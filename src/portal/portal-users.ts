@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Knex } from 'knex';
-import { isUniqueViolation } from '../db/database.ts';
+import type { Transact } from '../db/transactions.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/errors.ts';
 import type { SecretBox } from '../integrations/threecx/secret-box.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -8,36 +7,19 @@ import { newId, randomToken } from '../lib/ids.ts';
 import type { AuditLog } from '../review/audit-log.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.ts';
 import type { PortalSessionStore } from './portal-sessions.ts';
+import {
+  ROLES,
+  type Invitation,
+  type PortalUser,
+  type PortalUserCredentials,
+  type PortalUserStore,
+  type Role,
+} from './portal-user-store.ts';
 import { base32Decode, matchTotp, newTotpSecret } from './totp.ts';
 import type { PortalInvitationResponse, PortalUserResponse } from './portal-user-response.schema.ts';
 
-export const ROLES = ['owner', 'developer', 'viewer'] as const;
-export type Role = (typeof ROLES)[number];
 export const INVITATION_TTL_MS = 7 * 86_400_000;
 export const EMAIL = /^[^\s@<>"]{1,64}@[A-Za-z0-9.-]{1,180}\.[A-Za-z]{2,24}$/;
-
-export interface PortalUser {
-  id: string;
-  accountId: string;
-  email: string;
-  name: string;
-  role: Role;
-  totpEnabled: boolean;
-  createdAt: number;
-  lastLoginAt: number | null;
-}
-
-export interface Invitation {
-  id: string;
-  accountId: string;
-  email: string;
-  role: Role;
-  createdBy: string;
-  createdAt: number;
-  expiresAt: number;
-  acceptedAt: number | null;
-  revokedAt: number | null;
-}
 
 /** Who may do what: a viewer sees; a developer manages keys, webhooks, instances, suppressions; an owner also users. */
 export function can(role: Role, action: 'manage' | 'manage_users'): boolean {
@@ -52,33 +34,6 @@ export function portalActor(user: Pick<PortalUser, 'email'>): string {
 
 function sha256(v: string): string {
   return createHash('sha256').update(v).digest('hex');
-}
-
-function userFrom(row: Record<string, unknown>): PortalUser {
-  return {
-    id: String(row.id),
-    accountId: String(row.account_id),
-    email: String(row.email),
-    name: String(row.name),
-    role: String(row.role) as Role,
-    totpEnabled: row.totp_enabled_at != null,
-    createdAt: Number(row.created_at),
-    lastLoginAt: row.last_login_at == null ? null : Number(row.last_login_at),
-  };
-}
-
-function invitationFrom(row: Record<string, unknown>): Invitation {
-  return {
-    id: String(row.id),
-    accountId: String(row.account_id),
-    email: String(row.email),
-    role: String(row.role) as Role,
-    createdBy: String(row.created_by),
-    createdAt: Number(row.created_at),
-    expiresAt: Number(row.expires_at),
-    acceptedAt: row.accepted_at == null ? null : Number(row.accepted_at),
-    revokedAt: row.revoked_at == null ? null : Number(row.revoked_at),
-  };
 }
 
 export function presentUser(u: PortalUser): PortalUserResponse {
@@ -123,7 +78,8 @@ export type SignInResult =
 export class PortalUsers {
   constructor(
     private readonly deps: {
-      db: Knex;
+      transact: Transact;
+      users: PortalUserStore;
       clock: Clock;
       audit: AuditLog;
       sessions: PortalSessionStore;
@@ -144,39 +100,38 @@ export class PortalUsers {
     if (!EMAIL.test(email)) throw invalid('/email', 'must be an e-mail address');
     if (!(ROLES as readonly string[]).includes(input.role))
       throw invalid('/role', `must be one of ${ROLES.join(', ')}`);
-    if (await this.deps.db('account_users').where({ email }).first())
+    if (await this.deps.users.emailTaken(email))
       throw invalid('/email', 'a portal user with this e-mail address already exists');
     const token = randomToken(32);
     const now = this.now();
-    const row = {
-      id: newId('inv'),
-      account_id: accountId,
-      email,
-      role: input.role,
-      token_hash: sha256(token),
-      created_by: actor.slice(0, 200),
-      created_at: now,
-      expires_at: now + INVITATION_TTL_MS,
-    };
-    await this.deps.db.transaction(async (trx) => {
-      await trx('account_invitations').insert(row);
+    const invitation = await this.deps.transact(async (trx) => {
+      const created = await this.deps.users.insertInvitation(trx, {
+        id: newId('inv'),
+        accountId,
+        email,
+        role: input.role,
+        tokenHash: sha256(token),
+        createdBy: actor.slice(0, 200),
+        createdAt: now,
+        expiresAt: now + INVITATION_TTL_MS,
+      });
       await this.deps.audit.record(trx, {
         actor,
         action: 'portal_user.invited',
         targetType: 'account',
         targetId: accountId,
-        detail: { invitation_id: row.id, email, role: input.role },
+        detail: { invitation_id: created.id, email, role: input.role },
       });
+      return created;
     });
-    return { invitation: invitationFrom(row), token };
+    return { invitation, token };
   }
 
   /** A live invitation for this token (not used, revoked or expired), else null. */
   async findInvitation(token: string): Promise<Invitation | null> {
     if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return null;
-    const row = await this.deps.db('account_invitations').where({ token_hash: sha256(token) }).first();
-    if (!row) return null;
-    const inv = invitationFrom(row);
+    const inv = await this.deps.users.invitationByTokenHash(sha256(token));
+    if (!inv) return null;
     if (inv.acceptedAt !== null || inv.revokedAt !== null || inv.expiresAt <= this.now()) return null;
     return inv;
   }
@@ -192,30 +147,13 @@ export class PortalUsers {
     const hash = await hashPassword(input.password);
     const now = this.now();
     const id = newId('usr');
-    await this.deps.db.transaction(async (trx) => {
-      const claimed = await trx('account_invitations')
-        .where({ id: inv.id })
-        .whereNull('accepted_at')
-        .whereNull('revoked_at')
-        .update({ accepted_at: now, user_id: id });
-      if (claimed !== 1) throw new NotFoundError(undefined, 'This invitation link is not valid: it was used, revoked or has expired.');
-      try {
-        await trx('account_users').insert({
-          id,
-          account_id: inv.accountId,
-          email: inv.email,
-          name,
-          role: inv.role,
-          password_hash: hash,
-          created_at: now,
-          updated_at: now,
-          // Accepting signs the person in.
-          last_login_at: now,
-        });
-      } catch (error) {
-        if (isUniqueViolation(error)) throw invalid('/email', 'a portal user with this e-mail address already exists');
-        throw error;
-      }
+    await this.deps.transact(async (trx) => {
+      if (!(await this.deps.users.claimInvitation(trx, inv.id, id, now)))
+        throw new NotFoundError(undefined, 'This invitation link is not valid: it was used, revoked or has expired.');
+      // Accepting signs the person in.
+      const user = { id, accountId: inv.accountId, email: inv.email, name, role: inv.role, passwordHash: hash, at: now };
+      if (!(await this.deps.users.insertUser(trx, user)))
+        throw invalid('/email', 'a portal user with this e-mail address already exists');
       await this.deps.audit.record(trx, {
         actor: portalActor(inv),
         action: 'portal_user.joined',
@@ -227,36 +165,22 @@ export class PortalUsers {
     return (await this.get(inv.accountId, id)) as PortalUser;
   }
 
-  async get(accountId: string, userId: string): Promise<PortalUser | null> {
-    const row = await this.deps.db('account_users').where({ id: userId, account_id: accountId }).first();
-    return row ? userFrom(row) : null;
+  get(accountId: string, userId: string): Promise<PortalUser | null> {
+    return this.deps.users.get(accountId, userId);
   }
 
-  async list(accountId: string): Promise<PortalUser[]> {
-    return (await this.deps.db('account_users').where({ account_id: accountId }).orderBy('created_at', 'asc')).map(
-      userFrom,
-    );
+  list(accountId: string): Promise<PortalUser[]> {
+    return this.deps.users.list(accountId);
   }
 
-  async pendingInvitations(accountId: string): Promise<Invitation[]> {
-    const rows = await this.deps
-      .db('account_invitations')
-      .where({ account_id: accountId })
-      .whereNull('accepted_at')
-      .whereNull('revoked_at')
-      .where('expires_at', '>', this.now())
-      .orderBy('created_at', 'desc');
-    return rows.map(invitationFrom);
+  pendingInvitations(accountId: string): Promise<Invitation[]> {
+    return this.deps.users.pendingInvitations(accountId, this.now());
   }
 
   async revokeInvitation(accountId: string, invitationId: string, actor: string): Promise<void> {
-    await this.deps.db.transaction(async (trx) => {
-      const n = await trx('account_invitations')
-        .where({ id: invitationId, account_id: accountId })
-        .whereNull('accepted_at')
-        .whereNull('revoked_at')
-        .update({ revoked_at: this.now() });
-      if (n !== 1) throw new NotFoundError(undefined, 'No pending invitation with this id exists.');
+    await this.deps.transact(async (trx) => {
+      if (!(await this.deps.users.revokeInvitation(trx, accountId, invitationId, this.now())))
+        throw new NotFoundError(undefined, 'No pending invitation with this id exists.');
       await this.deps.audit.record(trx, {
         actor,
         action: 'portal_user.invitation_revoked',
@@ -270,56 +194,48 @@ export class PortalUsers {
   /** Password (and TOTP code when enabled). Unknown e-mail and wrong password look the same. */
   async signIn(emailRaw: string, password: string, code: string): Promise<SignInResult> {
     const email = emailRaw.trim().toLowerCase();
-    const row = EMAIL.test(email) ? await this.deps.db('account_users').where({ email }).first() : undefined;
+    const found = EMAIL.test(email) ? await this.deps.users.credentialsByEmail(email) : null;
     // A missing user still costs one scrypt, so timing does not tell which e-mails exist.
-    const ok = await verifyPassword(password, row ? String(row.password_hash) : DUMMY_HASH);
-    if (!row || !ok) return { ok: false, reason: 'credentials' };
-    if (row.totp_enabled_at != null) {
+    const ok = await verifyPassword(password, found ? found.passwordHash : DUMMY_HASH);
+    if (!found || !ok) return { ok: false, reason: 'credentials' };
+    if (found.user.totpEnabled) {
       if (!code) return { ok: false, reason: 'code_required' };
-      if (!(await this.useCode(row, code))) return { ok: false, reason: 'code_invalid' };
+      if (!(await this.useCode(found, code))) return { ok: false, reason: 'code_invalid' };
     }
     const now = this.now();
-    await this.deps.db('account_users').where({ id: row.id }).update({ last_login_at: now });
-    return { ok: true, user: userFrom({ ...row, last_login_at: now }) };
+    await this.deps.users.recordLogin(found.user.id, now);
+    return { ok: true, user: { ...found.user, lastLoginAt: now } };
   }
 
-  private async useCode(row: Record<string, unknown>, code: string): Promise<boolean> {
-    if (!row.totp_secret) return false;
-    const secret = await this.deps.totpBox.decrypt(String(row.totp_secret), String(row.id));
+  private async useCode(found: PortalUserCredentials, code: string): Promise<boolean> {
+    if (!found.totpSecret) return false;
+    const secret = await this.deps.totpBox.decrypt(found.totpSecret, found.user.id);
     const step = matchTotp(base32Decode(secret), code.replace(/\s/g, ''), this.now());
     if (step === null) return false;
     // Each code works once: the step must be newer than the last accepted one (conditional update).
-    const n = await this.deps
-      .db('account_users')
-      .where({ id: row.id })
-      .andWhere((q) => q.whereNull('totp_last_step').orWhere('totp_last_step', '<', step))
-      .update({ totp_last_step: step });
-    return n === 1;
+    return this.deps.users.useTotpStep(found.user.id, step);
   }
 
   /** Start TOTP enrolment: a new secret, stored encrypted, not yet required at sign-in. */
   async startTotp(user: PortalUser): Promise<string> {
     if (user.totpEnabled) throw new ConflictError(undefined, 'Two-step sign-in is already on.');
     const secret = newTotpSecret();
-    await this.deps
-      .db('account_users')
-      .where({ id: user.id })
-      .update({ totp_secret: await this.deps.totpBox.encrypt(secret, user.id), totp_last_step: null });
+    await this.deps.users.setTotpSecret(user.id, await this.deps.totpBox.encrypt(secret, user.id));
     return secret;
   }
 
   /** The pending secret (enrolment page shows it again until confirmed). */
   async pendingTotpSecret(user: PortalUser): Promise<string | null> {
-    const row = await this.deps.db('account_users').where({ id: user.id }).first();
-    if (!row?.totp_secret || row.totp_enabled_at != null) return null;
-    return this.deps.totpBox.decrypt(String(row.totp_secret), user.id);
+    const found = await this.deps.users.credentialsById(user.id);
+    if (!found?.totpSecret || found.user.totpEnabled) return null;
+    return this.deps.totpBox.decrypt(found.totpSecret, user.id);
   }
 
   async confirmTotp(user: PortalUser, code: string): Promise<boolean> {
-    const row = await this.deps.db('account_users').where({ id: user.id }).first();
-    if (!row || row.totp_enabled_at != null || !(await this.useCode(row, code))) return false;
-    await this.deps.db.transaction(async (trx) => {
-      await trx('account_users').where({ id: user.id }).update({ totp_enabled_at: this.now(), updated_at: this.now() });
+    const found = await this.deps.users.credentialsById(user.id);
+    if (!found || found.user.totpEnabled || !(await this.useCode(found, code))) return false;
+    await this.deps.transact(async (trx) => {
+      await this.deps.users.enableTotp(trx, user.id, this.now());
       await this.deps.audit.record(trx, {
         actor: portalActor(user),
         action: 'portal_user.totp_enabled',
@@ -332,12 +248,10 @@ export class PortalUsers {
   }
 
   async disableTotp(user: PortalUser, password: string): Promise<boolean> {
-    const row = await this.deps.db('account_users').where({ id: user.id }).first();
-    if (!row || !(await verifyPassword(password, String(row.password_hash)))) return false;
-    await this.deps.db.transaction(async (trx) => {
-      await trx('account_users')
-        .where({ id: user.id })
-        .update({ totp_enabled_at: null, totp_secret: null, totp_last_step: null, updated_at: this.now() });
+    const found = await this.deps.users.credentialsById(user.id);
+    if (!found || !(await verifyPassword(password, found.passwordHash))) return false;
+    await this.deps.transact(async (trx) => {
+      await this.deps.users.disableTotp(trx, user.id, this.now());
       await this.deps.audit.record(trx, {
         actor: portalActor(user),
         action: 'portal_user.totp_disabled',
@@ -349,20 +263,15 @@ export class PortalUsers {
     return true;
   }
 
-  private async owners(trx: Knex | Knex.Transaction, accountId: string): Promise<number> {
-    const row = await trx('account_users').where({ account_id: accountId, role: 'owner' }).count({ n: '*' }).first();
-    return Number(row?.n ?? 0);
-  }
-
   async changeRole(accountId: string, userId: string, role: string, actor: string): Promise<PortalUser> {
     if (!(ROLES as readonly string[]).includes(role)) throw invalid('/role', `must be one of ${ROLES.join(', ')}`);
     const user = await this.get(accountId, userId);
     if (!user) throw new NotFoundError(undefined, 'No user with this id exists in this account.');
     if (user.role === role) return user;
-    await this.deps.db.transaction(async (trx) => {
-      if (user.role === 'owner' && (await this.owners(trx, accountId)) <= 1)
+    await this.deps.transact(async (trx) => {
+      if (user.role === 'owner' && (await this.deps.users.countOwners(trx, accountId)) <= 1)
         throw new ConflictError(undefined, 'An account keeps at least one owner.');
-      await trx('account_users').where({ id: userId }).update({ role, updated_at: this.now() });
+      await this.deps.users.setRole(trx, userId, role, this.now());
       await this.deps.audit.record(trx, {
         actor,
         action: 'portal_user.role_changed',
@@ -377,10 +286,10 @@ export class PortalUsers {
   async remove(accountId: string, userId: string, actor: string): Promise<void> {
     const user = await this.get(accountId, userId);
     if (!user) throw new NotFoundError(undefined, 'No user with this id exists in this account.');
-    await this.deps.db.transaction(async (trx) => {
-      if (user.role === 'owner' && (await this.owners(trx, accountId)) <= 1)
+    await this.deps.transact(async (trx) => {
+      if (user.role === 'owner' && (await this.deps.users.countOwners(trx, accountId)) <= 1)
         throw new ConflictError(undefined, 'An account keeps at least one owner.');
-      await trx('account_users').where({ id: userId }).delete();
+      await this.deps.users.delete(trx, userId);
       await this.deps.sessions.endAllFor(trx, userId);
       await this.deps.audit.record(trx, {
         actor,

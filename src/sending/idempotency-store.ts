@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { affected, isUniqueViolation } from '../db/database.ts';
 import { ConflictError, IdempotencyKeyReusedError } from '../errors/errors.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { MessageLog } from './message-log.ts';
 import type { QuotaLedger } from './quota-ledger.ts';
 import { reclaimReservation } from './reservation-recovery.ts';
 
@@ -27,12 +28,16 @@ export function sentResponse(logId: number, waMessageId: string): Record<string,
  * process that held it died) gets the recorded outcome when the linked message was sent, and is
  * otherwise evaluated afresh: the interrupted reservation is given back and the claim taken over.
  */
+/** What the send pipeline does with a claimed key (inside its own transactions); `FakeIdempotencyStore` implements it. */
+export type IdempotencyLinks = Pick<IdempotencyStore, 'link' | 'completeSent'>;
+
 export class IdempotencyStore {
   constructor(
     private readonly db: Knex,
     private readonly clock: Clock,
     private readonly sendDeadlineMs: number,
     private readonly quota: QuotaLedger,
+    private readonly messages: MessageLog,
   ) {}
 
   async begin(accountId: string, key: string, requestHash: string, attempt = 0): Promise<IdempotencyBegin> {
@@ -95,9 +100,9 @@ export class IdempotencyStore {
     now: number,
   ): Promise<IdempotencyBegin | null> {
     const logId = row.log_id === null || row.log_id === undefined ? null : Number(row.log_id);
-    const message = logId === null ? null : await this.db('messages').where({ id: logId, account_id: accountId }).first();
-    if (message && SENT.includes(String(message.status)) && message.wa_message_id) {
-      const body = sentResponse(logId as number, String(message.wa_message_id));
+    const message = logId === null ? null : await this.messages.get(logId, accountId);
+    if (message && SENT.includes(message.status) && message.waMessageId) {
+      const body = sentResponse(message.id, message.waMessageId);
       await this.db(TABLE)
         .where({ account_id: accountId, idem_key: key, state: 'in_flight' })
         .update({ state: 'done', status_code: 200, response: JSON.stringify(body) });
@@ -106,12 +111,7 @@ export class IdempotencyStore {
     // Its send was interrupted before the transport answered: give the quota back now.
     if (message && message.status === 'reserved')
       await this.db.transaction((trx) =>
-        reclaimReservation(trx, { clock: this.clock, quota: this.quota }, {
-          id: logId as number,
-          accountId,
-          dayKey: (message.day_key as string | null) ?? null,
-          monthKey: (message.month_key as string | null) ?? null,
-        }),
+        reclaimReservation(trx, { clock: this.clock, quota: this.quota, messages: this.messages }, message),
       );
     // Take the claim over: only one retry wins (conditional on the expired deadline it saw).
     const taken = affected(

@@ -100,6 +100,15 @@ export interface MessageQuery {
   beforeId?: number;
 }
 
+/** What inbound handling reads and changes of the message log (receipts, echoes, opt-in answers). */
+export type InboundMessageLog = Pick<MessageLog, 'findByWaId' | 'statusOf' | 'updateIf' | 'lastSentSource'>;
+
+/** What the send pipeline and its recovery use of the message log; `FakeMessageLog` implements it. */
+export type SendMessageLog = Pick<
+  MessageLog,
+  'insert' | 'update' | 'updateIf' | 'markInterrupted' | 'get' | 'hasContacted' | 'behaviour' | 'staleReservations'
+>;
+
 export class MessageLog {
   constructor(private readonly db: Knex) {}
 
@@ -120,6 +129,38 @@ export class MessageLog {
     patch: Record<string, unknown>,
   ): Promise<number> {
     return affected(await trx(TABLE).where({ id, status }).update(patch));
+  }
+
+  /**
+   * An interrupted send gives its reservation back: its `reserved` row that still holds quota
+   * becomes `failed` / `interrupted`. Conditional, so a second caller (another node, the sweeper)
+   * changes nothing: true only for the caller that changed the row.
+   */
+  async markInterrupted(trx: Knex | Knex.Transaction, id: number, now: number): Promise<boolean> {
+    const n = await trx(TABLE).where({ id, status: 'reserved', quota_held: true }).update({
+      status: 'failed',
+      error_code: 'gateway_send_failed',
+      failure_reason: 'interrupted',
+      quota_held: false,
+      updated_at: now,
+    });
+    return n === 1;
+  }
+
+  /** The status the row has now, read inside `trx` where it is about to be changed (null: no row). */
+  async statusOf(trx: Knex | Knex.Transaction, id: number): Promise<string | null> {
+    const row = await trx(TABLE).where({ id }).first('status');
+    return row ? String(row.status) : null;
+  }
+
+  /** The source (`api`, `threecx`, `confirmation`) of the account's last message that reached this recipient. */
+  async lastSentSource(accountId: string, recipient: string): Promise<string | null> {
+    const last = await this.db(TABLE)
+      .where({ account_id: accountId, recipient, outcome: 'allowed' })
+      .whereIn('status', ['sent', 'delivered', 'read', 'played'])
+      .orderBy('id', 'desc')
+      .first('source');
+    return last ? String(last.source) : null;
   }
 
   async get(id: number, accountId?: string): Promise<MessageRecord | null> {

@@ -19,6 +19,9 @@ const TABLE = 'usage_counters';
  * Callers run `prepare` first, then `reserve` inside the transaction that writes the message
  * row, so a reservation and the row that holds it commit together.
  */
+/** What the send pipeline uses of the ledger; `FakeQuotaLedger` implements it. */
+export type QuotaReservations = Pick<QuotaLedger, 'prepare' | 'reserve' | 'reserveBoth' | 'release' | 'recount' | 'used'>;
+
 export class QuotaLedger {
   /** Counter rows known to exist; saves an INSERT per send. */
   private readonly known = new Set<string>();

@@ -1,7 +1,7 @@
-import type { Knex } from 'knex';
-import type { IdempotencyStore } from './idempotency-store.ts';
-import type { MessageLog } from './message-log.ts';
-import type { QuotaLedger, QuotaWindow } from './quota-ledger.ts';
+import type { Transact } from '../db/transactions.ts';
+import type { IdempotencyLinks } from './idempotency-store.ts';
+import type { SendMessageLog } from './message-log.ts';
+import type { QuotaReservations, QuotaWindow } from './quota-ledger.ts';
 
 /** One send's reservation: its `reserved` message row, and its claimed Idempotency-Key if any. */
 export interface ReservationRequest {
@@ -45,10 +45,10 @@ export class ReservationBatcher {
 
   constructor(
     private readonly deps: {
-      db: Knex;
-      messages: MessageLog;
-      quota: QuotaLedger;
-      idempotency?: IdempotencyStore | undefined;
+      transact: Transact;
+      messages: Pick<SendMessageLog, 'insert'>;
+      quota: Pick<QuotaReservations, 'reserveBoth'>;
+      idempotency?: IdempotencyLinks | undefined;
     },
   ) {}
 
@@ -83,7 +83,7 @@ export class ReservationBatcher {
     const { accountId, window } = first.request;
     let bodyDone = false;
     try {
-      const ids = await this.deps.db.transaction(async (trx) => {
+      const ids = await this.deps.transact(async (trx) => {
         const ids: number[] = [];
         for (const { request } of batch) {
           const id = await this.deps.messages.insert(trx, request.row);

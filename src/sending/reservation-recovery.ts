@@ -1,13 +1,14 @@
 import type { Knex } from 'knex';
+import type { Transact } from '../db/transactions.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { MessageLog } from './message-log.ts';
-import type { QuotaLedger } from './quota-ledger.ts';
+import type { SendMessageLog } from './message-log.ts';
+import type { QuotaReservations } from './quota-ledger.ts';
 
 export interface RecoveryDeps {
-  db: Knex;
+  transact: Transact;
   clock: Clock;
-  messages: MessageLog;
-  quota: QuotaLedger;
+  messages: Pick<SendMessageLog, 'markInterrupted' | 'staleReservations'>;
+  quota: Pick<QuotaReservations, 'release'>;
   sendDeadlineMs: number;
 }
 
@@ -18,17 +19,10 @@ export interface RecoveryDeps {
  */
 export async function reclaimReservation(
   trx: Knex | Knex.Transaction,
-  deps: Pick<RecoveryDeps, 'clock' | 'quota'>,
+  deps: Pick<RecoveryDeps, 'clock' | 'quota' | 'messages'>,
   m: { id: number; accountId: string; dayKey: string | null; monthKey: string | null },
 ): Promise<boolean> {
-  const n = await trx('messages').where({ id: m.id, status: 'reserved', quota_held: true }).update({
-    status: 'failed',
-    error_code: 'gateway_send_failed',
-    failure_reason: 'interrupted',
-    quota_held: false,
-    updated_at: deps.clock.now().getTime(),
-  });
-  if (n !== 1) return false;
+  if (!(await deps.messages.markInterrupted(trx, m.id, deps.clock.now().getTime()))) return false;
   if (m.dayKey && m.monthKey) await deps.quota.release(trx, m.accountId, { dayKey: m.dayKey, monthKey: m.monthKey });
   return true;
 }
@@ -43,7 +37,7 @@ export async function reclaimStaleReservations(deps: RecoveryDeps, accountId?: s
   const stale = await deps.messages.staleReservations(olderThan, 500, accountId);
   let reclaimed = 0;
   for (const m of stale) {
-    if (await deps.db.transaction((trx) => reclaimReservation(trx, deps, m))) reclaimed += 1;
+    if (await deps.transact((trx) => reclaimReservation(trx, deps, m))) reclaimed += 1;
   }
   return reclaimed;
 }

@@ -66,7 +66,7 @@ export class ResponsibleMessageSender {
     refusal: ApiError,
     durationMs: number,
   ): Promise<void> {
-    const { db, clock, messages, quota, throttle } = this.deps;
+    const { transact, clock, messages, quota, throttle } = this.deps;
     const now = clock.now().getTime();
     if (state.throttle) await throttle.refund(state.throttle);
     const failed = refusal instanceof GatewaySendFailedError;
@@ -83,7 +83,7 @@ export class ResponsibleMessageSender {
     };
     try {
       if (!state.finalized)
-        await db.transaction(async (trx) => {
+        await transact(async (trx) => {
           if (state.logId !== undefined) {
             if (state.quota?.held) await quota.release(trx, command.account.id, state.quota);
             await messages.update(trx, state.logId, patch);

@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import type { Account } from '../accounts/account-store.ts';
 import type { AccountService } from '../accounts/account-service.ts';
 import type { Policies } from '../config/policies.ts';
@@ -6,11 +5,12 @@ import type { EventOutbox } from '../events/event-outbox.ts';
 import type { Instance } from '../instances/instance-store.ts';
 import type { InstanceStore } from '../instances/instance-store.ts';
 import type { Clock } from '../lib/clock.ts';
-import type { SuppressionService } from '../suppression/suppression-service.ts';
+import type { Transact } from '../db/transactions.ts';
+import type { SuppressionReads } from '../suppression/suppression-service.ts';
 import type { Transport, OutboundMedia } from '../transport/transport.ts';
-import type { IdempotencyStore } from './idempotency-store.ts';
-import type { MessageLog } from './message-log.ts';
-import type { QuotaLedger } from './quota-ledger.ts';
+import type { IdempotencyLinks } from './idempotency-store.ts';
+import type { SendMessageLog } from './message-log.ts';
+import type { QuotaReservations } from './quota-ledger.ts';
 import type { ReservationBatcher } from './reservation-batcher.ts';
 import type { RiskEngine, RiskResult } from './risk/risk-engine.ts';
 import type { ThrottleService, ThrottleTicket } from './throttle-service.ts';
@@ -56,22 +56,23 @@ export interface SendState {
 }
 
 export interface SendDeps {
-  db: Knex;
+  /** Runs the send's atomic writes (reservation, outcome, refusal) in one transaction each. */
+  transact: Transact;
   clock: Clock;
   policies: Policies;
-  accounts: AccountService;
-  instances: InstanceStore;
-  suppressions: SuppressionService;
-  quota: QuotaLedger;
-  throttle: ThrottleService;
+  accounts: Pick<AccountService, 'limitsFor' | 'throttleMultiplier'>;
+  instances: Pick<InstanceStore, 'getForAccount'>;
+  suppressions: SuppressionReads;
+  quota: QuotaReservations;
+  throttle: Pick<ThrottleService, 'consume' | 'refund'>;
   risk: RiskEngine;
-  messages: MessageLog;
-  transport: Transport;
-  outbox: EventOutbox;
+  messages: SendMessageLog;
+  transport: Pick<Transport, 'send' | 'isConnected'>;
+  outbox: Pick<EventOutbox, 'emit' | 'notify'>;
   /** Idempotency-Key claims (linked and completed inside the send's own transactions). */
-  idempotency?: IdempotencyStore;
+  idempotency?: IdempotencyLinks;
   /** Group commit of quota reservations; without it each send reserves alone. */
-  reservations?: ReservationBatcher;
+  reservations?: Pick<ReservationBatcher, 'reserve'>;
   /** SEND_DEADLINE: after it an interrupted send's reservation is returned. */
   sendDeadlineMs?: number;
   /** Review-imposed slowdown per instance (1 = none); the compliance review feature sets it. */

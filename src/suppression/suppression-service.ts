@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { isUniqueViolation } from '../db/database.ts';
 import { SuppressionLockedError } from '../errors/errors.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { MessageLog } from '../sending/message-log.ts';
 import { newId } from '../lib/ids.ts';
 import type { SuppressionResponse } from './suppression-response.schema.ts';
 
@@ -18,6 +19,12 @@ export interface Suppression {
 }
 
 export const GLOBAL_SCOPE = '*';
+
+/** Whose contact history a suppression read brings along: the sending instance and the hashed recipient. */
+export interface RecipientContact {
+  instanceId: string;
+  recipientHash: string;
+}
 const TABLE = 'suppressions';
 
 function fromRow(row: Record<string, unknown>): Suppression {
@@ -41,10 +48,15 @@ function applying(list: Suppression[]): Suppression | null {
  * The suppression list. Numbers are stored in normalized E.164 so any form the caller used
  * matches. Scope is an account id, or `*` for a gateway-wide block by an admin.
  */
+/** What the send pipeline reads of the suppression list; `FakeSuppressions` implements it. */
+export type SuppressionReads = Pick<SuppressionService, 'findWithHistory'>;
+
 export class SuppressionService {
   constructor(
     private readonly db: Knex,
     private readonly clock: Clock,
+    /** Owns what makes a recipient "contacted"; its subquery joins the suppression read. */
+    private readonly history: Pick<MessageLog, 'contactHistory'>,
   ) {}
 
   /** The suppression that applies to this recipient for this account, if any (global first). */
@@ -54,14 +66,16 @@ export class SuppressionService {
   }
 
   /**
-   * `find`, and whether `history` (a query of another table) has a row, in one read: the send
-   * path asks both about one recipient (suppressed? contacted before?) in a single round trip.
+   * `find`, and whether the instance sent to this recipient before (the message log's contact
+   * history, as a subquery), in one read: the send path asks both about one recipient
+   * (suppressed? contacted before?) in a single round trip.
    */
   async findWithHistory(
     accountId: string,
     phone: string,
-    history: Knex.QueryBuilder,
+    contact: RecipientContact,
   ): Promise<{ suppression: Suppression | null; hasHistory: boolean }> {
+    const history = this.history.contactHistory(contact.instanceId, contact.recipientHash);
     const rows: Record<string, unknown>[] = await this.db
       .from(this.db.raw('(SELECT 1 AS one) base'))
       .leftJoin(TABLE, (j) => j.onVal(`${TABLE}.phone`, '=', phone).andOnIn(`${TABLE}.scope`, [accountId, GLOBAL_SCOPE]))

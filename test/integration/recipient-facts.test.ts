@@ -36,8 +36,8 @@ describe('SuppressionService.findWithHistory (suppression and contact history in
   before(async () => {
     database = await createTestDatabase();
     db = database.db;
-    suppressions = new SuppressionService(db, systemClock);
     messages = new MessageLog(db);
+    suppressions = new SuppressionService(db, systemClock, messages);
     await db('suppressions').insert([
       suppression('acc_a', '+6281200000001', 'customer_blocked'),
       suppression('*', '+6281200000001', 'admin_blocked'),
@@ -57,7 +57,7 @@ describe('SuppressionService.findWithHistory (suppression and contact history in
   });
 
   const facts = (phone: string, hash: string) =>
-    suppressions.findWithHistory('acc_a', phone, messages.contactHistory('inst_1', hash));
+    suppressions.findWithHistory('acc_a', phone, { instanceId: 'inst_1', recipientHash: hash });
 
   it('gives the gateway-wide block first, with the contact history', async () => {
     const f = await facts('+6281200000001', 'h_sent');

@@ -7,6 +7,7 @@ import { type InboundServiceDeps, InboundService } from '../../src/inbound/inbou
 import { makeInstance } from '../../src/instances/instance-store.fake.ts';
 import { ManualClock } from '../../src/lib/clock.ts';
 import { FakeRestrictionSignalStore } from '../../src/review/restriction-signal-store.fake.ts';
+import { FakeMessageLog } from '../../src/sending/message-log.fake.ts';
 import type { TransportEvent, TransportMessage } from '../../src/transport/transport.ts';
 
 const instance = makeInstance({ id: 'ins_1', accountId: 'acc_1', name: 'Front desk', phone: '+6281111111111' });
@@ -18,14 +19,14 @@ function setup() {
   const inboundLog = new FakeInboundLog();
   const windows = new FakeConversationWindowStore();
   const restrictionSignals = new FakeRestrictionSignalStore();
+  const messages = new FakeMessageLog();
   const unused = new Proxy({}, { get: (_t, p) => (p === 'then' ? undefined : assert.fail(`unexpected use of ${String(p)}`)) });
   const deps = {
-    db: unused,
     transact: inMemoryTransact,
     clock,
     outbox,
     inboundLog,
-    messages: { findByWaId: async () => null },
+    messages,
     suppressions: unused,
     optOut: unused,
     accounts: unused,
@@ -35,7 +36,7 @@ function setup() {
     sender: unused,
     receiptRetryMs: [],
   } as unknown as InboundServiceDeps;
-  return { clock, outbox, inboundLog, windows, restrictionSignals, service: new InboundService(deps) };
+  return { clock, outbox, inboundLog, windows, restrictionSignals, messages, service: new InboundService(deps) };
 }
 
 function message(fields: Partial<TransportMessage>): TransportEvent {
@@ -128,6 +129,31 @@ describe('inbound service (unit, on in-memory stores)', () => {
       ['group.message_received'],
     );
     assert.equal(t.windows.lastInbound.size, 0);
+  });
+
+  it('a receipt moves its sent row forward only: delivered, then a late delivered after read changes nothing', async () => {
+    const t = setup();
+    const id = await t.messages.insert(null, {
+      account_id: 'acc_1',
+      instance_id: 'ins_1',
+      recipient: '+6282222222222',
+      purpose: 'transactional',
+      text: 'Your order shipped.',
+      status: 'sent',
+      outcome: 'allowed',
+      wa_message_id: 'wa_out_1',
+      source: 'api',
+      created_at: 1,
+      updated_at: 1,
+    });
+    const receipt = (status: 'delivered' | 'read') =>
+      ({ type: 'receipt', instanceId: 'ins_1', messageId: 'wa_out_1', status, recipient: null, at: new Date('2026-05-08T10:00:00Z') }) as TransportEvent;
+    await t.service.handle(receipt('delivered'), instance);
+    assert.equal((await t.messages.get(id))?.status, 'delivered');
+    await t.service.handle(receipt('read'), instance);
+    await t.service.handle(receipt('delivered'), instance);
+    assert.equal((await t.messages.get(id))?.status, 'read');
+    assert.deepEqual(t.outbox.events.map((e) => e.type), ['message.delivered', 'message.read']);
   });
 
   it('a destroyed instance handles nothing', async () => {

@@ -1,4 +1,5 @@
-import { invitePath, ROLES } from '../../portal/portal-users.ts';
+import { ROLES } from '../../portal/portal-user-store.ts';
+import { invitePath } from '../../portal/portal-users.ts';
 import type { ConsoleKit } from './console-kit.ts';
 import { formatDate } from './views.ts';
 

@@ -2,7 +2,8 @@ import type { Request, Response, Router } from 'express';
 import type { Account } from '../../accounts/account-store.ts';
 import type { Container } from '../../container.ts';
 import type { PortalSession } from '../../portal/portal-sessions.ts';
-import { type PortalUser, portalActor } from '../../portal/portal-users.ts';
+import type { PortalUser } from '../../portal/portal-user-store.ts';
+import { portalActor } from '../../portal/portal-users.ts';
 import type { ConsoleViews } from '../admin-console/views.ts';
 
 export type Permission = 'view' | 'manage' | 'manage_users';

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
-import { invitePath, portalActor, ROLES } from '../../portal/portal-users.ts';
+import { ROLES } from '../../portal/portal-user-store.ts';
+import { invitePath, portalActor } from '../../portal/portal-users.ts';
 import { formatDate } from '../admin-console/views.ts';
 import { accountIdOf, field, type PortalKit, portalOf } from './portal-kit.ts';
 

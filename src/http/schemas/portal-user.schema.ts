@@ -1,4 +1,4 @@
-import { ROLES } from '../../portal/portal-users.ts';
+import { ROLES } from '../../portal/portal-user-store.ts';
 
 export const inviteUserSchema = {
   $id: 'InvitePortalUserRequest',

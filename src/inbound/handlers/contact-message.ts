@@ -149,15 +149,10 @@ async function classify(
 }
 
 async function answersOptOutConfirmation(ctx: InboundContext, accountId: string, phone: string): Promise<boolean> {
-  const { db, suppressions } = ctx.deps;
+  const { messages, suppressions } = ctx.deps;
   const suppression = await suppressions.find(accountId, phone);
   if (suppression?.reason !== 'recipient_requested_stop' || suppression.scope !== accountId) return false;
-  const last = await db('messages')
-    .where({ account_id: accountId, recipient: phone, outcome: 'allowed' })
-    .whereIn('status', ['sent', 'delivered', 'read', 'played'])
-    .orderBy('id', 'desc')
-    .first('source');
-  return last?.source === 'confirmation';
+  return (await messages.lastSentSource(accountId, phone)) === 'confirmation';
 }
 
 /**

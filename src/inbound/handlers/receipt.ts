@@ -1,4 +1,3 @@
-import { affected } from '../../db/database.ts';
 import type { NewEvent } from '../../events/event-outbox.ts';
 import type { EventPayload } from '../../events/event-schemas.ts';
 import type { Instance } from '../../instances/instance-store.ts';
@@ -94,12 +93,11 @@ async function applyReceipt(event: EventOf<'receipt'>, instance: Instance, ctx: 
     event.errorCode !== undefined ? `whatsapp_error_${event.errorCode}` : 'whatsapp_error';
   const deliveries = await ctx.deps.transact(async (trx) => {
     // The status this receipt moves the row from, read where it is changed.
-    const current = await trx('messages').where({ id: row.id }).first('status');
-    const previous = String(current?.status ?? row.status);
+    const previous = (await messages.statusOf(trx, row.id)) ?? row.status;
     if (!from.includes(previous)) return -1;
     const patch: Record<string, unknown> = { status: target, updated_at: now };
     if (target === 'failed') patch.failure_reason = failureReason;
-    const n = affected(await trx('messages').where({ id: row.id, status: previous }).update(patch));
+    const n = await messages.updateIf(trx, row.id, previous, patch);
     if (n === 0) return -1;
     const type: NewEvent['type'] =
       target === 'delivered'

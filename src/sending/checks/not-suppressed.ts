@@ -12,7 +12,7 @@ export const notSuppressed: SendCheck = {
     const { suppression, hasHistory } = await deps.suppressions.findWithHistory(
       command.account.id,
       state.recipient,
-      deps.messages.contactHistory(state.instance?.id as string, state.recipientHash as string),
+      { instanceId: state.instance?.id as string, recipientHash: state.recipientHash as string },
     );
     state.contacted = hasHistory;
     if (suppression) throw new RecipientSuppressedError({ action: 'block', reason: suppression.reason });

@@ -61,7 +61,7 @@ export const quotaReservation: SendCheck = {
     // are then held only for the two UPDATEs and the commit.
     const reserveAlone = () => retryOnLockConflict(
       () =>
-        deps.db.transaction(async (trx) => {
+        deps.transact(async (trx) => {
           state.logId = await deps.messages.insert(trx, row);
           if (command.idempotencyKey)
             await deps.idempotency?.link(trx, account.id, command.idempotencyKey, state.logId);
@@ -102,7 +102,7 @@ export const quotaReservation: SendCheck = {
     if (refusal && held && deps.sendDeadlineMs !== undefined) {
       await reclaimStaleReservations(
         {
-          db: deps.db,
+          transact: deps.transact,
           clock: deps.clock,
           messages: deps.messages,
           quota: deps.quota,

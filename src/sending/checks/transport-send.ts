@@ -69,7 +69,7 @@ export const transportSend: SendCheck = {
     }
     state.waMessageId = waMessageId;
     const flagged = state.risk?.action === 'review';
-    const deliveries = await deps.db.transaction(async (trx) => {
+    const deliveries = await deps.transact(async (trx) => {
       const logId = state.logId as number;
       const patch = {
         status: 'sent',
@@ -114,7 +114,7 @@ async function fail(
 ): Promise<void> {
   const instance = state.instance;
   if (!instance || state.logId === undefined) return;
-  const deliveries = await deps.db.transaction(async (trx) => {
+  const deliveries = await deps.transact(async (trx) => {
     if (state.quota?.held) await deps.quota.release(trx, command.account.id, state.quota);
     await deps.messages.update(trx, state.logId as number, {
       status: 'failed',
