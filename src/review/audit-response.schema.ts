@@ -4,6 +4,8 @@
  * ignore fields they do not know); the test suite holds every live response strictly.
  */
 import type { FromSchema } from 'json-schema-to-ts';
+import { arrayOf, exampleTime, ok, ref, type NamedResponse } from '../openapi/schema-helpers.ts';
+import { instanceExample } from '../instances/instance-response.schema.ts';
 
 /** `AuditEntry`: built by `presentAudit` (audit-log.ts). */
 export const auditEntrySchema = {
@@ -22,3 +24,25 @@ export const auditEntrySchema = {
 } as const;
 
 export type AuditEntryResponse = FromSchema<typeof auditEntrySchema>;
+
+/** Named success responses (schema + example) of GET /admin/audit. */
+export const auditResponses = {
+  audit: {
+    schema: ok(['entries'], { entries: arrayOf(ref('AuditEntry')) }),
+    example: {
+      success: true,
+      entries: [
+        {
+          id: 3,
+          actor: 'admin-token',
+          action: 'instance.resumed',
+          target_type: 'instance',
+          target_id: instanceExample.id,
+          note: 'Customer removed the promotional template; resuming.',
+          detail: null,
+          created_at: exampleTime,
+        },
+      ],
+    },
+  },
+} satisfies Record<string, NamedResponse>;
