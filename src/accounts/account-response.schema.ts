@@ -2,6 +2,9 @@
  * The JSON Schemas of what the `present*` functions beside them return; their return types are
  * derived from these, and the OpenAPI document publishes them as components. Objects stay open
  * (clients ignore fields they do not know); the test suite holds every live response strictly.
+ *
+ * After them: the named success responses (envelope schema + example) of the routes that return
+ * them, which the OpenAPI registry (src/openapi/response-schemas.ts) gathers.
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import {

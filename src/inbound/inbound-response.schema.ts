@@ -2,6 +2,9 @@
  * The JSON Schema of what the `present*` function beside it returns; its return type is derived
  * from it, and the OpenAPI document publishes it as a component. Objects stay open (clients
  * ignore fields they do not know); the test suite holds every live response strictly.
+ *
+ * After them: the named success responses (envelope schema + example) of the routes that return
+ * them, which the OpenAPI registry (src/openapi/response-schemas.ts) gathers.
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { arrayOf, exampleTime, nextBefore, ok, ref, type NamedResponse } from '../openapi/schema-helpers.ts';

@@ -1,6 +1,9 @@
 /**
  * The JSON Schemas of a portal user and an invitation as `presentUser` and `presentInvitation`
  * (portal-users.ts) return them, and their return types. Published as OpenAPI components.
+ *
+ * After them: the named success responses (envelope schema + example) of the routes that return
+ * them, which the OpenAPI registry (src/openapi/response-schemas.ts) gathers.
  */
 import type { FromSchema } from 'json-schema-to-ts';
 import { arrayOf, exampleTime, ok, ref, str, type NamedResponse } from '../openapi/schema-helpers.ts';
