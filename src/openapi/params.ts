@@ -1,5 +1,5 @@
 import type { RouteParam } from './route-meta.ts';
-import type { Schema } from './response-schemas.ts';
+import type { Schema } from './schema-helpers.ts';
 
 /** Descriptions and examples of the path parameters routes share (`{id}`, `{phone}`, …). */
 const PATH_PARAMS: Record<string, { description: string; example: string }> = {

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import type { Schema } from './response-schemas.ts';
+import type { Schema } from './schema-helpers.ts';
 import type { Tag } from './tags.ts';
 
 /**

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { affected, dialectOf, parseJson, toBool } from '../db/database.ts';
 import { maskPhone } from '../lib/logger.ts';
+import type { MessageType } from '../transport/transport.ts';
 import type { MessageLogEntryResponse } from './message-response.schema.ts';
+import type { SendCommand } from './send-context.ts';
 
 export type MessageStatus = 'reserved' | 'sent' | 'failed' | 'blocked' | 'delivered' | 'read' | 'played';
 export type Outcome = 'allowed' | 'blocked';
@@ -14,7 +16,7 @@ export interface MessageRecord {
   recipient: string | null;
   purpose: string | null;
   text: string | null;
-  mediaType: string | null;
+  mediaType: MessageType | null;
   status: MessageStatus;
   outcome: Outcome;
   decidingCheck: string | null;
@@ -24,7 +26,7 @@ export interface MessageRecord {
   flagged: boolean;
   waMessageId: string | null;
   reference: string | null;
-  source: string;
+  source: SendCommand['source'];
   integrationId: string | null;
   dayKey: string | null;
   monthKey: string | null;
@@ -65,7 +67,7 @@ export function fromRow(row: Record<string, unknown>): MessageRecord {
     recipient: (row.recipient as string | null) ?? null,
     purpose: (row.purpose as string | null) ?? null,
     text: (row.text as string | null) ?? null,
-    mediaType: (row.media_type as string | null) ?? null,
+    mediaType: (row.media_type as MessageType | null) ?? null,
     status: String(row.status) as MessageStatus,
     outcome: String(row.outcome) as Outcome,
     decidingCheck: (row.deciding_check as string | null) ?? null,
@@ -75,7 +77,7 @@ export function fromRow(row: Record<string, unknown>): MessageRecord {
     flagged: toBool(row.flagged),
     waMessageId: (row.wa_message_id as string | null) ?? null,
     reference: (row.reference as string | null) ?? null,
-    source: String(row.source),
+    source: String(row.source) as MessageRecord['source'],
     integrationId: (row.integration_id as string | null) ?? null,
     dayKey: (row.day_key as string | null) ?? null,
     monthKey: (row.month_key as string | null) ?? null,

@@ -3,17 +3,11 @@
  */
 import type { Knex } from 'knex';
 import { affected, dialectOf, retryOnLockConflict } from '../db/database.ts';
-import { DELIVERIES, num } from './delivery-records.ts';
+import { DELIVERIES, type Delivery, num } from './delivery-records.ts';
 
-/** A claimed delivery with everything needed to send it, read in one query. */
-export interface ClaimedDelivery {
-  id: string;
-  eventId: string;
-  endpointId: string;
-  accountId: string;
-  eventType: string;
-  instanceId: string | null;
-  messageId: string | null;
+/** A claimed delivery with everything needed to send it (its event, its endpoint), read in one query. */
+export interface ClaimedDelivery
+  extends Pick<Delivery, 'id' | 'eventId' | 'endpointId' | 'accountId' | 'eventType' | 'instanceId' | 'messageId'> {
   /** Including the attempt about to be made (the claim counts it). */
   attemptNumber: number;
   scheduleOffset: number;

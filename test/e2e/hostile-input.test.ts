@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
-import { listExpressRoutes } from '../support/express-routes.ts';
 import { pick, seededRandom } from '../support/seeded-random.ts';
+import { walkRoutes } from '../../src/openapi/route-walk.ts';
 import { createTestContext, type TestContext } from '../support/test-app.ts';
 
 const HOSTILE_BODIES: { name: string; type: string; body: string | Buffer }[] = [
@@ -79,13 +79,13 @@ describe('hostile input on every route', function () {
     ctx = await createTestContext();
     ({ key } = await ctx.createAccount());
     instanceId = await ctx.createConnectedInstance(key);
-    routes = listExpressRoutes(ctx.app).map((r) => ({ method: r.method.toUpperCase(), path: r.path }));
+    routes = walkRoutes(ctx.app).map((r) => ({ method: r.method.toUpperCase(), path: r.path }));
     assert.ok(routes.length > 20, `found ${routes.length} routes`);
   });
   after(() => ctx.close());
 
-  const fill = (path: string, value: string) =>
-    path.replace(/:([A-Za-z_]+)/g, (_m, name: string) => (name === 'id' ? value : value));
+  /** Every path parameter (`{id}`, OpenAPI form) set to `value`. */
+  const fill = (path: string, value: string) => path.replace(/\{[A-Za-z_]+\}/g, () => value);
 
   it('malformed bodies never produce a 500, HTML error page or stack trace', async () => {
     for (const route of routes.filter((r) => ['POST', 'PATCH', 'PUT', 'DELETE'].includes(r.method))) {

@@ -12,7 +12,8 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { ERROR_TABLE } from '../../src/errors/errors.ts';
 import { errorCodesFor, routeFacts } from '../../src/openapi/openapi-document.ts';
-import { COMPONENT_SCHEMAS, type Schema } from '../../src/openapi/response-schemas.ts';
+import { COMPONENT_SCHEMAS } from '../../src/openapi/response-schemas.ts';
+import type { Schema } from '../../src/openapi/schema-helpers.ts';
 import { type Route, routeMeta, toOpenApiPath } from '../../src/openapi/route-walk.ts';
 
 type Json = Record<string, unknown>;

@@ -5,6 +5,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { withFormats } from '../../src/lib/ajv-formats.ts';
 import { createRiskEngine, type RiskPolicy } from '../../src/sending/risk/risk-engine.ts';
+import { RISK_RULE_KINDS, riskRulesSchemaText } from '../../src/sending/risk/risk-rules.schema.ts';
 import { createOptOutMatcher, type OptOutPolicy } from '../../src/suppression/opt-out-matcher.ts';
 
 function readJson(relative: string): unknown {
@@ -92,9 +93,14 @@ describe('opt-out and risk policy files against their schemas', () => {
       assert.doesNotThrow(() => createRiskEngine(shipped, models));
     });
 
+    it('is the schema risk-rules.schema.ts generates (npm run policy:schema writes it)', () => {
+      const file = fs.readFileSync(new URL('../../policies/schema/risk-rules.schema.json', import.meta.url), 'utf8');
+      assert.equal(file, riskRulesSchemaText());
+    });
+
     it('uses every rule kind at least once, with unique ids', () => {
       const kinds = new Set(shipped.rules.map((r) => r.kind));
-      assert.equal(kinds.size, 11);
+      assert.deepEqual([...kinds].sort(), [...RISK_RULE_KINDS].sort());
       const ids = shipped.rules.map((r) => r.id);
       assert.equal(new Set(ids).size, ids.length);
     });

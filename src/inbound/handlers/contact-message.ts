@@ -75,10 +75,8 @@ export async function onContactMessage(msg: TransportMessage, instance: Instance
         if (isUniqueViolation(error)) throw new DuplicateInbound();
         throw error;
       }
-      // The payload is built field by field above, as the two schemas describe (event-schemas.test.ts).
-      const received = { ...payload, inbound_log_id: inboundLogId } as EventPayload<'message.received'>;
-      if (msg.isGroup) await emit('group.message_received', received as unknown as EventPayload<'group.message_received'>);
-      else await emit('message.received', received);
+      if (payload.is_group) await emit('group.message_received', { ...payload, inbound_log_id: inboundLogId });
+      else await emit('message.received', { ...payload, inbound_log_id: inboundLogId });
 
       let confirm: OptOutMatch | null = null;
       if (match && fromPhone)
@@ -208,6 +206,11 @@ async function applyConsent(
   return lift;
 }
 
+/** The payload of `message.received` or `group.message_received` (by `is_group`), before its inbound log row exists. */
+type InboundPayload = {
+  [T in 'message.received' | 'group.message_received']: Omit<EventPayload<T>, 'inbound_log_id'>;
+}['message.received' | 'group.message_received'];
+
 function messagePayload(
   msg: TransportMessage,
   facts: {
@@ -217,8 +220,8 @@ function messagePayload(
     sentAt: number;
     classification: Classification | null;
   },
-): Record<string, unknown> {
-  const p: Record<string, unknown> = {
+): InboundPayload {
+  const p: InboundPayload = {
     direction: 'inbound',
     message_id: msg.messageId,
     from: facts.from,

@@ -1,5 +1,5 @@
-import type { NewEvent } from '../../events/event-outbox.ts';
 import type { EventPayload } from '../../events/event-schemas.ts';
+import type { EventType } from '../../events/event-types.ts';
 import type { Instance } from '../../instances/instance-store.ts';
 import { isoSeconds } from '../../lib/clock.ts';
 import type { MessageRecord } from '../../sending/message-log.ts';
@@ -78,7 +78,9 @@ async function applyReceipt(event: EventOf<'receipt'>, instance: Instance, ctx: 
   const { clock, messages, outbox } = ctx.deps;
   const row = await messages.findByWaId(instance.id, event.messageId);
   if (!row) return false;
-  if (row.accountId !== instance.accountId) return true;
+  // Only a message Warden sent has a WhatsApp id, and a sent message always has its recipient.
+  const recipient = row.recipient;
+  if (row.accountId !== instance.accountId || recipient === null) return true;
   const target = event.status;
   const rank = STATUS_RANK[target];
   const from =
@@ -99,64 +101,64 @@ async function applyReceipt(event: EventOf<'receipt'>, instance: Instance, ctx: 
     if (target === 'failed') patch.failure_reason = failureReason;
     const n = await messages.updateIf(trx, row.id, previous, patch);
     if (n === 0) return -1;
-    const type: NewEvent['type'] =
-      target === 'delivered'
-        ? 'message.delivered'
-        : target === 'read'
-          ? 'message.read'
-          : target === 'failed'
-            ? 'message.failed'
-            : 'message.status_updated';
-    const at = eventTime(event.at, now);
-    const payload =
-      target === 'failed'
-        ? failedPayload(row, instance, event, failureReason)
-        : receiptPayload(row, previous, target, at);
-    return (
-      await outbox.emit(trx, {
-        type,
-        accountId: instance.accountId,
-        instanceId: instance.id,
-        instanceName: instance.name,
-        // Built by hand from the row, as the receipts' schemas describe (event-schemas.test.ts).
-        payload: payload as EventPayload<typeof type>,
-        messageId: event.messageId,
-      })
-    ).deliveries;
+    const emit = async <T extends EventType>(type: T, payload: EventPayload<T>) =>
+      (
+        await outbox.emit(trx, {
+          type,
+          accountId: instance.accountId,
+          instanceId: instance.id,
+          instanceName: instance.name,
+          payload,
+          messageId: event.messageId,
+        })
+      ).deliveries;
+    if (target === 'failed') return emit('message.failed', failedPayload(row, recipient, instance, event, failureReason));
+    const receipt = { row, recipient, messageId: event.messageId, previousStatus: previous, at: eventTime(event.at, now) };
+    if (target === 'delivered') return emit('message.delivered', receiptPayload(receipt, 'delivered'));
+    if (target === 'read') return emit('message.read', receiptPayload(receipt, 'read'));
+    return emit('message.status_updated', receiptPayload(receipt, target));
   });
   if (deliveries > 0) outbox.notify();
   return true;
 }
 
-function receiptPayload(row: MessageRecord, previousStatus: string, status: string, at: number): Record<string, unknown> {
+/** The receipt events' payloads differ only in `status` (each schema pins its own). */
+type ReceiptEvent = 'message.delivered' | 'message.read' | 'message.status_updated';
+
+function receiptPayload<S extends EventPayload<ReceiptEvent>['status']>(
+  receipt: { row: MessageRecord; recipient: string; messageId: string; previousStatus: string; at: number },
+  status: S,
+) {
   return {
-    message_id: row.waMessageId,
-    log_id: row.id,
+    // The row was found by this WhatsApp id.
+    message_id: receipt.messageId,
+    log_id: receipt.row.id,
     status,
-    previous_status: previousStatus,
-    to: row.recipient,
-    chat: row.recipient,
-    reference: row.reference,
-    at: isoSeconds(at),
+    previous_status: receipt.previousStatus,
+    to: receipt.recipient,
+    chat: receipt.recipient,
+    reference: receipt.row.reference,
+    at: isoSeconds(receipt.at),
   };
 }
 
 function failedPayload(
   row: MessageRecord,
+  recipient: string,
   instance: Instance,
   event: EventOf<'receipt'>,
   reason: string,
-): Record<string, unknown> {
+): EventPayload<'message.failed'> {
   return {
     direction: 'outbound',
     message_id: row.waMessageId,
     from: instance.phone,
-    to: row.recipient,
-    chat: row.recipient,
+    to: recipient,
+    chat: recipient,
     message_type: row.mediaType ?? 'text',
     text: row.text,
     purpose: row.purpose,
-    is_group: Boolean(row.recipient?.endsWith('@g.us')),
+    is_group: recipient.endsWith('@g.us'),
     reference: row.reference,
     log_id: row.id,
     source: row.source,

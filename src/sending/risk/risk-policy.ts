@@ -1,149 +1,19 @@
 // ---------------------------------------------------------------------------------------------
-// Policy shape (`policies/risk-rules.json`, validated by `policies/schema/risk-rules.schema.json`)
+// Policy shape (`policies/risk-rules.json`): the types come from its schema, risk-rules.schema.ts
 // ---------------------------------------------------------------------------------------------
 
-/** What a `regex` rule looks at. See {@link createRiskEngine} for the exact forms. */
-export type RiskTextTarget = 'raw' | 'folded' | 'normalized' | 'hosts';
+import type { RiskRuleOf } from './risk-rules.schema.ts';
 
-/** Behaviour counters a `behaviour_threshold` rule can read (snake_case of {@link RiskBehaviour}). */
-export type RiskMetric = 'same_skeleton_recipients' | 'new_recipients_last_hour' | 'recent_opt_outs';
-
-/** Restricts a rule to some sends; every listed condition must hold. */
-export interface RiskRuleWhen {
-  purposes?: string[];
-  is_group?: boolean;
-  has_media?: boolean;
-  is_new_recipient?: boolean;
-}
-
-export interface RiskTier {
-  min: number;
-  weight: number;
-}
-
-interface RiskRuleBase {
-  id: string;
-  description?: string;
-  when?: RiskRuleWhen;
-  /** Skip this rule when any of these (earlier) rules fired. */
-  unless_rules?: string[];
-}
+export type { RiskPolicy, RiskRule, RiskRuleKind, RiskRuleOf } from './risk-rules.schema.ts';
 
 /** Whole-word terms per language; `weight` per distinct term, capped at `max_weight`. */
-export interface LexiconRule extends RiskRuleBase {
-  kind: 'lexicon';
-  weight: number;
-  max_weight?: number;
-  terms: Record<string, string[]>;
-}
+export type LexiconRule = RiskRuleOf<'lexicon'>;
 
-/** Fires when any pattern matches the target (at least `min_matches` times in total). */
-export interface RegexRule extends RiskRuleBase {
-  kind: 'regex';
-  weight: number;
-  target: RiskTextTarget;
-  patterns: string[];
-  min_matches?: number;
-}
+/** Behaviour counters a `behaviour_threshold` rule can read (snake_case of {@link RiskBehaviour}). */
+export type RiskMetric = RiskRuleOf<'behaviour_threshold'>['metric'];
 
-/** Fires when a link's host is one of `domains` or a subdomain of one. */
-export interface ShortenerRule extends RiskRuleBase {
-  kind: 'shortener';
-  weight: number;
-  domains: string[];
-}
-
-/** Weight of the highest tier whose `min` the number of links reaches. */
-export interface LinkCountRule extends RiskRuleBase {
-  kind: 'link_count';
-  tiers: RiskTier[];
-}
-
-/** Share of uppercase among Latin letters, ignoring words that contain digits. */
-export interface CapsRatioRule extends RiskRuleBase {
-  kind: 'caps_ratio';
-  weight: number;
-  min_letters: number;
-  min_ratio: number;
-}
-
-/** Fires when a term of the named lexicon rules was only found after deobfuscation. */
-export interface ObfuscationRule extends RiskRuleBase {
-  kind: 'obfuscation';
-  weight: number;
-  lexicons: string[];
-}
-
-/** Fires when all of `all_of` and at least one of `any_of` fired (and a link is present, if required). */
-export interface CombinationRule extends RiskRuleBase {
-  kind: 'combination';
-  weight: number;
-  all_of?: string[];
-  any_of?: string[];
-  requires_link?: boolean;
-}
-
-/**
- * For the listed purposes: fires when the `signals` rules together found at least
- * `min_signals` hits (terms count one each), or when `require_pattern` is absent from the
- * folded text.
- */
-export interface PurposeMismatchRule extends RiskRuleBase {
-  kind: 'purpose_mismatch';
-  weight: number;
-  purposes: string[];
-  signals?: string[];
-  min_signals?: number;
-  require_pattern?: string;
-}
-
-/** Weight of the highest tier whose `min` the metric reaches. */
-export interface BehaviourThresholdRule extends RiskRuleBase {
-  kind: 'behaviour_threshold';
-  metric: RiskMetric;
-  tiers: RiskTier[];
-}
-
-/** A negative weight for messages that look like what the purpose promises. */
-export interface TrustOffsetRule extends RiskRuleBase {
-  kind: 'trust_offset';
-  weight: number;
-  purposes: string[];
-  require_pattern: string;
-  max_length?: number;
-  max_links?: number;
-}
-
-/** The trained intent classifier: weight of the highest tier its refuse probability reaches. */
-export interface ClassifierRule extends RiskRuleBase {
-  kind: 'classifier';
-  model: string;
-  tiers: { min: number; weight: number }[];
-  explain?: number;
-}
-
-export type RiskRule =
-  | ClassifierRule
-  | LexiconRule
-  | RegexRule
-  | ShortenerRule
-  | LinkCountRule
-  | CapsRatioRule
-  | ObfuscationRule
-  | CombinationRule
-  | PurposeMismatchRule
-  | BehaviourThresholdRule
-  | TrustOffsetRule;
-
-export interface RiskPolicy {
-  version: string;
-  thresholds: { review: number; block: number };
-  behaviour_window_seconds: number;
-  notes?: string[];
-  link_detection: { bare_tlds: string[] };
-  skeleton: { name_prefixes: string[] };
-  rules: RiskRule[];
-}
+/** A `{min, weight}` step of a `link_count` or `behaviour_threshold` rule. */
+export type RiskTier = RiskRuleOf<'link_count'>['tiers'][number];
 
 // ---------------------------------------------------------------------------------------------
 // Engine API
