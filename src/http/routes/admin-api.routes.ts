@@ -10,8 +10,7 @@ import { presentMessage } from '../../sending/message-log.ts';
 import { GLOBAL_SCOPE, presentSuppression } from '../../suppression/suppression-service.ts';
 import { adminAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { jsonBody } from '../middleware/json-body.ts';
-import { requireJson } from '../middleware/require-json.ts';
+import { jsonRequest } from '../middleware/json-request.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import {
   createAccountSchema,
@@ -31,7 +30,7 @@ import { beforeParam, limitParam, offsetParam, q } from '../../openapi/params.ts
 export function adminApiRoutes(c: Container): Router {
   const router = Router();
   const admin = adminAuth(c.adminToken, c.authFailures);
-  const body = [requireJson(), admin, ...jsonBody('1mb', c.bodyBudget)];
+  const body = jsonRequest(admin, c.bodyBudget);
   const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.adminActor ?? 'admin');
   // An admin-token caller may name the person acting (the CLI sends the OS user): the audit log
   // then says who, not just "admin-token". Console sessions always use their own name.
@@ -63,9 +62,7 @@ export function adminApiRoutes(c: Container): Router {
     });
   // Instance actions with an optional body that may carry an audit `note`.
   const noteBody = [
-    requireJson({ optional: true }),
-    admin,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(admin, c.bodyBudget, { optional: true }),
     emptyBody,
     validateBody(adminNoteSchema),
   ];

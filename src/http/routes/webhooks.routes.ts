@@ -6,6 +6,7 @@ import { accountRateLimit } from '../middleware/account-rate-limit.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import { requireJson } from '../middleware/require-json.ts';
+import { jsonRequest } from '../middleware/json-request.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import {
   createWebhookSchema,
@@ -104,9 +105,7 @@ export function webhookRoutes(c: Container): Router {
       response: { status: 201, description: 'Created; keep the secret.', ...RESPONSES.webhookCreated },
       errors: ['invalid_instance'],
     }),
-    requireJson(),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget),
     validateBody(createWebhookSchema),
     create,
   );
@@ -132,9 +131,7 @@ export function webhookRoutes(c: Container): Router {
       response: { status: 202, description: 'Queued.', ...RESPONSES.delivery },
       errors: ['not_found', 'conflict'],
     }),
-    requireJson({ optional: true }),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget, { optional: true }),
     redeliver,
   );
   router.get(
@@ -159,9 +156,7 @@ export function webhookRoutes(c: Container): Router {
       response: { status: 200, description: 'Updated.', ...RESPONSES.webhook },
       errors: ['not_found', 'invalid_instance'],
     }),
-    requireJson(),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget),
     validateBody(updateWebhookSchema),
     update,
   );
@@ -189,9 +184,7 @@ export function webhookRoutes(c: Container): Router {
       response: { status: 200, description: 'The new secret.', ...RESPONSES.webhookCreated },
       errors: ['not_found'],
     }),
-    requireJson({ optional: true }),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget, { optional: true }),
     validateBody(rotateWebhookSecretSchema),
     rotate,
   );
@@ -236,9 +229,7 @@ export function webhookRoutes(c: Container): Router {
       response: { status: 202, description: 'Re-queued.', ...RESPONSES.recover },
       errors: ['not_found'],
     }),
-    requireJson(),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget),
     validateBody(recoverWebhookSchema),
     recover,
   );
