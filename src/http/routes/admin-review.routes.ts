@@ -5,7 +5,7 @@ import { presentAdminInstance } from '../../instances/instance-service.ts';
 import { presentStrike } from '../../review/auto-pause-service.ts';
 import { adminAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { deliveryLog, deliveryLogParams } from './delivery-log.ts';
+import { deliveryLog, deliveryLogDoc } from './delivery-log.ts';
 import { optionalString } from './pagination.ts';
 import { describe } from '../../openapi/route-meta.ts';
 import { RESPONSES } from '../../openapi/response-schemas.ts';
@@ -78,9 +78,7 @@ export function adminReviewRoutes(c: Container): Router {
       description:
         'Deliveries to one endpoint of any account with every attempt, response bodies included (also from private ranges allowed by WEBHOOK_ALLOWED_CIDRS, which customers do not see).',
       tag: 'Admin: review',
-      params: deliveryLogParams,
-      response: { status: 200, description: 'Deliveries, newest first.', ...RESPONSES.deliveries },
-      errors: ['not_found', 'validation_error'],
+      ...deliveryLogDoc,
     }),
     admin,
     deliveryLog('admin', (req, _res, query) => c.webhooks.listDeliveriesAsAdmin(String(req.params.id), query)),

@@ -9,7 +9,8 @@ import { presentDelivery } from '../../webhooks/webhook-service.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { optionalString, pageParams } from './pagination.ts';
 import { limitParam, offsetParam, q } from '../../openapi/params.ts';
-import type { RouteParam } from '../../openapi/route-meta.ts';
+import { RESPONSES } from '../../openapi/response-schemas.ts';
+import type { RouteDescription } from '../../openapi/route-meta.ts';
 
 /**
  * One webhook endpoint's delivery log, paged the same way for the customer
@@ -30,12 +31,12 @@ export interface DeliveryLogPage {
   deliveries: { delivery: Delivery; attempts: Attempt[] }[];
 }
 
-/** The log's query parameters, for the route's `describe()`. */
-export const deliveryLogParams: RouteParam[] = [
-  limitParam,
-  offsetParam,
-  q('status', 'Only deliveries in this state.', { enum: [...DELIVERY_STATUSES] }),
-];
+/** What the log takes and answers, for the route's `describe()`. */
+export const deliveryLogDoc = {
+  params: [limitParam, offsetParam, q('status', 'Only deliveries in this state.', { enum: [...DELIVERY_STATUSES] })],
+  response: { status: 200, description: 'Deliveries, newest first.', ...RESPONSES.deliveries },
+  errors: ['not_found', 'validation_error'],
+} satisfies Partial<RouteDescription>;
 
 const STATUS = new RegExp(`^(${DELIVERY_STATUSES.join('|')})$`);
 

@@ -14,7 +14,7 @@ import {
   rotateWebhookSecretSchema,
   updateWebhookSchema,
 } from '../schemas/webhook.schema.ts';
-import { deliveryLog, deliveryLogParams } from './delivery-log.ts';
+import { deliveryLog, deliveryLogDoc } from './delivery-log.ts';
 import { pageParams } from './pagination.ts';
 import { describe } from '../../openapi/route-meta.ts';
 import { RESPONSES } from '../../openapi/response-schemas.ts';
@@ -211,9 +211,7 @@ export function webhookRoutes(c: Container): Router {
       description:
         'Deliveries to this endpoint with every attempt (status code, latency, response excerpt, error).',
       tag: 'Webhooks',
-      params: deliveryLogParams,
-      response: { status: 200, description: 'Deliveries, newest first.', ...RESPONSES.deliveries },
-      errors: ['not_found', 'validation_error'],
+      ...deliveryLogDoc,
     }),
     auth,
     deliveries,
