@@ -55,6 +55,7 @@ export type ThreeCxResult = Record<string, unknown> & {
 };
 
 type Payload = Record<string, unknown>;
+type Base = { success: true; event_type: string; integration_id: string };
 
 /** The log line of a recorded event: the row's facts, empty ones left out (an unknown event type shows as null). */
 function eventLogFields(row: ThreeCxEventRecord): Record<string, unknown> {
@@ -70,7 +71,6 @@ function eventLogFields(row: ThreeCxEventRecord): Record<string, unknown> {
     log_id: log_id ?? undefined,
   };
 }
-type Base = { success: true; event_type: string; integration_id: string };
 
 /**
  * The 3CX webhook's events, once `ThreeCxWebhookGuard` has let the request through. Every send
