@@ -15,7 +15,9 @@ import { validateBody } from '../middleware/validate-body.ts';
 import {
   createAccountSchema,
   createApiKeySchema,
+  type PauseBody,
   pauseSchema,
+  type ResumeBody,
   resumeSchema,
   updateAccountSchema,
 } from '../schemas/account.schema.ts';
@@ -299,7 +301,7 @@ export function adminApiRoutes(c: Container): Router {
     }),
     ...body,
     validateBody(pauseSchema),
-    reviewDecision<{ reason: string }>((id, { reason }, by) => c.review.pause(id, { reason, by })),
+    reviewDecision<PauseBody>((id, { reason }, by) => c.review.pause(id, { reason, by })),
   );
   router.post(
     '/admin/api/instances/:id/resume',
@@ -314,7 +316,7 @@ export function adminApiRoutes(c: Container): Router {
     }),
     ...body,
     validateBody(resumeSchema),
-    reviewDecision<{ note: string }>((id, { note }, by) => c.review.resume(id, { note, by })),
+    reviewDecision<ResumeBody>((id, { note }, by) => c.review.resume(id, { note, by })),
   );
   router.post(
     '/admin/api/instances/:id/keep-paused',
@@ -327,7 +329,7 @@ export function adminApiRoutes(c: Container): Router {
     }),
     ...body,
     validateBody(resumeSchema),
-    reviewDecision<{ note: string }>((id, { note }, by) => c.review.keepPaused(id, { note, by })),
+    reviewDecision<ResumeBody>((id, { note }, by) => c.review.keepPaused(id, { note, by })),
   );
 
   router.get(

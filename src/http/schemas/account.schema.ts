@@ -70,3 +70,6 @@ export const resumeSchema = {
   additionalProperties: false,
   properties: { note: reviewText },
 } as const;
+
+export type PauseBody = FromSchema<typeof pauseSchema>;
+export type ResumeBody = FromSchema<typeof resumeSchema>;
