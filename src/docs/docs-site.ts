@@ -26,41 +26,29 @@ export interface DocsPage {
   child?: boolean;
 }
 
+/** A page at `/docs/<name>` rendered from `templates/docs/<name>.hbs`; the title is the label unless given. */
+const page = (name: string, label: string, title = label, more: Partial<DocsPage> = {}): DocsPage => ({
+  path: `/docs/${name}`,
+  label,
+  title,
+  source: { hbs: name },
+  ...more,
+});
+
 const PAGES: DocsPage[] = [
-  { path: '/docs', label: 'Overview', title: 'Warden documentation', source: { hbs: 'overview' } },
-  { path: '/docs/quickstart', label: 'Quickstart', title: 'Quickstart', source: { hbs: 'quickstart' } },
-  { path: '/docs/connect', label: 'Connect a number', title: 'Connect a WhatsApp number', source: { hbs: 'connect' } },
-  { path: '/docs/send', label: 'Send messages', title: 'Send messages', source: { hbs: 'send' } },
-  { path: '/docs/receive', label: 'Receive events', title: 'Receive events (webhooks)', source: { hbs: 'receive' } },
-  {
-    path: '/docs/receivers',
-    label: 'Receiver examples',
-    title: 'Receiver examples: n8n and Node.js',
-    source: { hbs: 'receivers' },
-    child: true,
-  },
-  {
-    path: '/docs/responsible-messaging',
-    label: 'Responsible messaging',
-    title: 'Responsible messaging',
-    source: { hbs: 'responsible-messaging' },
-  },
-  { path: '/docs/portal', label: 'Customer portal', title: 'Customer portal', source: { hbs: 'portal' } },
-  { path: '/docs/3cx', label: '3CX', title: '3CX middleware', source: { hbs: '3cx' } },
-  { path: '/docs/endpoints', label: 'Endpoints', title: 'Endpoint reference', source: { hbs: 'endpoints' } },
-  {
-    path: '/docs/troubleshooting',
-    label: 'Troubleshooting',
-    title: 'Troubleshooting',
-    source: { hbs: 'troubleshooting' },
-  },
-  {
-    path: '/docs/production',
-    label: 'Running in production',
-    title: 'Running Warden in production',
-    source: { md: 'production.md' },
-  },
-  { path: '/acceptable-use', label: 'Acceptable use', title: 'Acceptable use policy', source: { hbs: 'acceptable-use' } },
+  page('overview', 'Overview', 'Warden documentation', { path: '/docs' }),
+  page('quickstart', 'Quickstart'),
+  page('connect', 'Connect a number', 'Connect a WhatsApp number'),
+  page('send', 'Send messages'),
+  page('receive', 'Receive events', 'Receive events (webhooks)'),
+  page('receivers', 'Receiver examples', 'Receiver examples: n8n and Node.js', { child: true }),
+  page('responsible-messaging', 'Responsible messaging'),
+  page('portal', 'Customer portal'),
+  page('3cx', '3CX', '3CX middleware'),
+  page('endpoints', 'Endpoints', 'Endpoint reference'),
+  page('troubleshooting', 'Troubleshooting'),
+  page('production', 'Running in production', 'Running Warden in production', { source: { md: 'production.md' } }),
+  page('acceptable-use', 'Acceptable use', 'Acceptable use policy', { path: '/acceptable-use' }),
 ];
 
 /** Sub-pages other features add, in reading order, with friendlier labels. */

@@ -393,3 +393,11 @@ export async function presentInstance(instance: Instance, now: number): Promise<
     updated_at: new Date(instance.updatedAt).toISOString(),
   };
 }
+
+/** The admin's view of an instance: the public representation and the account it belongs to. */
+export async function presentAdminInstance(
+  instance: Instance,
+  now: number,
+): Promise<InstanceResponse & { account_id: string }> {
+  return { ...(await presentInstance(instance, now)), account_id: instance.accountId };
+}

@@ -1,20 +1,23 @@
-import { type RequestHandler, Router } from 'express';
+import { type RequestHandler, type Response, Router } from 'express';
 import { presentAccount } from '../../accounts/account-service.ts';
+import type { Account } from '../../accounts/account-store.ts';
 import type { Container } from '../../container.ts';
 import { NotFoundError } from '../../errors/errors.ts';
-import { presentInstance } from '../../instances/instance-service.ts';
+import { presentAdminInstance } from '../../instances/instance-service.ts';
+import type { Instance } from '../../instances/instance-store.ts';
 import { presentAudit } from '../../review/audit-log.ts';
 import { presentMessage } from '../../sending/message-log.ts';
 import { GLOBAL_SCOPE, presentSuppression } from '../../suppression/suppression-service.ts';
 import { adminAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { jsonBody } from '../middleware/json-body.ts';
-import { requireJson } from '../middleware/require-json.ts';
+import { jsonRequest } from '../middleware/json-request.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import {
   createAccountSchema,
   createApiKeySchema,
+  type PauseBody,
   pauseSchema,
+  type ResumeBody,
   resumeSchema,
   updateAccountSchema,
 } from '../schemas/account.schema.ts';
@@ -29,7 +32,7 @@ import { beforeParam, limitParam, offsetParam, q } from '../../openapi/params.ts
 export function adminApiRoutes(c: Container): Router {
   const router = Router();
   const admin = adminAuth(c.adminToken, c.authFailures);
-  const body = [requireJson(), admin, ...jsonBody('1mb', c.bodyBudget)];
+  const body = jsonRequest(admin, c.bodyBudget);
   const actor = (res: { locals: Record<string, unknown> }) => String(res.locals.adminActor ?? 'admin');
   // An admin-token caller may name the person acting (the CLI sends the OS user): the audit log
   // then says who, not just "admin-token". Console sessions always use their own name.
@@ -49,6 +52,22 @@ export function adminApiRoutes(c: Container): Router {
     return typeof n === 'string' && n.trim() ? n.trim() : null;
   };
   const now = () => c.clock.now().getTime();
+  const present = (account: Account) => presentAccount(account, c.accounts.limitsFor(account));
+  /** Answers with the instance as it now is (the admin's view). */
+  const sendInstance = async (res: Response, instance: Instance, status = 200) => {
+    res.status(status).json({ success: true, instance: await presentAdminInstance(instance, now()) });
+  };
+  /** Pause, resume, keep paused: a review decision on one instance, answered with the instance. */
+  const reviewDecision = <Body>(decide: (id: string, body: Body, by: string) => Promise<Instance>) =>
+    handler(async (req, res) => {
+      await sendInstance(res, await decide(String(req.params.id), req.body as Body, actor(res)));
+    });
+  // Instance actions with an optional body that may carry an audit `note`.
+  const noteBody = [
+    ...jsonRequest(admin, c.bodyBudget, { optional: true }),
+    emptyBody,
+    validateBody(adminNoteSchema),
+  ];
 
   const loadAccount = async (id: string) => {
     const account = await c.accounts.get(id);
@@ -73,7 +92,7 @@ export function adminApiRoutes(c: Container): Router {
       res.status(201).json({
         success: true,
         id: account.id,
-        account: presentAccount(account, c.accounts.limitsFor(account)),
+        account: present(account),
       });
     }),
   );
@@ -87,7 +106,7 @@ export function adminApiRoutes(c: Container): Router {
     admin,
     handler(async (_req, res) => {
       const accounts = await c.accounts.list();
-      res.json({ success: true, accounts: accounts.map((a) => presentAccount(a, c.accounts.limitsFor(a))) });
+      res.json({ success: true, accounts: accounts.map(present) });
     }),
   );
   router.get(
@@ -104,7 +123,7 @@ export function adminApiRoutes(c: Container): Router {
       const keys = await c.apiKeys.list(account.id);
       res.json({
         success: true,
-        account: presentAccount(account, c.accounts.limitsFor(account)),
+        account: present(account),
         api_keys: keys.map((k) => ({
           id: k.id,
           name: k.name,
@@ -136,7 +155,7 @@ export function adminApiRoutes(c: Container): Router {
     handler(async (req, res) => {
       // Shared with the console: the change and its audit entry.
       const account = await c.adminActions.updateAccount(String(req.params.id), req.body, actorOf(req, res));
-      res.json({ success: true, account: presentAccount(account, c.accounts.limitsFor(account)) });
+      res.json({ success: true, account: present(account) });
     }),
   );
   router.post(
@@ -208,8 +227,7 @@ export function adminApiRoutes(c: Container): Router {
         success: true,
         instances: await Promise.all(
           items.map(async (i) => ({
-            ...(await presentInstance(i, t)),
-            account_id: i.accountId,
+            ...(await presentAdminInstance(i, t)),
             pause_evidence: i.pauseEvidence,
             paused_by: i.pausedBy,
           })),
@@ -235,10 +253,7 @@ export function adminApiRoutes(c: Container): Router {
     handler(async (req, res) => {
       const { note, ...input } = req.body as { name: string; default_country?: string | null; note?: string };
       const instance = await c.adminActions.createInstance(String(req.params.id), input, actorOf(req, res), note ?? null);
-      res.status(201).json({
-        success: true,
-        instance: { ...(await presentInstance(instance, now())), account_id: instance.accountId },
-      });
+      await sendInstance(res, instance, 201);
     }),
   );
   router.post(
@@ -250,17 +265,9 @@ export function adminApiRoutes(c: Container): Router {
       response: { status: 200, description: 'The instance with its new QR code.', ...RESPONSES.adminInstance },
       errors: ['invalid_instance', 'qr_still_valid', 'instance_connected'],
     }),
-    requireJson({ optional: true }),
-    admin,
-    ...jsonBody('1mb', c.bodyBudget),
-    emptyBody,
-    validateBody(adminNoteSchema),
+    ...noteBody,
     handler(async (req, res) => {
-      const instance = await c.adminActions.regenerateQr(String(req.params.id), actorOf(req, res), noteOf(req.body));
-      res.json({
-        success: true,
-        instance: { ...(await presentInstance(instance, now())), account_id: instance.accountId },
-      });
+      await sendInstance(res, await c.adminActions.regenerateQr(String(req.params.id), actorOf(req, res), noteOf(req.body)));
     }),
   );
   router.delete(
@@ -274,11 +281,7 @@ export function adminApiRoutes(c: Container): Router {
       response: { status: 200, description: 'Destroyed.', ...RESPONSES.destroyed },
       errors: ['invalid_instance'],
     }),
-    requireJson({ optional: true }),
-    admin,
-    ...jsonBody('1mb', c.bodyBudget),
-    emptyBody,
-    validateBody(adminNoteSchema),
+    ...noteBody,
     handler(async (req, res) => {
       const instance = await c.adminActions.destroyInstance(String(req.params.id), actorOf(req, res), noteOf(req.body));
       res.json({ success: true, destroyed: true, id: instance.id });
@@ -298,16 +301,7 @@ export function adminApiRoutes(c: Container): Router {
     }),
     ...body,
     validateBody(pauseSchema),
-    handler(async (req, res) => {
-      const instance = await c.review.pause(String(req.params.id), {
-        reason: req.body.reason,
-        by: actor(res),
-      });
-      res.json({
-        success: true,
-        instance: { ...(await presentInstance(instance, now())), account_id: instance.accountId },
-      });
-    }),
+    reviewDecision<PauseBody>((id, { reason }, by) => c.review.pause(id, { reason, by })),
   );
   router.post(
     '/admin/api/instances/:id/resume',
@@ -322,13 +316,7 @@ export function adminApiRoutes(c: Container): Router {
     }),
     ...body,
     validateBody(resumeSchema),
-    handler(async (req, res) => {
-      const instance = await c.review.resume(String(req.params.id), { note: req.body.note, by: actor(res) });
-      res.json({
-        success: true,
-        instance: { ...(await presentInstance(instance, now())), account_id: instance.accountId },
-      });
-    }),
+    reviewDecision<ResumeBody>((id, { note }, by) => c.review.resume(id, { note, by })),
   );
   router.post(
     '/admin/api/instances/:id/keep-paused',
@@ -341,16 +329,7 @@ export function adminApiRoutes(c: Container): Router {
     }),
     ...body,
     validateBody(resumeSchema),
-    handler(async (req, res) => {
-      const instance = await c.review.keepPaused(String(req.params.id), {
-        note: req.body.note,
-        by: actor(res),
-      });
-      res.json({
-        success: true,
-        instance: { ...(await presentInstance(instance, now())), account_id: instance.accountId },
-      });
-    }),
+    reviewDecision<ResumeBody>((id, { note }, by) => c.review.keepPaused(id, { note, by })),
   );
 
   router.get(

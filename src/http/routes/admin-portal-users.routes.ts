@@ -5,8 +5,7 @@ import { invitePath, presentInvitation, presentUser } from '../../portal/portal-
 import { inviteUserSchema } from '../schemas/portal-user.schema.ts';
 import { adminAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { jsonBody } from '../middleware/json-body.ts';
-import { requireJson } from '../middleware/require-json.ts';
+import { jsonRequest } from '../middleware/json-request.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import { describe } from '../../openapi/route-meta.ts';
 import { RESPONSES } from '../../openapi/response-schemas.ts';
@@ -40,9 +39,7 @@ export function adminPortalUserRoutes(c: Container): Router {
       response: { status: 201, description: 'Created; pass the link on now.', ...RESPONSES.portalInvitation },
       errors: ['not_found'],
     }),
-    requireJson(),
-    admin,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(admin, c.bodyBudget),
     validateBody(inviteUserSchema),
     handler(async (req, res) => {
       const account = await loadAccount(String(req.params.id));

@@ -1,16 +1,15 @@
 import { Router } from 'express';
 import type { Container } from '../../container.ts';
 import { InvalidInstanceError } from '../../errors/errors.ts';
-import { presentInstance } from '../../instances/instance-service.ts';
+import { presentAdminInstance } from '../../instances/instance-service.ts';
 import { presentStrike } from '../../review/auto-pause-service.ts';
 import { adminAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import type { DeliveryStatus } from '../../webhooks/delivery-records.ts';
-import { presentDelivery } from '../../webhooks/webhook-service.ts';
-import { optionalString, pageParams } from './pagination.ts';
+import { deliveryLog, deliveryLogDoc } from './delivery-log.ts';
+import { optionalString } from './pagination.ts';
 import { describe } from '../../openapi/route-meta.ts';
 import { RESPONSES } from '../../openapi/response-schemas.ts';
-import { limitParam, offsetParam, q } from '../../openapi/params.ts';
+import { q } from '../../openapi/params.ts';
 
 /**
  * Admin JSON API additions for compliance review (SPEC §9): one instance with its pause
@@ -40,8 +39,7 @@ export function adminReviewRoutes(c: Container): Router {
       res.json({
         success: true,
         instance: {
-          ...(await presentInstance(instance, c.clock.now().getTime())),
-          account_id: instance.accountId,
+          ...(await presentAdminInstance(instance, c.clock.now().getTime())),
           paused_by: instance.pausedBy,
           pause_evidence: instance.pauseEvidence,
           owner_node: await c.ownerOf(instance.id),
@@ -80,31 +78,10 @@ export function adminReviewRoutes(c: Container): Router {
       description:
         'Deliveries to one endpoint of any account with every attempt, response bodies included (also from private ranges allowed by WEBHOOK_ALLOWED_CIDRS, which customers do not see).',
       tag: 'Admin: review',
-      params: [
-        limitParam,
-        offsetParam,
-        q('status', 'Only deliveries in this state.', { enum: ['pending', 'succeeded', 'failed', 'cancelled'] }),
-      ],
-      response: { status: 200, description: 'Deliveries, newest first.', ...RESPONSES.deliveries },
-      errors: ['not_found', 'validation_error'],
+      ...deliveryLogDoc,
     }),
     admin,
-    handler(async (req, res) => {
-      const query = req.query as Record<string, unknown>;
-      const page = pageParams(query);
-      const status = optionalString(query, 'status', /^(pending|succeeded|failed|cancelled)$/) as
-        | DeliveryStatus
-        | undefined;
-      const result = await c.webhooks.listDeliveriesAsAdmin(String(req.params.id), { status, ...page });
-      res.json({
-        success: true,
-        deliveries: result.deliveries.map((d) =>
-          presentDelivery(d.delivery, d.attempts, result.endpoint.enabled, 'admin'),
-        ),
-        limit: page.limit,
-        offset: page.offset,
-      });
-    }),
+    deliveryLog('admin', (req, _res, query) => c.webhooks.listDeliveriesAsAdmin(String(req.params.id), query)),
   );
 
   router.get(

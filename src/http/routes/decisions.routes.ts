@@ -1,9 +1,8 @@
 import { Router } from 'express';
 import type { Container } from '../../container.ts';
-import { presentMessage } from '../../sending/message-log.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { messageLogQuery } from './pagination.ts';
+import { accountMessageLogPage } from './pagination.ts';
 import { describe } from '../../openapi/route-meta.ts';
 import { RESPONSES } from '../../openapi/response-schemas.ts';
 import { beforeParam, limitParam, q } from '../../openapi/params.ts';
@@ -36,14 +35,8 @@ export function decisionRoutes(c: Container): Router {
     }),
     auth,
     handler(async (req, res) => {
-      const query = messageLogQuery(req.query as Record<string, unknown>, accountOf(res).id);
-      const items = await c.messages.list(query);
-      const last = items.at(-1);
-      res.json({
-        success: true,
-        decisions: items.map(presentMessage),
-        next_before: items.length === query.limit && last ? last.id : null,
-      });
+      const page = await accountMessageLogPage(c.messages, req.query as Record<string, unknown>, accountOf(res).id);
+      res.json({ success: true, decisions: page.entries, next_before: page.next_before });
     }),
   );
   return router;

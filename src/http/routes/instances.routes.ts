@@ -4,8 +4,7 @@ import { presentInstance } from '../../instances/instance-service.ts';
 import { normalizePhoneOrReject } from '../../lib/phone.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { jsonBody } from '../middleware/json-body.ts';
-import { requireJson } from '../middleware/require-json.ts';
+import { jsonRequest } from '../middleware/json-request.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import { createInstanceSchema, pairingCodeSchema } from '../schemas/instance.schema.ts';
 import { describe } from '../../openapi/route-meta.ts';
@@ -59,9 +58,7 @@ export function instanceRoutes(c: Container): Router {
       response: { status: 201, description: 'Created, with a QR code to scan.', ...RESPONSES.instanceCreated },
       errors: ['whatsapp_unreachable'],
     }),
-    requireJson(),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget),
     validateBody(createInstanceSchema),
     create,
   );
@@ -98,9 +95,7 @@ export function instanceRoutes(c: Container): Router {
       response: { status: 200, description: 'A new QR code.', ...RESPONSES.instanceCreated },
       errors: ['invalid_instance', 'qr_still_valid', 'instance_connected'],
     }),
-    requireJson({ optional: true }),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget, { optional: true }),
     regenerateQr,
   );
   router.post(
@@ -114,9 +109,7 @@ export function instanceRoutes(c: Container): Router {
       response: { status: 200, description: 'The pairing code.', ...RESPONSES.pairingCode },
       errors: ['invalid_instance', 'instance_connected'],
     }),
-    requireJson(),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget),
     validateBody(pairingCodeSchema),
     pairingCode,
   );
@@ -130,9 +123,7 @@ export function instanceRoutes(c: Container): Router {
       response: { status: 200, description: 'Disconnected.', ...RESPONSES.instance },
       errors: ['invalid_instance'],
     }),
-    requireJson({ optional: true }),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget, { optional: true }),
     disconnect,
   );
   router.delete(

@@ -5,7 +5,7 @@ import { dayKey, monthKey, nextDayStart, nextMonthStart } from '../../lib/time-w
 import { presentMessage } from '../../sending/message-log.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { messageLogQuery } from './pagination.ts';
+import { accountMessageLogPage } from './pagination.ts';
 import { describe } from '../../openapi/route-meta.ts';
 import { RESPONSES } from '../../openapi/response-schemas.ts';
 import { beforeParam, limitParam, q } from '../../openapi/params.ts';
@@ -16,14 +16,8 @@ export function messageRoutes(c: Container): Router {
   const auth = apiKeyAuth(c.apiKeys, c.accountStore);
 
   const list = handler(async (req, res) => {
-    const query = messageLogQuery(req.query as Record<string, unknown>, accountOf(res).id);
-    const items = await c.messages.list(query);
-    const last = items.at(-1);
-    res.json({
-      success: true,
-      messages: items.map(presentMessage),
-      next_before: items.length === query.limit && last ? last.id : null,
-    });
+    const page = await accountMessageLogPage(c.messages, req.query as Record<string, unknown>, accountOf(res).id);
+    res.json({ success: true, messages: page.entries, next_before: page.next_before });
   });
   const get = handler(async (req, res) => {
     const raw = String(req.params.logId);

@@ -1,5 +1,5 @@
 import { ValidationError } from '../../errors/errors.ts';
-import type { MessageQuery } from '../../sending/message-log.ts';
+import { type MessageLog, type MessageQuery, presentMessage } from '../../sending/message-log.ts';
 
 /** `?limit=` (1–200, default 50) and `?before=<id>` cursor pagination, newest first. */
 export function pageParams(query: Record<string, unknown>): {
@@ -57,5 +57,19 @@ export function messageLogQuery(query: Record<string, unknown>, accountId: strin
     errorCode: optionalString(query, 'error', /^[a-z_0-9]{1,60}$/),
     limit: page.limit,
     beforeId: page.beforeId,
+  };
+}
+
+/**
+ * One account's page of the message/decision log (`/api/messages`, `/api/decisions`): the entries,
+ * newest first, and `next_before`, the cursor to the next page (null on the last one).
+ */
+export async function accountMessageLogPage(log: MessageLog, query: Record<string, unknown>, accountId: string) {
+  const filters = messageLogQuery(query, accountId);
+  const items = await log.list(filters);
+  const last = items.at(-1);
+  return {
+    entries: items.map(presentMessage),
+    next_before: items.length === filters.limit && last ? last.id : null,
   };
 }

@@ -4,8 +4,7 @@ import { normalizePhoneOrReject } from '../../lib/phone.ts';
 import { type SandboxControl, sandboxControlOf } from '../../cluster/clustered-transport.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { jsonBody } from '../middleware/json-body.ts';
-import { requireJson } from '../middleware/require-json.ts';
+import { jsonRequest } from '../middleware/json-request.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import { sandboxFailNextSchema, sandboxInboundSchema } from '../schemas/instance.schema.ts';
 import { describe, withMeta } from '../../openapi/route-meta.ts';
@@ -75,9 +74,7 @@ export function sandboxRoutes(c: Container): Router {
       errors: ['invalid_instance'],
     }),
     sandboxOnly,
-    requireJson({ optional: true }),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget, { optional: true }),
     scan,
   );
   router.post(
@@ -92,9 +89,7 @@ export function sandboxRoutes(c: Container): Router {
       errors: ['invalid_instance'],
     }),
     sandboxOnly,
-    requireJson(),
-    auth,
-    ...jsonBody('24mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget, { limit: '24mb' }),
     validateBody(sandboxInboundSchema),
     inbound,
   );
@@ -108,9 +103,7 @@ export function sandboxRoutes(c: Container): Router {
       errors: ['invalid_instance'],
     }),
     sandboxOnly,
-    requireJson({ optional: true }),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget, { optional: true }),
     validateBody(sandboxFailNextSchema),
     failNext,
   );
@@ -123,9 +116,7 @@ export function sandboxRoutes(c: Container): Router {
       errors: ['invalid_instance'],
     }),
     sandboxOnly,
-    requireJson({ optional: true }),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget, { optional: true }),
     drop,
   );
   return router;

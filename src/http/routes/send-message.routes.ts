@@ -4,8 +4,7 @@ import type { Container } from '../../container.ts';
 import { ValidationError } from '../../errors/errors.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { jsonBody } from '../middleware/json-body.ts';
-import { requireJson } from '../middleware/require-json.ts';
+import { jsonRequest } from '../middleware/json-request.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import {
   checkSendMessageBody,
@@ -110,9 +109,7 @@ export function sendMessageRoutes(c: Container): Router {
       'conflict',
       ],
     }),
-    requireJson(),
-    apiKeyAuth(c.apiKeys, c.accountStore),
-    ...jsonBody('24mb', c.bodyBudget),
+    ...jsonRequest(apiKeyAuth(c.apiKeys, c.accountStore), c.bodyBudget, { limit: '24mb' }),
     validateBody(sendMessageSchema, checkSendMessageBody),
     sendMessage,
   );

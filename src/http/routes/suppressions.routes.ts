@@ -5,8 +5,7 @@ import { normalizePhoneOrReject } from '../../lib/phone.ts';
 import { presentSuppression } from '../../suppression/suppression-service.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
-import { jsonBody } from '../middleware/json-body.ts';
-import { requireJson } from '../middleware/require-json.ts';
+import { jsonRequest } from '../middleware/json-request.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import { createSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { pageParams } from './pagination.ts';
@@ -77,9 +76,7 @@ export function suppressionRoutes(c: Container): Router {
       request: { example: { phone: '+966500000002', note: 'Asked by phone not to be contacted' } },
       response: { status: 201, description: 'Suppressed.', ...RESPONSES.suppressionCreated },
     }),
-    requireJson(),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget),
     validateBody(createSuppressionSchema),
     add,
   );

@@ -11,8 +11,8 @@ import type { ThreeCxIntegration } from '../../integrations/threecx/threecx-stor
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { publicErrorFor } from '../middleware/framework-errors.ts';
-import { isBodyTooLarge, jsonBody, parseJsonBytes } from '../middleware/json-body.ts';
-import { requireJson } from '../middleware/require-json.ts';
+import { isBodyTooLarge, parseJsonBytes } from '../middleware/json-body.ts';
+import { jsonRequest } from '../middleware/json-request.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import {
   createThreeCxIntegrationSchema,
@@ -134,9 +134,7 @@ export function threeCxRoutes(c: Container): Router {
       response: { status: 201, description: 'Created; copy the secret now.', ...RESPONSES.threeCxCreated },
       errors: ['module_not_enabled', 'invalid_instance'],
     }),
-    requireJson(),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget),
     validateBody(createThreeCxIntegrationSchema),
     create,
   );
@@ -172,9 +170,7 @@ export function threeCxRoutes(c: Container): Router {
       response: { status: 200, description: 'Updated.', ...RESPONSES.threeCxUpdated },
       errors: ['module_not_enabled', 'not_found', 'invalid_instance'],
     }),
-    requireJson(),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget),
     validateBody(updateThreeCxIntegrationSchema),
     update,
   );
@@ -197,9 +193,7 @@ export function threeCxRoutes(c: Container): Router {
       response: { status: 200, description: 'The new secret, shown once.', ...RESPONSES.threeCxRotated },
       errors: ['module_not_enabled', 'not_found'],
     }),
-    requireJson({ optional: true }),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget, { optional: true }),
     rotate,
   );
   router.get(

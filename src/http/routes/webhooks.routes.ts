@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import type { Container } from '../../container.ts';
-import type { DeliveryStatus } from '../../webhooks/delivery-records.ts';
 import { presentDelivery, presentWebhook } from '../../webhooks/webhook-service.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { accountRateLimit } from '../middleware/account-rate-limit.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { jsonBody } from '../middleware/json-body.ts';
 import { requireJson } from '../middleware/require-json.ts';
+import { jsonRequest } from '../middleware/json-request.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import {
   createWebhookSchema,
@@ -14,10 +14,11 @@ import {
   rotateWebhookSecretSchema,
   updateWebhookSchema,
 } from '../schemas/webhook.schema.ts';
-import { optionalString, pageParams } from './pagination.ts';
+import { deliveryLog, deliveryLogDoc } from './delivery-log.ts';
+import { pageParams } from './pagination.ts';
 import { describe } from '../../openapi/route-meta.ts';
 import { RESPONSES } from '../../openapi/response-schemas.ts';
-import { limitParam, offsetParam, q } from '../../openapi/params.ts';
+import { limitParam, offsetParam } from '../../openapi/params.ts';
 
 /** Test deliveries (`POST /api/webhooks/{id}/test`) one account may trigger per minute. */
 export const WEBHOOK_TESTS_PER_MINUTE = 10;
@@ -72,22 +73,9 @@ export function webhookRoutes(c: Container): Router {
       .status(202)
       .json({ success: true, event_id: result.eventId, request_id: result.requestId, held: result.held });
   });
-  const deliveries = handler(async (req, res) => {
-    const query = req.query as Record<string, unknown>;
-    const page = pageParams(query);
-    const status = optionalString(query, 'status', /^(pending|succeeded|failed|cancelled)$/) as
-      | DeliveryStatus
-      | undefined;
-    const result = await c.webhooks.listDeliveries(accountOf(res).id, id(req), { status, ...page });
-    res.json({
-      success: true,
-      deliveries: result.deliveries.map((d) =>
-        presentDelivery(d.delivery, d.attempts, result.endpoint.enabled),
-      ),
-      limit: page.limit,
-      offset: page.offset,
-    });
-  });
+  const deliveries = deliveryLog('customer', (req, res, query) =>
+    c.webhooks.listDeliveries(accountOf(res).id, id(req), query),
+  );
   const redeliver = handler(async (req, res) => {
     const result = await c.webhooks.redeliver(accountOf(res).id, id(req));
     res
@@ -117,9 +105,7 @@ export function webhookRoutes(c: Container): Router {
       response: { status: 201, description: 'Created; keep the secret.', ...RESPONSES.webhookCreated },
       errors: ['invalid_instance'],
     }),
-    requireJson(),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget),
     validateBody(createWebhookSchema),
     create,
   );
@@ -145,9 +131,7 @@ export function webhookRoutes(c: Container): Router {
       response: { status: 202, description: 'Queued.', ...RESPONSES.delivery },
       errors: ['not_found', 'conflict'],
     }),
-    requireJson({ optional: true }),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget, { optional: true }),
     redeliver,
   );
   router.get(
@@ -172,9 +156,7 @@ export function webhookRoutes(c: Container): Router {
       response: { status: 200, description: 'Updated.', ...RESPONSES.webhook },
       errors: ['not_found', 'invalid_instance'],
     }),
-    requireJson(),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget),
     validateBody(updateWebhookSchema),
     update,
   );
@@ -202,9 +184,7 @@ export function webhookRoutes(c: Container): Router {
       response: { status: 200, description: 'The new secret.', ...RESPONSES.webhookCreated },
       errors: ['not_found'],
     }),
-    requireJson({ optional: true }),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget, { optional: true }),
     validateBody(rotateWebhookSecretSchema),
     rotate,
   );
@@ -231,13 +211,7 @@ export function webhookRoutes(c: Container): Router {
       description:
         'Deliveries to this endpoint with every attempt (status code, latency, response excerpt, error).',
       tag: 'Webhooks',
-      params: [
-        limitParam,
-        offsetParam,
-        q('status', 'Only deliveries in this state.', { enum: ['pending', 'succeeded', 'failed', 'cancelled'] }),
-      ],
-      response: { status: 200, description: 'Deliveries, newest first.', ...RESPONSES.deliveries },
-      errors: ['not_found', 'validation_error'],
+      ...deliveryLogDoc,
     }),
     auth,
     deliveries,
@@ -253,9 +227,7 @@ export function webhookRoutes(c: Container): Router {
       response: { status: 202, description: 'Re-queued.', ...RESPONSES.recover },
       errors: ['not_found'],
     }),
-    requireJson(),
-    auth,
-    ...jsonBody('1mb', c.bodyBudget),
+    ...jsonRequest(auth, c.bodyBudget),
     validateBody(recoverWebhookSchema),
     recover,
   );

@@ -8,20 +8,26 @@ const modules = {
 } as const;
 const limitOverride = { type: ['integer', 'null'], minimum: 0, maximum: 10_000_000 } as const;
 
+/** The fields an account is created with, and may later be changed. */
+const accountFields = {
+  name: { type: 'string', minLength: 1, maxLength: 200 },
+  plan: { type: 'string', minLength: 1, maxLength: 40 },
+  plan_active: { type: 'boolean' },
+  modules,
+  timezone: { type: 'string', minLength: 1, maxLength: 64 },
+  default_country: { type: ['string', 'null'], pattern: '^[A-Za-z]{2}$' },
+  optout_confirmation: { type: 'boolean' },
+} as const;
+
+/** A reviewer's reason or note: at least three characters, not only white space. */
+const reviewText = { type: 'string', minLength: 3, maxLength: 1000, pattern: '\\S' } as const;
+
 export const createAccountSchema = {
   $id: 'CreateAccountRequest',
   type: 'object',
   required: ['name', 'plan'],
   additionalProperties: false,
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    plan: { type: 'string', minLength: 1, maxLength: 40 },
-    plan_active: { type: 'boolean' },
-    modules,
-    timezone: { type: 'string', minLength: 1, maxLength: 64 },
-    default_country: { type: ['string', 'null'], pattern: '^[A-Za-z]{2}$' },
-    optout_confirmation: { type: 'boolean' },
-  },
+  properties: accountFields,
 } as const;
 
 export const updateAccountSchema = {
@@ -30,13 +36,7 @@ export const updateAccountSchema = {
   additionalProperties: false,
   minProperties: 1,
   properties: {
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    plan: { type: 'string', minLength: 1, maxLength: 40 },
-    plan_active: { type: 'boolean' },
-    modules,
-    timezone: { type: 'string', minLength: 1, maxLength: 64 },
-    default_country: { type: ['string', 'null'], pattern: '^[A-Za-z]{2}$' },
-    optout_confirmation: { type: 'boolean' },
+    ...accountFields,
     daily_limit_override: limitOverride,
     monthly_limit_override: limitOverride,
     override_reason: { type: 'string', maxLength: 500 },
@@ -60,7 +60,7 @@ export const pauseSchema = {
   type: 'object',
   required: ['reason'],
   additionalProperties: false,
-  properties: { reason: { type: 'string', minLength: 3, maxLength: 1000, pattern: '\\S' } },
+  properties: { reason: reviewText },
 } as const;
 
 export const resumeSchema = {
@@ -68,5 +68,8 @@ export const resumeSchema = {
   type: 'object',
   required: ['note'],
   additionalProperties: false,
-  properties: { note: { type: 'string', minLength: 3, maxLength: 1000, pattern: '\\S' } },
+  properties: { note: reviewText },
 } as const;
+
+export type PauseBody = FromSchema<typeof pauseSchema>;
+export type ResumeBody = FromSchema<typeof resumeSchema>;

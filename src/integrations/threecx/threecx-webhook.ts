@@ -29,7 +29,7 @@ import {
   THREECX_EVENT_TYPES,
 } from './threecx-event-fields.ts';
 import { THREECX_MODULE_MESSAGE } from './threecx-service.ts';
-import type { ThreeCxIntegration, ThreeCxStore } from './threecx-store.ts';
+import type { ThreeCxEventRecord, ThreeCxIntegration, ThreeCxStore } from './threecx-store.ts';
 import { isTemplateEvent, type TemplateEvent, type ThreeCxTemplates } from './threecx-templates.ts';
 
 const log = moduleLogger('threecx');
@@ -56,6 +56,21 @@ export type ThreeCxResult = Record<string, unknown> & {
 
 type Payload = Record<string, unknown>;
 type Base = { success: true; event_type: string; integration_id: string };
+
+/** The log line of a recorded event: the row's facts, empty ones left out (an unknown event type shows as null). */
+function eventLogFields(row: ThreeCxEventRecord): Record<string, unknown> {
+  const { integration_id, account_id, event_type, outcome, error_code, reason, phone, log_id } = row;
+  return {
+    integration_id,
+    account_id,
+    event_type,
+    outcome,
+    error: error_code ?? undefined,
+    reason: reason ?? undefined,
+    phone: phone ?? undefined,
+    log_id: log_id ?? undefined,
+  };
+}
 
 /**
  * The 3CX webhook's events, once `ThreeCxWebhookGuard` has let the request through. Every send
@@ -87,35 +102,24 @@ export class ThreeCxWebhook {
         logId?: number | null;
       },
     ) => {
-      try {
-        await this.deps.store.recordEvent({
-          integration_id: integration.id,
-          account_id: integration.accountId,
-          event_type: facts.eventType,
-          outcome,
-          error_code: extra.error ?? null,
-          reason: extra.reason ?? null,
-          phone: facts.phone,
-          log_id: extra.logId ?? null,
-          request_id: requestId,
-          created_at: this.now(),
-        });
-      } catch (error) {
-        log.error('could not record a 3cx event', {
-          integration_id: integration.id,
-          error,
-        });
-      }
-      log.info('3cx event', {
+      const row: ThreeCxEventRecord = {
         integration_id: integration.id,
         account_id: integration.accountId,
         event_type: facts.eventType,
         outcome,
-        error: extra.error ?? undefined,
-        reason: extra.reason ?? undefined,
-        phone: facts.phone ?? undefined,
-        log_id: extra.logId ?? undefined,
-      });
+        error_code: extra.error ?? null,
+        reason: extra.reason ?? null,
+        phone: facts.phone,
+        log_id: extra.logId ?? null,
+        request_id: requestId,
+        created_at: this.now(),
+      };
+      try {
+        await this.deps.store.recordEvent(row);
+      } catch (error) {
+        log.error('could not record a 3cx event', { integration_id: integration.id, error });
+      }
+      log.info('3cx event', eventLogFields(row));
     };
     try {
       const result = await this.process(integration, body, facts);
@@ -262,25 +266,26 @@ export class ThreeCxWebhook {
     return value === null ? null : value.slice(0, 200);
   }
 
+  /** Sends as the integration (its instance, `source: "threecx"`) and answers 3CX with what was sent. */
   private async send(
     integration: ThreeCxIntegration,
     account: Account,
-    phone: string,
-    message: string,
-    purpose: string,
-    reference: string | null,
-  ): Promise<SendSuccess> {
-    return this.deps.sender.send({
+    payload: Payload,
+    base: Base,
+    message: { phone: string; text: string; purpose: string },
+  ): Promise<ThreeCxResult> {
+    const sent = await this.deps.sender.send({
       account,
       instanceId: integration.instanceId,
-      phone,
-      message,
-      purpose,
-      reference,
+      phone: message.phone,
+      message: message.text,
+      purpose: message.purpose,
+      reference: this.reference(payload),
       source: 'threecx',
       integrationId: integration.id,
       module: 'threecx',
     });
+    return { ...base, status: 'sent', message_id: sent.message_id, log_id: sent.log_id };
   }
 
   private async reply(
@@ -306,13 +311,7 @@ export class ThreeCxWebhook {
       });
     const purpose = this.purpose(payload.message_purpose, null);
     await this.checkWindow(integration, instance, phone, true);
-    const sent = await this.send(integration, account, phone, message, purpose, this.reference(payload));
-    return {
-      ...base,
-      status: 'sent',
-      message_id: sent.message_id,
-      log_id: sent.log_id,
-    };
+    return this.send(integration, account, payload, base, { phone, text: message, purpose });
   }
 
   private async callEvent(
@@ -353,13 +352,7 @@ export class ThreeCxWebhook {
       integration.templates[eventType] ?? null,
     );
     try {
-      const sent = await this.send(integration, account, phone, message, purpose, this.reference(payload));
-      return {
-        ...base,
-        status: 'sent',
-        message_id: sent.message_id,
-        log_id: sent.log_id,
-      };
+      return await this.send(integration, account, payload, base, { phone, text: message, purpose });
     } catch (error) {
       // Nothing was sent: a retry after the refusal (a throttle, a failed transport) may send.
       await this.deps.store.releaseCooldown(key, until).catch(() => {});

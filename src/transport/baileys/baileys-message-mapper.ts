@@ -202,23 +202,19 @@ export function mapUpsertMessage(msg: WAMessage, ctx: MapperContext): UpsertMapp
     chat = other.phone ?? other.lid ?? remote;
   }
 
+  // What every message says of itself, whatever its content.
+  const base = {
+    messageId: key.id,
+    fromMe,
+    from,
+    fromLid,
+    chat,
+    isGroup,
+    pushName: msg.pushName ?? null,
+    timestamp,
+  };
   if (!content) {
-    return {
-      kind: 'message',
-      message: {
-        messageId: key.id,
-        fromMe,
-        from,
-        fromLid,
-        chat,
-        isGroup,
-        pushName: msg.pushName ?? null,
-        messageType: 'unknown',
-        text: null,
-        isViewOnce: true,
-        timestamp,
-      },
-    };
+    return { kind: 'message', message: { ...base, messageType: 'unknown', text: null, isViewOnce: true } };
   }
   const protocol = content.protocolMessage;
   if (protocol) {
@@ -242,16 +238,6 @@ export function mapUpsertMessage(msg: WAMessage, ctx: MapperContext): UpsertMapp
     return { kind: 'ignore', reason: type ?? 'no content' };
   }
 
-  const base = {
-    messageId: key.id,
-    fromMe,
-    from,
-    fromLid,
-    chat,
-    isGroup,
-    pushName: msg.pushName ?? null,
-    timestamp,
-  };
   const ci = contextInfoOf(content);
   const viewOnce = isViewOnce(msg.message, content);
   const forwarded = forwardedOf(ci);
