@@ -3,11 +3,10 @@
  */
 import type { Knex } from 'knex';
 import { affected, dialectOf, retryOnLockConflict } from '../db/database.ts';
-import { DELIVERIES, type Delivery, num } from './delivery-records.ts';
+import { DELIVERIES, type DeliveryIdentity, deliveryIdentityFromRow, num } from './delivery-records.ts';
 
 /** A claimed delivery with everything needed to send it (its event, its endpoint), read in one query. */
-export interface ClaimedDelivery
-  extends Pick<Delivery, 'id' | 'eventId' | 'endpointId' | 'accountId' | 'eventType' | 'instanceId' | 'messageId'> {
+export interface ClaimedDelivery extends DeliveryIdentity {
   /** Including the attempt about to be made (the claim counts it). */
   attemptNumber: number;
   scheduleOffset: number;
@@ -143,13 +142,7 @@ async function readClaimed(db: Knex, owner: string): Promise<ClaimedDelivery[]> 
       'ep.consecutive_failures',
     )) as Record<string, unknown>[];
   return rows.map((row) => ({
-    id: String(row.id),
-    eventId: String(row.event_id),
-    endpointId: String(row.endpoint_id),
-    accountId: String(row.account_id),
-    eventType: String(row.event_type),
-    instanceId: (row.instance_id as string | null) ?? null,
-    messageId: (row.message_id as string | null) ?? null,
+    ...deliveryIdentityFromRow(row),
     attemptNumber: Number(row.attempts),
     scheduleOffset: Number(row.schedule_offset ?? 0),
     envelope: String(row.envelope),

@@ -57,7 +57,10 @@ export function num(value: unknown): number | null {
   return value === null || value === undefined ? null : Number(value);
 }
 
-export function deliveryFromRow(row: Record<string, unknown>): Delivery {
+/** The fields that name a delivery: what it carries, to which endpoint, for which account. */
+export type DeliveryIdentity = Pick<Delivery, 'id' | 'eventId' | 'endpointId' | 'accountId' | 'eventType' | 'instanceId' | 'messageId'>;
+
+export function deliveryIdentityFromRow(row: Record<string, unknown>): DeliveryIdentity {
   return {
     id: String(row.id),
     eventId: String(row.event_id),
@@ -66,6 +69,12 @@ export function deliveryFromRow(row: Record<string, unknown>): Delivery {
     eventType: String(row.event_type),
     instanceId: (row.instance_id as string | null) ?? null,
     messageId: (row.message_id as string | null) ?? null,
+  };
+}
+
+export function deliveryFromRow(row: Record<string, unknown>): Delivery {
+  return {
+    ...deliveryIdentityFromRow(row),
     status: String(row.status) as DeliveryStatus,
     attempts: Number(row.attempts ?? 0),
     nextAttemptAt: Number(row.next_attempt_at),
