@@ -347,6 +347,18 @@ describe('createRiskEngine: the deterministic rules of policies/risk-rules.json'
       assert.ok(!ids(harvest).includes('trust_otp_shape'));
       assert.equal(harvest.action, 'block');
     });
+
+    it('a discount already applied to the customer’s own order is a receipt; an offer to use one is not', () => {
+      const receipt = score(
+        'DISKON 20% (voucher HEMAT20 yg kamu pakai) udah dipotong: total bayar Rp 64.000 dari Rp 80.000. Ref QR-7721560.',
+        'transactional',
+      );
+      assert.ok(ids(receipt).includes('benefit_already_applied'), JSON.stringify(receipt));
+      assert.notEqual(receipt.action, 'block');
+      const offer = score('DISKON 20% voucher HEMAT20 buat belanja berikutnya! Buruan checkout sekarang sebelum habis', 'transactional');
+      assert.ok(!ids(offer).includes('benefit_already_applied'));
+      assert.equal(offer.action, 'block');
+    });
   });
 
   describe('campaigns and chain messages', () => {
