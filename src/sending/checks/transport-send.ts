@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import { GatewaySendFailedError } from '../../errors/errors.ts';
 import { moduleLogger } from '../../lib/logger.ts';
 import { TransportSendError } from '../../transport/transport.ts';
@@ -69,7 +70,8 @@ export const transportSend: SendCheck = {
     }
     state.waMessageId = waMessageId;
     const flagged = state.risk?.action === 'review';
-    const deliveries = await deps.db.transaction(async (trx) => {
+    // With the other sends' outcomes when some are waiting for the same commit.
+    const deliveries = await (deps.outcomes ?? deps.db).transaction(async (trx: Knex.Transaction) => {
       const logId = state.logId as number;
       const patch = {
         status: 'sent',
