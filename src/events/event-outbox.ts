@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { parseJson } from '../db/database.ts';
+import { prepare, type Prepared, runWrite, selectRows } from '../db/prepared.ts';
 import { type Clock, isoSeconds } from '../lib/clock.ts';
 import { newId, newUuid } from '../lib/ids.ts';
 import type { EventPayload } from './event-schemas.ts';
@@ -31,11 +32,28 @@ export type OutboxListener = () => void;
  */
 export class EventOutbox {
   private listeners: OutboxListener[] = [];
+  // Every state change's two statements, compiled once (see `prepare`).
+  private readonly insertEvent: Prepared<'id' | 'accountId' | 'instanceId' | 'type' | 'envelope' | 'createdAt'>;
+  private readonly accountEndpoints: Prepared<'accountId'>;
 
   constructor(
     private readonly db: Knex,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.insertEvent = prepare(db, ['id', 'accountId', 'instanceId', 'type', 'envelope', 'createdAt'], (p) =>
+      db('events').insert({
+        id: p.id,
+        account_id: p.accountId,
+        instance_id: p.instanceId,
+        type: p.type,
+        envelope: p.envelope,
+        created_at: p.createdAt,
+      }),
+    );
+    this.accountEndpoints = prepare(db, ['accountId'], (p) =>
+      db('webhook_endpoints').where({ account_id: p.accountId }).whereNull('deleted_at').select('id', 'instance_id', 'events'),
+    );
+  }
 
   onCommitted(listener: OutboxListener): void {
     this.listeners.push(listener);
@@ -60,17 +78,26 @@ export class EventOutbox {
       instance_name: event.instanceName,
       payload: event.payload,
     };
-    await trx('events').insert({
-      id: eventId,
-      account_id: event.accountId,
-      instance_id: event.instanceId,
-      type: event.type,
-      envelope: JSON.stringify(envelope),
-      created_at: now.getTime(),
-    });
-    const query = trx('webhook_endpoints').where({ account_id: event.accountId }).whereNull('deleted_at');
-    if (event.onlyEndpointId) query.andWhere({ id: event.onlyEndpointId });
-    const endpoints = await query.select('id', 'instance_id', 'events');
+    const e = this.insertEvent;
+    await runWrite(
+      trx,
+      e.sql,
+      e.bindings({
+        id: eventId,
+        accountId: event.accountId,
+        instanceId: event.instanceId,
+        type: event.type,
+        envelope: JSON.stringify(envelope),
+        createdAt: now.getTime(),
+      }),
+    );
+    const endpoints = event.onlyEndpointId
+      ? await trx('webhook_endpoints')
+          .where({ account_id: event.accountId })
+          .whereNull('deleted_at')
+          .andWhere({ id: event.onlyEndpointId })
+          .select('id', 'instance_id', 'events')
+      : await selectRows(trx, this.accountEndpoints.sql, this.accountEndpoints.bindings({ accountId: event.accountId }));
     const rows = endpoints
       .filter((e) => event.onlyEndpointId || e.instance_id === null || e.instance_id === event.instanceId)
       .filter((e) => {
