@@ -35,6 +35,7 @@ export class EventOutbox {
   // Every state change's two statements, compiled once (see `prepare`).
   private readonly insertEvent: Prepared<'id' | 'accountId' | 'instanceId' | 'type' | 'envelope' | 'createdAt'>;
   private readonly accountEndpoints: Prepared<'accountId'>;
+  private readonly endpointsByTransaction = new WeakMap<object, Map<string, Promise<Record<string, unknown>[]>>>();
 
   constructor(
     private readonly db: Knex,
@@ -97,7 +98,7 @@ export class EventOutbox {
           .whereNull('deleted_at')
           .andWhere({ id: event.onlyEndpointId })
           .select('id', 'instance_id', 'events')
-      : await selectRows(trx, this.accountEndpoints.sql, this.accountEndpoints.bindings({ accountId: event.accountId }));
+      : await this.endpointsOf(trx, event.accountId);
     const rows = endpoints
       .filter((e) => event.onlyEndpointId || e.instance_id === null || e.instance_id === event.instanceId)
       .filter((e) => {
@@ -121,6 +122,29 @@ export class EventOutbox {
       }));
     if (rows.length > 0) await trx('webhook_deliveries').insert(rows);
     return { eventId, deliveries: rows.length };
+  }
+
+  /**
+   * The account's live endpoints, read once per transaction: a batch of sends finalized in one
+   * transaction (see `GroupCommit`) emits many events of one account. Within a transaction that
+   * does not change `webhook_endpoints` itself (none that emits does), a second read answers
+   * what the first did: SQLite's writer holds the database, InnoDB's repeatable read keeps the
+   * snapshot of the first read.
+   */
+  private async endpointsOf(trx: Knex | Knex.Transaction, accountId: string): Promise<Record<string, unknown>[]> {
+    const read = () => selectRows(trx, this.accountEndpoints.sql, this.accountEndpoints.bindings({ accountId }));
+    if (!trx.isTransaction) return read();
+    let byAccount = this.endpointsByTransaction.get(trx);
+    if (!byAccount) {
+      byAccount = new Map();
+      this.endpointsByTransaction.set(trx, byAccount);
+    }
+    let endpoints = byAccount.get(accountId);
+    if (!endpoints) {
+      endpoints = read();
+      byAccount.set(accountId, endpoints);
+    }
+    return endpoints;
   }
 
   /** Emit outside any caller transaction (its own transaction), then wake the worker. */
