@@ -230,9 +230,6 @@ export async function createContainer(
   });
   const adminActions = new AdminActions({ transact, accounts, suppressions, audit, apiKeys, instances });
   const adminSessions = new AdminSessionStore(db, clock);
-  // Group-commit batches in flight at once: one on SQLite (one connection), four on MariaDB/MySQL
-  // (of a pool of ten by default), so that a round trip per statement does not cap the sends.
-  const batchesInFlight = dialectOf(db) === 'sqlite' ? 1 : 4;
   const sendDeps: SendDeps = {
     db,
     clock,
@@ -247,8 +244,8 @@ export async function createContainer(
     transport: metrics.instrumentTransport(transport),
     outbox,
     idempotency,
-    reservations: new ReservationBatcher({ db, messages, quota, idempotency, concurrency: batchesInFlight }),
-    outcomes: new GroupCommit(db, batchesInFlight),
+    reservations: new ReservationBatcher({ db, messages, quota, idempotency }),
+    outcomes: new GroupCommit(db),
     sendDeadlineMs: config.sendDeadlineMs,
     throttleMultiplierFor: (instance) => autoPause.throttleMultiplierFor(instance),
     onDecision: fanOutDecisions(

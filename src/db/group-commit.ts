@@ -34,38 +34,25 @@ export function nextTurn(): Promise<void> {
  */
 export class GroupCommit {
   private readonly waiting: Job[] = [];
-  /** Batches being formed or committed now. */
-  private running = 0;
+  private running = false;
 
-  constructor(
-    private readonly db: Knex,
-    /**
-     * Batches in flight at once. One on SQLite (one connection: a second batch would only wait
-     * for it). More on a server database, where one batch runs a round trip per statement: a
-     * single lane would cap the sends per second at 1 / (its statements per job × round trip).
-     */
-    private readonly concurrency = 1,
-  ) {}
+  constructor(private readonly db: Knex) {}
 
   transaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     const promise = new Promise<T>((resolve, reject) => {
       this.waiting.push({ work, resolve: resolve as (value: unknown) => void, reject });
     });
-    if (this.running < this.concurrency) void this.drain();
+    if (!this.running) void this.drain();
     return promise;
   }
 
   private async drain(): Promise<void> {
-    this.running++;
-    try {
-      while (this.waiting.length > 0) {
-        await nextTurn();
-        // Another lane may have taken everything meanwhile.
-        if (this.waiting.length > 0) await this.commit();
-      }
-    } finally {
-      this.running--;
+    this.running = true;
+    while (this.waiting.length > 0) {
+      await nextTurn();
+      await this.commit();
     }
+    this.running = false;
   }
 
   private async commit(): Promise<void> {

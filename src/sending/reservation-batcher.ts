@@ -20,8 +20,7 @@ interface Waiting {
 
 interface Lane {
   waiting: Waiting[];
-  /** Batches of this lane being formed or committed now. */
-  running: number;
+  running: boolean;
 }
 
 /** Thrown inside a batch to roll it back: not every send of it fits in what is left. */
@@ -51,12 +50,6 @@ export class ReservationBatcher {
       messages: MessageLog;
       quota: QuotaLedger;
       idempotency?: IdempotencyStore | undefined;
-      /**
-       * Batches of one account and window in flight at once (default one). On a server database
-       * a batch costs a round trip per statement, and the counter rows are locked only for its
-       * last UPDATE and the commit: a second batch writes its rows meanwhile.
-       */
-      concurrency?: number | undefined;
     },
   ) {}
 
@@ -66,28 +59,24 @@ export class ReservationBatcher {
     const key = `${request.accountId}|${w.dayKey}|${w.monthKey}|${w.dailyLimit}|${w.monthlyLimit}`;
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = { waiting: [], running: 0 };
+      lane = { waiting: [], running: false };
       this.lanes.set(key, lane);
     }
     const promise = new Promise<number | null>((resolve, reject) => {
       (lane as Lane).waiting.push({ request, resolve, reject });
     });
-    if (lane.running < (this.deps.concurrency ?? 1)) void this.drain(key, lane);
+    if (!lane.running) void this.drain(key, lane);
     return promise;
   }
 
   private async drain(key: string, lane: Lane): Promise<void> {
-    lane.running++;
-    try {
-      while (lane.waiting.length > 0) {
-        await nextTurn();
-        // Another batch of the lane may have taken everything meanwhile.
-        if (lane.waiting.length > 0) await this.commit(lane);
-      }
-    } finally {
-      lane.running--;
-      if (lane.running === 0 && lane.waiting.length === 0) this.lanes.delete(key);
+    lane.running = true;
+    while (lane.waiting.length > 0) {
+      await nextTurn();
+      await this.commit(lane);
     }
+    lane.running = false;
+    this.lanes.delete(key);
   }
 
   private async commit(lane: Lane): Promise<void> {
@@ -99,9 +88,7 @@ export class ReservationBatcher {
         // sends that reached this step meanwhile (during the event-loop turn, or while waiting for
         // the connection, on SQLite behind the other sends' reads) join it.
         batch = lane.waiting.splice(0, MAX_BATCH);
-        const first = batch[0];
-        if (first === undefined) return [];
-        const { accountId, window } = first.request;
+        const { accountId, window } = (batch[0] as Waiting).request;
         const ids: number[] = [];
         for (const { request } of batch) {
           const id = await this.deps.messages.insert(trx, request.row);
