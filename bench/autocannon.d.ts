@@ -9,7 +9,7 @@ declare module 'autocannon' {
     overallRate?: number;
     headers?: Record<string, string>;
     body?: string;
-    requests?: { setupRequest?: (request: Request) => Request }[];
+    requests?: { setupRequest?: (request: Request) => Request; onResponse?: (status: number, body: string) => void }[];
   }
   interface Request {
     method?: string;

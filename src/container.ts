@@ -32,6 +32,7 @@ import { IdempotencyStore } from './sending/idempotency-store.ts';
 import { MessageLog } from './sending/message-log.ts';
 import { QuotaLedger } from './sending/quota-ledger.ts';
 import { ReservationBatcher } from './sending/reservation-batcher.ts';
+import { GroupCommit } from './db/group-commit.ts';
 import { ResponsibleMessageSender } from './sending/responsible-message-sender.ts';
 import { fanOutDecisions, type SendDeps } from './sending/send-context.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics/gateway-metrics.ts';
@@ -245,6 +246,7 @@ export async function createContainer(
     outbox,
     idempotency,
     reservations: new ReservationBatcher({ transact, messages, quota, idempotency }),
+    outcomes: new GroupCommit(db),
     sendDeadlineMs: config.sendDeadlineMs,
     throttleMultiplierFor: (instance) => autoPause.throttleMultiplierFor(instance),
     onDecision: fanOutDecisions(

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { parseJson, toBool } from '../db/database.ts';
+import { prepare, type Prepared, selectRows } from '../db/prepared.ts';
 
 /** The modules an account can have (SPEC §2). The one definition. */
 export const MODULES = ['api', 'threecx'] as const;
@@ -71,7 +72,20 @@ function toRow(a: Partial<Account>): Record<string, unknown> {
 export type AccountRecords = Pick<AccountStore, 'insert' | 'get' | 'list' | 'update'>;
 
 export class AccountStore {
-  constructor(private readonly db: Knex) {}
+  /** The send path's authentication read, compiled once (see `prepare`). */
+  private readonly byApiKey: Prepared<'keyHash'>;
+
+  constructor(private readonly db: Knex) {
+    this.byApiKey = prepare(db, ['keyHash'], (p) =>
+      db('api_keys')
+        .leftJoin(TABLE, `${TABLE}.id`, 'api_keys.account_id')
+        .where('api_keys.key_hash', p.keyHash)
+        .first(
+          `${TABLE}.*`,
+          ...API_KEY_COLUMNS.map((c) => `api_keys.${c} as ${KEY_ALIAS}${c}`),
+        ),
+    );
+  }
 
   async insert(account: Account): Promise<void> {
     await this.db(TABLE).insert(toRow(account));
@@ -82,13 +96,7 @@ export class AccountStore {
    * The key's columns come back under their own names; `account` is null when the account is gone.
    */
   async withApiKey(keyHash: string): Promise<{ key: Record<string, unknown>; account: Account | null } | null> {
-    const row = await this.db('api_keys')
-      .leftJoin(TABLE, `${TABLE}.id`, 'api_keys.account_id')
-      .where('api_keys.key_hash', keyHash)
-      .first(
-        `${TABLE}.*`,
-        ...API_KEY_COLUMNS.map((c) => `api_keys.${c} as ${KEY_ALIAS}${c}`),
-      );
+    const [row] = await selectRows(this.db, this.byApiKey.sql, this.byApiKey.bindings({ keyHash }));
     if (!row) return null;
     const key: Record<string, unknown> = {};
     for (const c of API_KEY_COLUMNS) key[c] = row[`${KEY_ALIAS}${c}`];

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { parseJson } from '../db/database.ts';
+import { prepare, type Prepared, runWrite, selectRows } from '../db/prepared.ts';
 import { type Clock, isoSeconds } from '../lib/clock.ts';
 import { newId, newUuid } from '../lib/ids.ts';
 import type { EventPayload } from './event-schemas.ts';
@@ -31,11 +32,29 @@ export type OutboxListener = () => void;
  */
 export class EventOutbox {
   private listeners: OutboxListener[] = [];
+  // Every state change's two statements, compiled once (see `prepare`).
+  private readonly insertEvent: Prepared<'id' | 'accountId' | 'instanceId' | 'type' | 'envelope' | 'createdAt'>;
+  private readonly accountEndpoints: Prepared<'accountId'>;
+  private readonly endpointsByTransaction = new WeakMap<object, Map<string, Promise<Record<string, unknown>[]>>>();
 
   constructor(
     private readonly db: Knex,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.insertEvent = prepare(db, ['id', 'accountId', 'instanceId', 'type', 'envelope', 'createdAt'], (p) =>
+      db('events').insert({
+        id: p.id,
+        account_id: p.accountId,
+        instance_id: p.instanceId,
+        type: p.type,
+        envelope: p.envelope,
+        created_at: p.createdAt,
+      }),
+    );
+    this.accountEndpoints = prepare(db, ['accountId'], (p) =>
+      db('webhook_endpoints').where({ account_id: p.accountId }).whereNull('deleted_at').select('id', 'instance_id', 'events'),
+    );
+  }
 
   onCommitted(listener: OutboxListener): void {
     this.listeners.push(listener);
@@ -60,17 +79,26 @@ export class EventOutbox {
       instance_name: event.instanceName,
       payload: event.payload,
     };
-    await trx('events').insert({
-      id: eventId,
-      account_id: event.accountId,
-      instance_id: event.instanceId,
-      type: event.type,
-      envelope: JSON.stringify(envelope),
-      created_at: now.getTime(),
-    });
-    const query = trx('webhook_endpoints').where({ account_id: event.accountId }).whereNull('deleted_at');
-    if (event.onlyEndpointId) query.andWhere({ id: event.onlyEndpointId });
-    const endpoints = await query.select('id', 'instance_id', 'events');
+    const e = this.insertEvent;
+    await runWrite(
+      trx,
+      e.sql,
+      e.bindings({
+        id: eventId,
+        accountId: event.accountId,
+        instanceId: event.instanceId,
+        type: event.type,
+        envelope: JSON.stringify(envelope),
+        createdAt: now.getTime(),
+      }),
+    );
+    const endpoints = event.onlyEndpointId
+      ? await trx('webhook_endpoints')
+          .where({ account_id: event.accountId })
+          .whereNull('deleted_at')
+          .andWhere({ id: event.onlyEndpointId })
+          .select('id', 'instance_id', 'events')
+      : await this.endpointsOf(trx, event.accountId);
     const rows = endpoints
       .filter((e) => event.onlyEndpointId || e.instance_id === null || e.instance_id === event.instanceId)
       .filter((e) => {
@@ -94,6 +122,29 @@ export class EventOutbox {
       }));
     if (rows.length > 0) await trx('webhook_deliveries').insert(rows);
     return { eventId, deliveries: rows.length };
+  }
+
+  /**
+   * The account's live endpoints, read once per transaction: a batch of sends finalized in one
+   * transaction (see `GroupCommit`) emits many events of one account. Within a transaction that
+   * does not change `webhook_endpoints` itself (none that emits does), a second read answers
+   * what the first did: SQLite's writer holds the database, InnoDB's repeatable read keeps the
+   * snapshot of the first read.
+   */
+  private async endpointsOf(trx: Knex | Knex.Transaction, accountId: string): Promise<Record<string, unknown>[]> {
+    const read = () => selectRows(trx, this.accountEndpoints.sql, this.accountEndpoints.bindings({ accountId }));
+    if (!trx.isTransaction) return read();
+    let byAccount = this.endpointsByTransaction.get(trx);
+    if (!byAccount) {
+      byAccount = new Map();
+      this.endpointsByTransaction.set(trx, byAccount);
+    }
+    let endpoints = byAccount.get(accountId);
+    if (!endpoints) {
+      endpoints = read();
+      byAccount.set(accountId, endpoints);
+    }
+    return endpoints;
   }
 
   /** Emit outside any caller transaction (its own transaction), then wake the worker. */

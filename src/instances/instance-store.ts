@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { parseJson, toBool } from '../db/database.ts';
 import type { InstanceState } from '../transport/transport.ts';
+import { prepare, type Prepared, selectRows } from '../db/prepared.ts';
 
 export interface Instance {
   id: string;
@@ -98,7 +99,14 @@ function reviewColumnsFromRow(row: Record<string, unknown> | undefined): ReviewC
 const REVIEW_COLUMNS = ['pause_count', 'last_resumed_at', 'review_throttle_multiplier', 'review_throttle_until'];
 
 export class InstanceStore {
-  constructor(private readonly db: Knex) {}
+  /** The send path's instance read, compiled once (see `prepare`). */
+  private readonly ownedLive: Prepared<'id' | 'accountId'>;
+
+  constructor(private readonly db: Knex) {
+    this.ownedLive = prepare(db, ['id', 'accountId'], (p) =>
+      db(TABLE).where({ id: p.id, account_id: p.accountId }).whereNull('destroyed_at').first(),
+    );
+  }
 
   async insert(row: Record<string, unknown>): Promise<void> {
     await this.db(TABLE).insert(row);
@@ -106,7 +114,7 @@ export class InstanceStore {
 
   /** Scoped by account: another account's instance is indistinguishable from a missing one. */
   async getForAccount(accountId: string, id: string): Promise<Instance | null> {
-    const row = await this.db(TABLE).where({ id, account_id: accountId }).whereNull('destroyed_at').first();
+    const [row] = await selectRows(this.db, this.ownedLive.sql, this.ownedLive.bindings({ id, accountId }));
     return row ? instanceFromRow(row) : null;
   }
 

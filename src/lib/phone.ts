@@ -7,6 +7,20 @@ import { ValidationError } from '../errors/errors.ts';
  * Returns E.164 with `+`, or null when the input is not a possible phone number.
  */
 export function normalizePhone(input: string, defaultCountry?: string | null): string | null {
+  // Parsing with libphonenumber's metadata costs more than the rest of a send's validation, and
+  // senders repeat their recipients: a pure function of its arguments, remembered.
+  const key = `${defaultCountry ?? ''}|${input}`;
+  const known = normalized.get(key);
+  if (known !== undefined) return known;
+  const result = parseRecipient(input, defaultCountry);
+  if (normalized.size >= 10_000) normalized.clear();
+  normalized.set(key, result);
+  return result;
+}
+
+const normalized = new Map<string, string | null>();
+
+function parseRecipient(input: string, defaultCountry?: string | null): string | null {
   const raw = input.trim();
   if (!/^[+\d][\d\s().-]{3,24}$/.test(raw)) return null;
   let candidate = raw.replace(/[\s().-]/g, '');

@@ -24,10 +24,29 @@ function formatterFor(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-function localParts(
-  at: Date,
-  timeZone: string,
-): { year: number; month: number; day: number; hour: number; minute: number; second: number } {
+interface LocalParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+// The parts have a resolution of one second: the last instant's second per zone is remembered
+// (a busy send path asks for the day and the month keys of the same second many times).
+const lastParts = new Map<string, { epochSecond: number; parts: Readonly<LocalParts> }>();
+
+function localParts(at: Date, timeZone: string): Readonly<LocalParts> {
+  const epochSecond = Math.floor(at.getTime() / 1000);
+  const last = lastParts.get(timeZone);
+  if (last?.epochSecond === epochSecond) return last.parts;
+  const parts = computeLocalParts(at, timeZone);
+  lastParts.set(timeZone, { epochSecond, parts });
+  return parts;
+}
+
+function computeLocalParts(at: Date, timeZone: string): LocalParts {
   const parts = formatterFor(timeZone).formatToParts(at);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
   return {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
-import { affected, dialectOf, parseJson, toBool } from '../db/database.ts';
+import { dialectOf, parseJson, toBool } from '../db/database.ts';
+import { PreparedShapes, runWrite } from '../db/prepared.ts';
 import { maskPhone } from '../lib/logger.ts';
 import type { MessageType } from '../transport/transport.ts';
 import type { MessageLogEntryResponse } from './message-response.schema.ts';
@@ -112,15 +113,29 @@ export type SendMessageLog = Pick<
 >;
 
 export class MessageLog {
-  constructor(private readonly db: Knex) {}
+  // The send path's writes, compiled once per set of columns (see `PreparedShapes`).
+  private readonly inserts: PreparedShapes;
+  private readonly updates: PreparedShapes;
+  private readonly conditionalUpdates: PreparedShapes;
+
+  constructor(private readonly db: Knex) {
+    this.inserts = new PreparedShapes(db, (row) => db(TABLE).insert(row));
+    this.updates = new PreparedShapes(db, (patch, p) => db(TABLE).where({ id: p.id }).update(patch), ['id']);
+    this.conditionalUpdates = new PreparedShapes(
+      db,
+      (patch, p) => db(TABLE).where({ id: p.id, status: p.status }).update(patch),
+      ['id', 'status'],
+    );
+  }
 
   async insert(trx: Knex | Knex.Transaction, row: Record<string, unknown>): Promise<number> {
-    const [id] = await trx(TABLE).insert(row);
-    return Number(id);
+    const { sql, bindings } = this.inserts.bindings(row);
+    return (await runWrite(trx, sql, bindings)).insertId;
   }
 
   async update(trx: Knex | Knex.Transaction, id: number, patch: Record<string, unknown>): Promise<void> {
-    await trx(TABLE).where({ id }).update(patch);
+    const { sql, bindings } = this.updates.bindings(patch, { id });
+    await runWrite(trx, sql, bindings);
   }
 
   /** Update a row only while it is still `status`; the number of rows changed (0 or 1). */
@@ -130,7 +145,8 @@ export class MessageLog {
     status: string,
     patch: Record<string, unknown>,
   ): Promise<number> {
-    return affected(await trx(TABLE).where({ id, status }).update(patch));
+    const { sql, bindings } = this.conditionalUpdates.bindings(patch, { id, status });
+    return (await runWrite(trx, sql, bindings)).changes;
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { affected } from '../db/database.ts';
+import { prepare, type Prepared, runWrite } from '../db/prepared.ts';
 
 export type QuotaRefusal = 'daily' | 'monthly';
 
@@ -26,7 +27,22 @@ export class QuotaLedger {
   /** Counter rows known to exist; saves an INSERT per send. */
   private readonly known = new Set<string>();
 
-  constructor(private readonly db: Knex) {}
+  /** `reserveBoth`'s UPDATE, compiled once (see `prepare`). */
+  private readonly bothWindows: Prepared<'accountId' | 'dayKey' | 'dayMax' | 'monthKey' | 'monthMax' | 'n'>;
+
+  constructor(private readonly db: Knex) {
+    this.bothWindows = prepare(db, ['accountId', 'dayKey', 'dayMax', 'monthKey', 'monthMax', 'n'], (p) =>
+      db(TABLE)
+        .where({ account_id: p.accountId })
+        .andWhere((q) =>
+          q
+            .where((d) => d.where({ period: 'day', window_key: p.dayKey }).andWhere('used', '<=', p.dayMax))
+            .orWhere((m) => m.where({ period: 'month', window_key: p.monthKey }).andWhere('used', '<=', p.monthMax)),
+        )
+        // What `.increment('used', n)` writes, with `n` a parameter.
+        .update({ used: db.raw('?? + ?', ['used', p.n]) }),
+    );
+  }
 
   /**
    * Create the window rows, outside the reserving transaction: on InnoDB an `INSERT IGNORE`
@@ -68,17 +84,20 @@ export class QuotaLedger {
    * transaction back (and reserve one by one with `reserve`, which tells which window refused).
    */
   async reserveBoth(trx: Knex.Transaction, accountId: string, w: QuotaWindow, n = 1): Promise<boolean> {
-    const result = await trx(TABLE)
-      .where({ account_id: accountId })
-      .andWhere((q) =>
-        q
-          .where((d) => d.where({ period: 'day', window_key: w.dayKey }).andWhere('used', '<=', w.dailyLimit - n))
-          .orWhere((m) =>
-            m.where({ period: 'month', window_key: w.monthKey }).andWhere('used', '<=', w.monthlyLimit - n),
-          ),
-      )
-      .increment('used', n);
-    return affected(result) === 2;
+    const q = this.bothWindows;
+    const result = await runWrite(
+      trx,
+      q.sql,
+      q.bindings({
+        accountId,
+        dayKey: w.dayKey,
+        dayMax: w.dailyLimit - n,
+        monthKey: w.monthKey,
+        monthMax: w.monthlyLimit - n,
+        n,
+      }),
+    );
+    return result.changes === 2;
   }
 
   /** Reserve one message in both windows, or report which window is full (nothing reserved then). */

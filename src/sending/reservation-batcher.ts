@@ -1,3 +1,4 @@
+import { nextTurn } from '../db/group-commit.ts';
 import type { Transact } from '../db/transactions.ts';
 import type { IdempotencyLinks } from './idempotency-store.ts';
 import type { SendMessageLog } from './message-log.ts';
@@ -29,11 +30,11 @@ const MAX_BATCH = 64;
 
 /**
  * Group commit of quota reservations. Concurrent sends of one account and window that arrive
- * while a reservation transaction is in flight wait for it, then reserve together in the next
- * one: their message rows and Idempotency-Key links are written, and both counter rows bumped by
+ * while a reservation transaction waits (for its event-loop turn, see `nextTurn`, then its
+ * connection) or is in flight reserve together in the next one to get a connection: their message rows and Idempotency-Key links are written, and both counter rows bumped by
  * the batch size with one conditional UPDATE (`used + n <= limit`), in one transaction. The
  * counter rows are locked for that UPDATE and the commit only, once per batch instead of once
- * per send; a send that finds nothing in flight goes at once, alone.
+ * per send; a send that finds nothing queued or in flight goes at once, alone.
  *
  * Exact as the one-by-one reservation is: the UPDATE is conditional in the database, so several
  * processes can batch on the same rows. A batch that does not fit in what is left (or that fails
@@ -71,19 +72,23 @@ export class ReservationBatcher {
   private async drain(key: string, lane: Lane): Promise<void> {
     lane.running = true;
     while (lane.waiting.length > 0) {
-      const batch = lane.waiting.splice(0, MAX_BATCH);
-      await this.commit(batch);
+      await nextTurn();
+      await this.commit(lane);
     }
     lane.running = false;
     this.lanes.delete(key);
   }
 
-  private async commit(batch: Waiting[]): Promise<void> {
-    const first = batch[0] as Waiting;
-    const { accountId, window } = first.request;
+  private async commit(lane: Lane): Promise<void> {
+    let batch: Waiting[] = [];
     let bodyDone = false;
     try {
       const ids = await this.deps.transact(async (trx) => {
+        // The batch is formed once the connection is ours, not when the first send arrived: the
+        // sends that reached this step meanwhile (during the event-loop turn, or while waiting for
+        // the connection, on SQLite behind the other sends' reads) join it.
+        batch = lane.waiting.splice(0, MAX_BATCH);
+        const { accountId, window } = (batch[0] as Waiting).request;
         const ids: number[] = [];
         for (const { request } of batch) {
           const id = await this.deps.messages.insert(trx, request.row);
@@ -98,6 +103,9 @@ export class ReservationBatcher {
       });
       batch.forEach((w, i) => w.resolve(ids[i] as number));
     } catch (error) {
+      // No transaction at all (no connection, BEGIN failed): these sends reserve alone, and meet
+      // the error themselves.
+      if (batch.length === 0) batch = lane.waiting.splice(0, MAX_BATCH);
       // Failed at the commit itself: whether it landed is unknown, so nobody reserves again (an
       // unfinished reservation is returned at its deadline, as after a crash).
       if (bodyDone) for (const w of batch) w.reject(error);

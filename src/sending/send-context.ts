@@ -5,6 +5,7 @@ import type { EventOutbox } from '../events/event-outbox.ts';
 import type { Instance } from '../instances/instance-store.ts';
 import type { InstanceStore } from '../instances/instance-store.ts';
 import type { Clock } from '../lib/clock.ts';
+import type { GroupCommit } from '../db/group-commit.ts';
 import type { Transact } from '../db/transactions.ts';
 import type { SuppressionReads } from '../suppression/suppression-service.ts';
 import type { Transport, OutboundMedia } from '../transport/transport.ts';
@@ -73,6 +74,8 @@ export interface SendDeps {
   idempotency?: IdempotencyLinks;
   /** Group commit of quota reservations; without it each send reserves alone. */
   reservations?: Pick<ReservationBatcher, 'reserve'>;
+  /** Group commit of sent messages' final state and event; without it each send commits alone. */
+  outcomes?: Pick<GroupCommit, 'transaction'>;
   /** SEND_DEADLINE: after it an interrupted send's reservation is returned. */
   sendDeadlineMs?: number;
   /** Review-imposed slowdown per instance (1 = none); the compliance review feature sets it. */

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { isUniqueViolation } from '../db/database.ts';
+import { prepare, type Prepared, selectRows } from '../db/prepared.ts';
 import { SuppressionLockedError } from '../errors/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { MessageLog } from '../sending/message-log.ts';
@@ -52,6 +53,8 @@ function applying(list: Suppression[]): Suppression | null {
 export type SuppressionReads = Pick<SuppressionService, 'findWithHistory'>;
 
 export class SuppressionService {
+  private readonly withHistory = new Map<string, Prepared<string>>();
+
   constructor(
     private readonly db: Knex,
     private readonly clock: Clock,
@@ -76,14 +79,34 @@ export class SuppressionService {
     contact: RecipientContact,
   ): Promise<{ suppression: Suppression | null; hasHistory: boolean }> {
     const history = this.history.contactHistory(contact.instanceId, contact.recipientHash);
-    const rows: Record<string, unknown>[] = await this.db
-      .from(this.db.raw('(SELECT 1 AS one) base'))
-      .leftJoin(TABLE, (j) => j.onVal(`${TABLE}.phone`, '=', phone).andOnIn(`${TABLE}.scope`, [accountId, GLOBAL_SCOPE]))
-      .select(`${TABLE}.*`, history.select('id').limit(1).as('history_row'));
+    const sub = history.select('id').limit(1).toSQL() as { sql: string; bindings: readonly unknown[] };
+    const outer = this.withHistoryQuery(sub.sql, sub.bindings.length);
+    const values: Record<string, unknown> = { phone, accountId };
+    sub.bindings.forEach((b, i) => (values[`h${i}`] = b));
+    const rows = await selectRows(this.db, outer.sql, outer.bindings(values));
     return {
       suppression: applying(rows.filter((r) => r.id != null).map(fromRow)),
       hasHistory: rows[0]?.history_row != null,
     };
+  }
+
+  /** The statement of `findWithHistory` around one history query, compiled once per its SQL. */
+  private withHistoryQuery(historySql: string, historyBindings: number): Prepared<string> {
+    let outer = this.withHistory.get(historySql);
+    if (!outer) {
+      const h = Array.from({ length: historyBindings }, (_, i) => `h${i}`);
+      outer = prepare(this.db, ['phone', 'accountId', ...h], (p) =>
+        this.db
+          .from(this.db.raw('(SELECT 1 AS one) base'))
+          .leftJoin(TABLE, (j) =>
+            j.onVal(`${TABLE}.phone`, '=', p.phone as string).andOnIn(`${TABLE}.scope`, [p.accountId as string, GLOBAL_SCOPE]),
+          )
+          .select(`${TABLE}.*`, this.db.raw(historySql, h.map((n) => p[n] as string)).wrap('(', ') as history_row')),
+      );
+      if (this.withHistory.size > 32) this.withHistory.clear();
+      this.withHistory.set(historySql, outer);
+    }
+    return outer;
   }
 
   /** The reason of the entry for exactly this scope and number (no global fallback), or null. */

@@ -27,11 +27,11 @@ export function sendMessageRoutes(c: Container): Router {
         errors: [{ field: 'header:Idempotency-Key', reason: 'must be 1–200 visible ASCII characters' }],
       });
     }
-    const requestHash = createHash('sha256')
-      .update((req as unknown as { rawBody: Buffer }).rawBody)
-      .digest('hex');
     let claimedAt: number | null = null;
     if (idemKey) {
+      const requestHash = createHash('sha256')
+        .update((req as unknown as { rawBody: Buffer }).rawBody)
+        .digest('hex');
       const begun = await c.idempotency.begin(account.id, idemKey, requestHash);
       if (begun.kind === 'replay') {
         res.setHeader('Idempotent-Replayed', 'true');

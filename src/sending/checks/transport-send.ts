@@ -1,3 +1,4 @@
+import type { Transact } from '../../db/transactions.ts';
 import { GatewaySendFailedError } from '../../errors/errors.ts';
 import { moduleLogger } from '../../lib/logger.ts';
 import { TransportSendError } from '../../transport/transport.ts';
@@ -69,7 +70,9 @@ export const transportSend: SendCheck = {
     }
     state.waMessageId = waMessageId;
     const flagged = state.risk?.action === 'review';
-    const deliveries = await deps.transact(async (trx) => {
+    // With the other sends' outcomes when some are waiting for the same commit.
+    const commit: Transact = deps.outcomes ? (work) => deps.outcomes!.transaction(work) : deps.transact;
+    const deliveries = await commit(async (trx) => {
       const logId = state.logId as number;
       const patch = {
         status: 'sent',

@@ -123,7 +123,10 @@ function countMatches(
   let first: { first: string; subject: string } | undefined;
   for (const subject of subjects) {
     for (const re of patterns) {
-      for (const m of subject.matchAll(re)) {
+      // What `subject.matchAll(re)` yields, without the copy of the RegExp it makes per call.
+      re.lastIndex = 0;
+      for (let m = re.exec(subject); m !== null; m = re.exec(subject)) {
+        if (m[0] === '') re.lastIndex = advanceIndex(subject, re.lastIndex);
         matches++;
         first ??= { first: m[0], subject };
         if (matches >= enough) return { matches, ...first };
@@ -131,6 +134,16 @@ function countMatches(
     }
   }
   return null;
+}
+
+/** Past an empty match, as a global unicode RegExp steps: one code point on. */
+function advanceIndex(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+    const d = s.charCodeAt(i + 1);
+    if (d >= 0xdc00 && d <= 0xdfff) return i + 2;
+  }
+  return i + 1;
 }
 
 function pickTier(tiers: RiskTier[], value: number): RiskTier | undefined {

@@ -1,0 +1,91 @@
+import type { Knex } from 'knex';
+import { affected, dialectOf } from './database.ts';
+
+/**
+ * Hot-path statements compiled by knex once, then run as raw SQL with fresh bindings: the query
+ * builder costs more per statement (building, compiling, cloning) than SQLite takes to run a
+ * primary-key read. The SQL is exactly what the builder writes, because the builder wrote it.
+ *
+ * `prepare(db, ['id'], (p) => db('t').where({ id: p.id }).first())` builds the query once with a
+ * placeholder string per named parameter; each run puts the parameters' values where the
+ * placeholders were among the bindings (the builder's own constants, like `limit 1`, stay).
+ */
+export interface Prepared<P extends string> {
+  readonly sql: string;
+  bindings(params: Readonly<Record<P, unknown>>): unknown[];
+}
+
+const MARK = '\u0000prepared-param:';
+
+export function prepare<const P extends string>(
+  db: Knex,
+  names: readonly P[],
+  build: (p: Readonly<Record<P, string>>) => Knex.QueryBuilder | Knex.Raw,
+): Prepared<P> {
+  const placeholders = Object.fromEntries(names.map((n) => [n, `${MARK}${n}`])) as Record<P, string>;
+  const { sql, bindings } = build(placeholders).toSQL() as { sql: string; bindings: readonly unknown[] };
+  // Per binding: the parameter it takes, or the builder's own constant.
+  const params: (P | null)[] = bindings.map((b) =>
+    typeof b === 'string' && b.startsWith(MARK) ? (b.slice(MARK.length) as P) : null,
+  );
+  for (const n of names) if (!params.includes(n)) throw new Error(`prepared query lost its parameter ${n}: ${sql}`);
+  return {
+    sql,
+    bindings: (values) => params.map((p, i) => (p === null ? bindings[i] : values[p])),
+  };
+}
+
+/** Shapes of an insert or update whose columns vary by caller: one prepared statement per set of columns. */
+export class PreparedShapes {
+  private readonly shapes = new Map<string, { prepared: Prepared<string>; columns: string[] }>();
+
+  constructor(
+    private readonly db: Knex,
+    /** Builds the statement for a row whose values are placeholders (undefined stays undefined). */
+    private readonly build: (row: Record<string, unknown>, p: Readonly<Record<string, string>>) => Knex.QueryBuilder,
+    /** Named parameters beside the row's columns (a `where id = ?`). */
+    private readonly extra: readonly string[] = [],
+  ) {}
+
+  bindings(row: Record<string, unknown>, params: Readonly<Record<string, unknown>> = {}): { sql: string; bindings: unknown[] } {
+    // Undefined values compile differently (NULL or DEFAULT, or left out): they are part of the shape.
+    let key = '';
+    for (const c in row) key += row[c] === undefined ? `${c}=u,` : `${c},`;
+    let shape = this.shapes.get(key);
+    if (!shape) {
+      const columns = Object.keys(row).filter((c) => row[c] !== undefined);
+      const names = [...columns.map((c) => `c:${c}`), ...this.extra];
+      const prepared = prepare(this.db, names, (p) => {
+        const template: Record<string, unknown> = {};
+        for (const c in row) template[c] = row[c] === undefined ? undefined : p[`c:${c}`];
+        return this.build(template, p);
+      });
+      shape = { prepared, columns };
+      if (this.shapes.size > 256) this.shapes.clear();
+      this.shapes.set(key, shape);
+    }
+    const values: Record<string, unknown> = { ...params };
+    for (const c of shape.columns) values[`c:${c}`] = row[c];
+    return { sql: shape.prepared.sql, bindings: shape.prepared.bindings(values) };
+  }
+}
+
+type Conn = Knex | Knex.Transaction;
+
+/** The rows a prepared select answers (SQLite gives the rows, mysql2 `[rows, fields]`). */
+export async function selectRows(conn: Conn, sql: string, bindings: readonly unknown[]): Promise<Record<string, unknown>[]> {
+  const result = await conn.raw(sql, bindings as Knex.RawBinding[]);
+  return (dialectOf(conn) === 'mysql' ? result[0] : result) as Record<string, unknown>[];
+}
+
+/** Run a prepared write: the rows it changed, and the new row's id for an insert. */
+export async function runWrite(
+  conn: Conn,
+  sql: string,
+  bindings: readonly unknown[],
+): Promise<{ changes: number; insertId: number }> {
+  const result = await conn.raw(sql, bindings as Knex.RawBinding[]);
+  // SQLite: `{ changes, lastInsertRowid }`; mysql2: `[ResultSetHeader, fields]`.
+  const header = (Array.isArray(result) ? result[0] : result) as { insertId?: unknown; lastInsertRowid?: unknown };
+  return { changes: affected(header), insertId: Number(header.insertId ?? header.lastInsertRowid ?? 0) };
+}
