@@ -348,6 +348,16 @@ describe('createRiskEngine: the deterministic rules of policies/risk-rules.json'
       assert.equal(harvest.action, 'block');
     });
 
+    it('a warning about impersonators quotes the scam without being one; the same words with a link are not a warning', () => {
+      const warning = score(
+        'Auntie I saw the message saying "Kofi Plumbing winner GH₵5000". That is not from me o! Please delete it.',
+        'support',
+      );
+      assert.ok(ids(warning).includes('fraud_warning'), JSON.stringify(warning));
+      const lure = score('This is not from us? Verify now: https://kofi-plumbing-prize.test/claim', 'support');
+      assert.ok(!ids(lure).includes('fraud_warning'));
+    });
+
     it('a discount already applied to the customer’s own order is a receipt; an offer to use one is not', () => {
       const receipt = score(
         'DISKON 20% (voucher HEMAT20 yg kamu pakai) udah dipotong: total bayar Rp 64.000 dari Rp 80.000. Ref QR-7721560.',
