@@ -15,6 +15,7 @@ import {
 } from '../../src/sending/risk/policy-training.ts';
 import { createRiskEngine, QUIET_BEHAVIOUR } from '../../src/sending/risk/risk-engine.ts';
 import { classifierReading } from '../../src/sending/risk/text-features.ts';
+import { TEMPLATE_EVENTS, ThreeCxTemplates } from '../../src/integrations/threecx/threecx-templates.ts';
 import { createOptOutMatcher } from '../../src/suppression/opt-out-matcher.ts';
 
 const policies = loadPolicies('./policies');
@@ -91,6 +92,34 @@ describe('policy engine v2: the trained layers', () => {
       const hit = score('Congratulations!!! You WON 5000 USDT. Claim now via t.me/claimbonus8841 before 23:59').rules.find((r) => r.id === 'intent_classifier');
       assert.ok(hit);
       assert.doesNotMatch(hit.evidence ?? '', /8841|5000|23:59/);
+    });
+  });
+
+  describe("the gateway's own messages", () => {
+    const templates = new ThreeCxTemplates();
+    const businesses = ['Acme Support', 'Toko Laris Jaya', 'عيادة النور', 'Harbour Vets', 'Klinik Sehat Sentosa'];
+    for (const event of TEMPLATE_EVENTS) {
+      it(`the default 3CX ${event} reply is sent, whatever the business is called`, () => {
+        for (const business_name of businesses) {
+          const text = templates.render(event, {
+            customer_phone: '+6281234567890',
+            agent_extension: '104',
+            queue: 'Billing',
+            call_time: '14:32',
+            business_name,
+          });
+          const result = score(text, 'support');
+          assert.equal(result.action, 'allow', `${text} → ${JSON.stringify(result)}`);
+        }
+      });
+    }
+    it('the opt-out and opt-in confirmations are sent in every language', () => {
+      for (const language of policies.optOut.languages) {
+        for (const text of Object.values(language.confirmations)) {
+          const result = score(text, 'transactional');
+          assert.equal(result.action, 'allow', `${text} → ${JSON.stringify(result)}`);
+        }
+      }
     });
   });
 

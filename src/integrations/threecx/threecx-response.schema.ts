@@ -63,6 +63,14 @@ export const threeCxIntegrationSchema = {
 export type ThreeCxIntegrationResponse = FromSchema<typeof threeCxIntegrationSchema>;
 
 /** Named success responses (schema + example) of the 3CX integration routes. */
+/** The integration as the examples of its responses show it. */
+const integrationExample = {
+  id: 'tcx_9hQ2LmZp4RkT8sVw',
+  instance_id: instanceExample.id,
+  enabled: true,
+  webhook_path: '/integrations/3cx/webhook/tcx_9hQ2LmZp4RkT8sVw',
+};
+
 export const threeCxResponses = {
   threeCxCreated: {
     schema: ok(['id', 'secret', 'integration'], {
@@ -114,12 +122,7 @@ export const threeCxResponses = {
     }),
     example: {
       success: true,
-      integration: {
-        id: 'tcx_9hQ2LmZp4RkT8sVw',
-        instance_id: instanceExample.id,
-        enabled: true,
-        webhook_path: '/integrations/3cx/webhook/tcx_9hQ2LmZp4RkT8sVw',
-      },
+      integration: integrationExample,
       default_templates: {},
     },
   },
@@ -130,12 +133,7 @@ export const threeCxResponses = {
     }),
     example: {
       success: true,
-      integration: {
-        id: 'tcx_9hQ2LmZp4RkT8sVw',
-        instance_id: instanceExample.id,
-        enabled: true,
-        webhook_path: '/integrations/3cx/webhook/tcx_9hQ2LmZp4RkT8sVw',
-      },
+      integration: integrationExample,
       forwarding: null,
     },
   },
@@ -149,12 +147,7 @@ export const threeCxResponses = {
       success: true,
       id: 'tcx_9hQ2LmZp4RkT8sVw',
       secret: 'tcx_Qe7…',
-      integration: {
-        id: 'tcx_9hQ2LmZp4RkT8sVw',
-        instance_id: instanceExample.id,
-        enabled: true,
-        webhook_path: '/integrations/3cx/webhook/tcx_9hQ2LmZp4RkT8sVw',
-      },
+      integration: integrationExample,
     },
   },
   threeCxEvents: {
