@@ -50,6 +50,11 @@ export const obj = (required: string[], properties: Record<string, Schema>, desc
 /** `{success: true, ...}` */
 export const ok = (required: string[], properties: Record<string, Schema>, description?: string): Schema =>
   obj(['success', ...required], { success: { const: true }, ...properties }, description);
+/** "`a`, `b` or `c`": a list of codes as a description reads them. */
+export const codeList = (codes: readonly string[]): string => {
+  const quoted = codes.map((c) => `\`${c}\``);
+  return quoted.length < 2 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`;
+};
 export const arrayOf = (item: Schema): Schema => ({ type: 'array', items: item });
 
 /** The cursor of the pages listed newest first. */

@@ -5,7 +5,7 @@ import { PreparedShapes, runWrite } from '../db/prepared.ts';
 import { maskPhone } from '../lib/logger.ts';
 import type { MessageType } from '../transport/transport.ts';
 import type { MessageLogEntryResponse } from './message-response.schema.ts';
-import type { SendCommand } from './send-context.ts';
+import type { SendSource } from './send-source.ts';
 
 export type MessageStatus = 'reserved' | 'sent' | 'failed' | 'blocked' | 'delivered' | 'read' | 'played';
 export type Outcome = 'allowed' | 'blocked';
@@ -27,7 +27,7 @@ export interface MessageRecord {
   flagged: boolean;
   waMessageId: string | null;
   reference: string | null;
-  source: SendCommand['source'];
+  source: SendSource;
   integrationId: string | null;
   dayKey: string | null;
   monthKey: string | null;
@@ -171,7 +171,7 @@ export class MessageLog {
     return row ? String(row.status) : null;
   }
 
-  /** The source (`api`, `threecx`, `confirmation`) of the account's last message that reached this recipient. */
+  /** The source (a SendSource) of the account's last message that reached this recipient. */
   async lastSentSource(accountId: string, recipient: string): Promise<string | null> {
     const last = await this.db(TABLE)
       .where({ account_id: accountId, recipient, outcome: 'allowed' })

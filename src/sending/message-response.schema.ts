@@ -9,6 +9,7 @@
 import type { FromSchema } from 'json-schema-to-ts';
 import {
   arrayOf,
+  codeList,
   exampleTime,
   int,
   nextBefore,
@@ -19,6 +20,7 @@ import {
 } from '../openapi/schema-helpers.ts';
 import { instanceExample } from '../instances/instance-response.schema.ts';
 import { accountExample } from '../accounts/account-response.schema.ts';
+import { SEND_SOURCES } from './send-source.ts';
 
 /** `MessageLogEntry`: built by `presentMessage` (message-log.ts). */
 export const messageLogEntrySchema = {
@@ -47,7 +49,7 @@ export const messageLogEntrySchema = {
     flagged: { type: 'boolean', description: 'Sent, but scored at or above the review threshold.' },
     message_id: { type: ['string', 'null'], description: 'WhatsApp message id once sent.' },
     reference: { type: ['string', 'null'], description: 'Your own reference, as sent.' },
-    source: { type: 'string', description: '`api`, `threecx` or `confirmation`.' },
+    source: { type: 'string', description: `${codeList(SEND_SOURCES)}.` },
     failure_reason: { type: ['string', 'null'] },
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },

@@ -11,6 +11,7 @@ import type { SuppressionReads } from '../suppression/suppression-service.ts';
 import type { Transport, OutboundMedia } from '../transport/transport.ts';
 import type { IdempotencyLinks } from './idempotency-store.ts';
 import type { SendMessageLog } from './message-log.ts';
+import type { SendSource } from './send-source.ts';
 import type { QuotaReservations } from './quota-ledger.ts';
 import type { ReservationBatcher } from './reservation-batcher.ts';
 import type { RiskEngine, RiskResult } from './risk/risk-engine.ts';
@@ -26,7 +27,7 @@ export interface SendCommand {
   media?: OutboundMedia | undefined;
   reference?: string | null | undefined;
   /** Where the send came from: the public API, a 3CX integration, an opt-out confirmation. */
-  source: 'api' | 'threecx' | 'confirmation';
+  source: SendSource;
   integrationId?: string | null | undefined;
   /** The module the account must have enabled for this source. */
   module: 'api' | 'threecx';

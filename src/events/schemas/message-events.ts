@@ -3,6 +3,7 @@
  * receipts and revocations.
  */
 import type { JSONSchema } from 'json-schema-to-ts';
+import { PHONE_SOURCE, SEND_SOURCES } from '../../sending/send-source.ts';
 import { MESSAGE_TYPES } from '../../transport/transport.ts';
 import type { EventType } from '../event-types.ts';
 import {
@@ -14,8 +15,6 @@ import {
   str,
   type EventDefinition,
 } from './event-schema-builders.ts';
-
-const SEND_SOURCES = ['api', 'threecx', 'confirmation', 'phone'] as const;
 
 const mention = closed(
   ['jid'],
@@ -85,8 +84,8 @@ const messageFields = {
     description: 'Id in `GET /api/messages` (outbound); null for messages sent from the phone.',
   }),
   source: {
-    enum: [...SEND_SOURCES],
-    description: '`phone`: typed on the linked phone, not sent through Warden.',
+    enum: [...SEND_SOURCES, PHONE_SOURCE],
+    description: `\`${PHONE_SOURCE}\`: typed on the linked phone, not sent through Warden.`,
   },
   status: str(),
   error: nullable('string'),

@@ -1,6 +1,7 @@
 import type { EventPayload } from '../../events/event-schemas.ts';
 import type { Instance } from '../../instances/instance-store.ts';
 import { isoSeconds } from '../../lib/clock.ts';
+import { PHONE_SOURCE } from '../../sending/send-source.ts';
 import type { TransportMessage } from '../../transport/transport.ts';
 import { type InboundContext, phoneOf } from '../inbound-context.ts';
 
@@ -26,7 +27,7 @@ export async function onOwnMessage(msg: TransportMessage, instance: Instance, ct
     purpose: null,
     reference: null,
     log_id: null,
-    source: 'phone',
+    source: PHONE_SOURCE,
     status: 'sent',
     is_view_once: Boolean(msg.isViewOnce),
     wa_timestamp: isoSeconds(msg.timestamp.getTime()),
