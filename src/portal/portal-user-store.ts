@@ -56,6 +56,30 @@ export interface NewPortalUser {
   at: number;
 }
 
+/** What `PortalUsers` reads and writes: this store, or its in-memory fake (portal-user-store.fake.ts). */
+export type PortalUserRecords = Pick<
+  PortalUserStore,
+  | 'emailTaken'
+  | 'insertInvitation'
+  | 'invitationByTokenHash'
+  | 'claimInvitation'
+  | 'revokeInvitation'
+  | 'pendingInvitations'
+  | 'insertUser'
+  | 'get'
+  | 'list'
+  | 'credentialsByEmail'
+  | 'credentialsById'
+  | 'recordLogin'
+  | 'useTotpStep'
+  | 'setTotpSecret'
+  | 'enableTotp'
+  | 'disableTotp'
+  | 'countOwners'
+  | 'setRole'
+  | 'delete'
+>;
+
 const USERS = 'account_users';
 const INVITATIONS = 'account_invitations';
 

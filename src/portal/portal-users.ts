@@ -12,7 +12,7 @@ import {
   type Invitation,
   type PortalUser,
   type PortalUserCredentials,
-  type PortalUserStore,
+  type PortalUserRecords,
   type Role,
 } from './portal-user-store.ts';
 import { base32Decode, matchTotp, newTotpSecret } from './totp.ts';
@@ -79,11 +79,11 @@ export class PortalUsers {
   constructor(
     private readonly deps: {
       transact: Transact;
-      users: PortalUserStore;
+      users: PortalUserRecords;
       clock: Clock;
-      audit: AuditLog;
-      sessions: PortalSessionStore;
-      totpBox: SecretBox;
+      audit: Pick<AuditLog, 'record'>;
+      sessions: Pick<PortalSessionStore, 'endAllFor'>;
+      totpBox: Pick<SecretBox, 'encrypt' | 'decrypt'>;
     },
   ) {}
 
