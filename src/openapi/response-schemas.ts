@@ -6,6 +6,7 @@
  * here: they are imported from `src/http/schemas/` so the document describes exactly what validates.
  */
 
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import { accountResponses, accountSchema, apiKeyInfoSchema } from '../accounts/account-response.schema.ts';
 import { clusterResponses } from '../cluster/cluster-response.schema.ts';
 import { eventCatalogResponses } from '../events/event-catalog-response.schema.ts';
@@ -33,7 +34,7 @@ import {
 import { arrayOf, obj, ok, str, type NamedResponse, type Schema } from './schema-helpers.ts';
 
 /** Reusable component schemas (`#/components/schemas/<key>`). */
-export const COMPONENT_SCHEMAS: Record<string, Schema> = {
+export const COMPONENT_SCHEMAS = {
   Error: {
     type: 'object',
     description:
@@ -112,7 +113,7 @@ export const COMPONENT_SCHEMAS: Record<string, Schema> = {
   Strike: strikeSchema,
   PortalUser: portalUserSchema,
   PortalInvitation: portalInvitationSchema,
-};
+} satisfies Record<string, Schema>;
 
 /** Named success responses: schema + example. */
 export const RESPONSES = {
@@ -150,3 +151,13 @@ export const RESPONSES = {
     example: { openapi: '3.1.0', info: { title: 'Warden', version: '0.1.0' }, paths: {} },
   },
 } satisfies Record<string, NamedResponse>;
+
+/**
+ * The body of the named success response `K`, read from its envelope schema by `FromSchema` (each
+ * `$ref` resolved against COMPONENT_SCHEMAS): what a route sends is checked against what the
+ * document publishes, e.g. `res.json({...} satisfies ResponseBody<'message'>)`.
+ */
+export type ResponseBody<K extends keyof typeof RESPONSES> =
+  (typeof RESPONSES)[K]['schema'] & { components: { schemas: typeof COMPONENT_SCHEMAS } } extends infer S extends JSONSchema
+    ? FromSchema<S>
+    : never;

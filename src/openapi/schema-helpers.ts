@@ -15,47 +15,59 @@ export interface NamedResponse {
   example: unknown;
 }
 
-/** `#/components/schemas/<name>`. */
-export const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+/**
+ * The builders keep their arguments' literal types (`const` type parameters), so that a route can
+ * type the body it sends with `FromSchema` of its envelope (`ResponseBody`, response-schemas.ts).
+ */
 
-export const str = (description?: string, extra: Schema = {}): Schema => ({
-  type: 'string',
-  ...(description ? { description } : {}),
-  ...extra,
+/** `{description}` when there is one. */
+const described = (description?: string): { description?: string } => (description ? { description } : {});
+
+/** `#/components/schemas/<name>`. */
+export const ref = <const N extends string>(name: N) => ({ $ref: `#/components/schemas/${name}` as const });
+
+/** No extra keywords. */
+type None = Record<never, never>;
+
+/** `{type, description?, ...extra}`. */
+const typed = <const T, const E extends Schema>(type: T, description: string | undefined, extra: E | undefined) => ({
+  type,
+  ...described(description),
+  ...(extra as E),
 });
-export const nullableStr = (description?: string, extra: Schema = {}): Schema => ({
-  type: ['string', 'null'],
-  ...(description ? { description } : {}),
-  ...extra,
-});
-export const dateTime = (description?: string): Schema => str(description, { format: 'date-time' });
-export const nullableDateTime = (description?: string): Schema =>
-  nullableStr(description, { format: 'date-time' });
-export const int = (description?: string, extra: Schema = {}): Schema => ({
-  type: 'integer',
-  ...(description ? { description } : {}),
-  ...extra,
-});
-export const nullableInt = (description?: string): Schema => ({
-  type: ['integer', 'null'],
-  ...(description ? { description } : {}),
-});
-export const bool = (description?: string): Schema => ({ type: 'boolean', ...(description ? { description } : {}) });
-export const obj = (required: string[], properties: Record<string, Schema>, description?: string): Schema => ({
-  type: 'object',
-  ...(description ? { description } : {}),
+
+export const str = <const E extends Schema = None>(description?: string, extra?: E) =>
+  typed('string', description, extra);
+export const nullableStr = <const E extends Schema = None>(description?: string, extra?: E) =>
+  typed(['string', 'null'], description, extra);
+export const dateTime = (description?: string) => str(description, { format: 'date-time' });
+export const nullableDateTime = (description?: string) => nullableStr(description, { format: 'date-time' });
+export const int = <const E extends Schema = None>(description?: string, extra?: E) =>
+  typed('integer', description, extra);
+export const nullableInt = (description?: string) => typed(['integer', 'null'], description, {});
+export const bool = (description?: string) => typed('boolean', description, {});
+export const obj = <const R extends readonly string[], const P extends Record<string, Schema>>(
+  required: R,
+  properties: P,
+  description?: string,
+) => ({
+  type: 'object' as const,
+  ...described(description),
   required,
   properties,
 });
 /** `{success: true, ...}` */
-export const ok = (required: string[], properties: Record<string, Schema>, description?: string): Schema =>
-  obj(['success', ...required], { success: { const: true }, ...properties }, description);
+export const ok = <const R extends readonly string[], const P extends Record<string, Schema>>(
+  required: R,
+  properties: P,
+  description?: string,
+) => obj(['success', ...required] as const, { success: { const: true }, ...properties } as const, description);
 /** "`a`, `b` or `c`": a list of codes as a description reads them. */
 export const codeList = (codes: readonly string[]): string => {
   const quoted = codes.map((c) => `\`${c}\``);
   return quoted.length < 2 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`;
 };
-export const arrayOf = (item: Schema): Schema => ({ type: 'array', items: item });
+export const arrayOf = <const I extends Schema>(item: I) => ({ type: 'array' as const, items: item });
 
 /** The cursor of the pages listed newest first. */
 export const nextBefore = {

@@ -3,6 +3,7 @@ import { affected, isUniqueViolation } from '../db/database.ts';
 import { ConflictError, IdempotencyKeyReusedError } from '../errors/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { MessageLog } from './message-log.ts';
+import type { SendMessageResponse } from './message-response.schema.ts';
 import type { QuotaLedger } from './quota-ledger.ts';
 import { reclaimReservation } from './reservation-recovery.ts';
 
@@ -13,7 +14,7 @@ const SENT = ['sent', 'delivered', 'read'];
 export type IdempotencyBegin = { kind: 'new'; claimedAt: number } | { kind: 'replay'; status: number; body: unknown };
 
 /** The answer a successful send gave, rebuilt from its message row (the one fact it rests on). */
-export function sentResponse(logId: number, waMessageId: string): Record<string, unknown> {
+export function sentResponse(logId: number, waMessageId: string): SendMessageResponse {
   return { success: true, status: 'sent', message_id: waMessageId, log_id: logId };
 }
 

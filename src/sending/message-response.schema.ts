@@ -144,3 +144,6 @@ export const messageResponses = {
     },
   },
 } satisfies Record<string, NamedResponse>;
+
+/** The body of a send's answer (`POST /api/send-message`, 200; replayed for its Idempotency-Key). */
+export type SendMessageResponse = FromSchema<typeof messageResponses.sendMessage.schema>;

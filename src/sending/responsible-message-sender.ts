@@ -4,16 +4,14 @@ import { GatewaySendFailedError, InternalError, ServiceUnavailableError } from '
 import { moduleLogger } from '../lib/logger.ts';
 import { SEND_CHECKS } from './checks/index.ts';
 import type { SendCheck, SendCommand, SendDeps, SendState } from './send-context.ts';
+import { sentResponse } from './idempotency-store.ts';
+import type { SendMessageResponse } from './message-response.schema.ts';
 import { recipientHash } from './message-log.ts';
 
 const log = moduleLogger('sender');
 
-export interface SendSuccess {
-  success: true;
-  status: 'sent';
-  message_id: string;
-  log_id: number;
-}
+/** What a send answers: the `sendMessage` envelope of the OpenAPI document. */
+export type SendSuccess = SendMessageResponse;
 
 /**
  * The ResponsibleMessageSender: runs the ordered checks of `checks/index.ts`, stops at the first
@@ -55,7 +53,7 @@ export class ResponsibleMessageSender {
       flagged: state.risk?.action === 'review',
       durationMs: performance.now() - started,
     });
-    return { success: true, status: 'sent', message_id: state.waMessageId as string, log_id: logId };
+    return sentResponse(logId, state.waMessageId as string);
   }
 
   /** Refusals are decisions too: write (or finish) the row, release what was reserved. */

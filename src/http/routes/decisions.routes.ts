@@ -4,7 +4,7 @@ import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { accountMessageLogPage } from './pagination.ts';
 import { describe } from '../../openapi/route-meta.ts';
-import { RESPONSES } from '../../openapi/response-schemas.ts';
+import { RESPONSES, type ResponseBody } from '../../openapi/response-schemas.ts';
 import { beforeParam, limitParam, q } from '../../openapi/params.ts';
 
 /**
@@ -36,7 +36,11 @@ export function decisionRoutes(c: Container): Router {
     auth,
     handler(async (req, res) => {
       const page = await accountMessageLogPage(c.messages, req.query as Record<string, unknown>, accountOf(res).id);
-      res.json({ success: true, decisions: page.entries, next_before: page.next_before });
+      res.json({
+        success: true,
+        decisions: page.entries,
+        next_before: page.next_before,
+      } satisfies ResponseBody<'customerDecisions'>);
     }),
   );
   return router;

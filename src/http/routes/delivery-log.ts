@@ -9,7 +9,7 @@ import { presentDelivery } from '../../webhooks/webhook-service.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { optionalString, pageParams } from './pagination.ts';
 import { limitParam, offsetParam, q } from '../../openapi/params.ts';
-import { RESPONSES } from '../../openapi/response-schemas.ts';
+import { RESPONSES, type ResponseBody } from '../../openapi/response-schemas.ts';
 import type { RouteDescription } from '../../openapi/route-meta.ts';
 
 /**
@@ -57,6 +57,6 @@ export function deliveryLog(
       ),
       limit: page.limit,
       offset: page.offset,
-    });
+    } satisfies ResponseBody<'deliveries'>);
   });
 }

@@ -8,7 +8,7 @@ import { jsonRequest } from '../middleware/json-request.ts';
 import { validateBody } from '../middleware/validate-body.ts';
 import { createInstanceSchema, pairingCodeSchema } from '../schemas/instance.schema.ts';
 import { describe } from '../../openapi/route-meta.ts';
-import { RESPONSES } from '../../openapi/response-schemas.ts';
+import { RESPONSES, type ResponseBody } from '../../openapi/response-schemas.ts';
 
 /** Instance lifecycle (SPEC §5.1). Every lookup is scoped by the caller's account. */
 export function instanceRoutes(c: Container): Router {
@@ -19,32 +19,33 @@ export function instanceRoutes(c: Container): Router {
 
   const create = handler(async (req, res) => {
     const instance = await c.instances.create(accountOf(res).id, req.body);
-    res.status(201).json({ success: true, instance: await presentInstance(instance, now()) });
+    res.status(201).json({ success: true, instance: await presentInstance(instance, now()) } satisfies ResponseBody<'instanceCreated'>);
   });
   const list = handler(async (_req, res) => {
     const items = await c.instanceStore.listForAccount(accountOf(res).id);
-    res.json({ success: true, instances: await Promise.all(items.map((i) => presentInstance(i, now()))) });
+    const instances = await Promise.all(items.map((i) => presentInstance(i, now())));
+    res.json({ success: true, instances } satisfies ResponseBody<'instances'>);
   });
   const get = handler(async (req, res) => {
     const instance = await c.instances.getForAccount(accountOf(res).id, id(req));
-    res.json({ success: true, instance: await presentInstance(instance, now()) });
+    res.json({ success: true, instance: await presentInstance(instance, now()) } satisfies ResponseBody<'instance'>);
   });
   const regenerateQr = handler(async (req, res) => {
     const instance = await c.instances.regenerateQr(accountOf(res).id, id(req));
-    res.json({ success: true, instance: await presentInstance(instance, now()) });
+    res.json({ success: true, instance: await presentInstance(instance, now()) } satisfies ResponseBody<'instanceCreated'>);
   });
   const pairingCode = handler(async (req, res) => {
     const phone = normalizePhoneOrReject(String(req.body.phone), null);
     const code = await c.instances.requestPairingCode(accountOf(res).id, id(req), phone);
-    res.json({ success: true, pairing_code: code });
+    res.json({ success: true, pairing_code: code } satisfies ResponseBody<'pairingCode'>);
   });
   const disconnect = handler(async (req, res) => {
     const instance = await c.instances.disconnect(accountOf(res).id, id(req));
-    res.json({ success: true, instance: await presentInstance(instance, now()) });
+    res.json({ success: true, instance: await presentInstance(instance, now()) } satisfies ResponseBody<'instance'>);
   });
   const destroy = handler(async (req, res) => {
     await c.instances.destroy(accountOf(res).id, id(req));
-    res.json({ success: true, destroyed: true });
+    res.json({ success: true, destroyed: true } satisfies ResponseBody<'destroyed'>);
   });
 
   router.post(

@@ -7,7 +7,7 @@ import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { handler } from '../middleware/async-handler.ts';
 import { accountMessageLogPage } from './pagination.ts';
 import { describe } from '../../openapi/route-meta.ts';
-import { RESPONSES } from '../../openapi/response-schemas.ts';
+import { RESPONSES, type ResponseBody } from '../../openapi/response-schemas.ts';
 import { beforeParam, limitParam, q } from '../../openapi/params.ts';
 
 /** The customer's outbound log (with the decision of every attempt) and quota. */
@@ -17,7 +17,7 @@ export function messageRoutes(c: Container): Router {
 
   const list = handler(async (req, res) => {
     const page = await accountMessageLogPage(c.messages, req.query as Record<string, unknown>, accountOf(res).id);
-    res.json({ success: true, messages: page.entries, next_before: page.next_before });
+    res.json({ success: true, messages: page.entries, next_before: page.next_before } satisfies ResponseBody<'messages'>);
   });
   const get = handler(async (req, res) => {
     const raw = String(req.params.logId);
@@ -25,7 +25,7 @@ export function messageRoutes(c: Container): Router {
       throw new ValidationError({ errors: [{ field: '/log_id', reason: 'must be a positive integer' }] });
     const message = await c.messages.get(Number(raw), accountOf(res).id);
     if (!message) throw new NotFoundError(undefined, 'No message with this log id exists for this API key.');
-    res.json({ success: true, message: presentMessage(message) });
+    res.json({ success: true, message: presentMessage(message) } satisfies ResponseBody<'message'>);
   });
   const quota = handler(async (_req, res) => {
     const account = accountOf(res);
@@ -45,7 +45,7 @@ export function messageRoutes(c: Container): Router {
       timezone: account.timezone,
       daily: window(limits.daily, used.daily, nextDayStart(at, account.timezone)),
       monthly: window(limits.monthly, used.monthly, nextMonthStart(at, account.timezone)),
-    });
+    } satisfies ResponseBody<'quota'>);
   });
 
   router.get(

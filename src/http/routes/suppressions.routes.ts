@@ -10,7 +10,7 @@ import { validateBody } from '../middleware/validate-body.ts';
 import { createSuppressionSchema } from '../schemas/suppression.schema.ts';
 import { pageParams } from './pagination.ts';
 import { describe } from '../../openapi/route-meta.ts';
-import { RESPONSES } from '../../openapi/response-schemas.ts';
+import { RESPONSES, type ResponseBody } from '../../openapi/response-schemas.ts';
 import { limitParam, offsetParam } from '../../openapi/params.ts';
 
 /** The account's suppression list; numbers match in E.164 whatever form the caller used. */
@@ -26,7 +26,7 @@ export function suppressionRoutes(c: Container): Router {
       suppressed_recipients: items.map(presentSuppression),
       limit: page.limit,
       offset: page.offset,
-    });
+    } satisfies ResponseBody<'suppressions'>);
   });
   const add = handler(async (req, res) => {
     const account = accountOf(res);
@@ -40,7 +40,7 @@ export function suppressionRoutes(c: Container): Router {
     });
     res
       .status(created ? 201 : 200)
-      .json({ success: true, suppressed_recipient: presentSuppression(suppression) });
+      .json({ success: true, suppressed_recipient: presentSuppression(suppression) } satisfies ResponseBody<'suppressionCreated'>);
   });
   const remove = handler(async (req, res) => {
     const account = accountOf(res);
@@ -51,7 +51,7 @@ export function suppressionRoutes(c: Container): Router {
     );
     const removed = await c.suppressions.remove(c.db, { scope: account.id, phone, by: 'customer' });
     if (!removed) throw new NotFoundError(undefined, 'This recipient is not on the suppression list.');
-    res.json({ success: true, removed: presentSuppression(removed) });
+    res.json({ success: true, removed: presentSuppression(removed) } satisfies ResponseBody<'suppressionRemoved'>);
   });
 
   router.get(

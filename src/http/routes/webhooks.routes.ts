@@ -17,7 +17,7 @@ import {
 import { deliveryLog, deliveryLogDoc } from './delivery-log.ts';
 import { pageParams } from './pagination.ts';
 import { describe } from '../../openapi/route-meta.ts';
-import { RESPONSES } from '../../openapi/response-schemas.ts';
+import { RESPONSES, type ResponseBody } from '../../openapi/response-schemas.ts';
 import { limitParam, offsetParam } from '../../openapi/params.ts';
 
 /** Test deliveries (`POST /api/webhooks/{id}/test`) one account may trigger per minute. */
@@ -38,7 +38,9 @@ export function webhookRoutes(c: Container): Router {
 
   const create = handler(async (req, res) => {
     const { endpoint, secret } = await c.webhooks.create(accountOf(res).id, req.body);
-    res.status(201).json({ success: true, webhook: { ...presentWebhook(endpoint, now()), secret }, secret });
+    res
+      .status(201)
+      .json({ success: true, webhook: { ...presentWebhook(endpoint, now()), secret }, secret } satisfies ResponseBody<'webhookCreated'>);
   });
   const list = handler(async (req, res) => {
     const page = pageParams(req.query as Record<string, unknown>);
@@ -48,30 +50,35 @@ export function webhookRoutes(c: Container): Router {
       webhooks: items.map((e) => presentWebhook(e, now())),
       limit: page.limit,
       offset: page.offset,
-    });
+    } satisfies ResponseBody<'webhooks'>);
   });
   const get = handler(async (req, res) => {
     const endpoint = await c.webhooks.get(accountOf(res).id, id(req));
-    res.json({ success: true, webhook: presentWebhook(endpoint, now()) });
+    res.json({ success: true, webhook: presentWebhook(endpoint, now()) } satisfies ResponseBody<'webhook'>);
   });
   const update = handler(async (req, res) => {
     const endpoint = await c.webhooks.update(accountOf(res).id, id(req), req.body);
-    res.json({ success: true, webhook: presentWebhook(endpoint, now()) });
+    res.json({ success: true, webhook: presentWebhook(endpoint, now()) } satisfies ResponseBody<'webhook'>);
   });
   const remove = handler(async (req, res) => {
     await c.webhooks.remove(accountOf(res).id, id(req));
-    res.json({ success: true, deleted: true });
+    res.json({ success: true, deleted: true } satisfies ResponseBody<'webhookDeleted'>);
   });
   const rotate = handler(async (req, res) => {
     const grace = req.body?.grace_period_seconds as number | undefined;
     const { endpoint, secret } = await c.webhooks.rotateSecret(accountOf(res).id, id(req), grace);
-    res.json({ success: true, webhook: { ...presentWebhook(endpoint, now()), secret }, secret });
+    res.json({ success: true, webhook: { ...presentWebhook(endpoint, now()), secret }, secret } satisfies ResponseBody<'webhookCreated'>);
   });
   const test = handler(async (req, res) => {
     const result = await c.webhooks.sendTest(accountOf(res).id, id(req));
     res
       .status(202)
-      .json({ success: true, event_id: result.eventId, request_id: result.requestId, held: result.held });
+      .json({
+        success: true,
+        event_id: result.eventId,
+        request_id: result.requestId,
+        held: result.held,
+      } satisfies ResponseBody<'webhookTest'>);
   });
   const deliveries = deliveryLog('customer', (req, res, query) =>
     c.webhooks.listDeliveries(accountOf(res).id, id(req), query),
@@ -83,11 +90,11 @@ export function webhookRoutes(c: Container): Router {
       .json({
         success: true,
         delivery: presentDelivery(result.delivery, result.attempts, result.endpoint.enabled),
-      });
+      } satisfies ResponseBody<'delivery'>);
   });
   const recover = handler(async (req, res) => {
     const result = await c.webhooks.recover(accountOf(res).id, id(req), req.body);
-    res.status(202).json({ success: true, ...result });
+    res.status(202).json({ success: true, ...result } satisfies ResponseBody<'recover'>);
   });
 
   router.post(
