@@ -158,6 +158,7 @@ export const RESPONSES = {
  * document publishes, e.g. `res.json({...} satisfies ResponseBody<'message'>)`.
  */
 export type ResponseBody<K extends keyof typeof RESPONSES> =
-  (typeof RESPONSES)[K]['schema'] & { components: { schemas: typeof COMPONENT_SCHEMAS } } extends infer S extends JSONSchema
-    ? FromSchema<S>
-    : never;
+  WithComponents<(typeof RESPONSES)[K]['schema']> extends infer S extends JSONSchema ? FromSchema<S> : never;
+
+/** A schema as the root `FromSchema` reads its `#/components/schemas/<name>` references from. */
+type WithComponents<S> = S & { components: { schemas: typeof COMPONENT_SCHEMAS } };

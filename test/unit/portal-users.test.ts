@@ -36,7 +36,8 @@ function setup() {
 describe('PortalUsers (unit, on the in-memory store)', () => {
   it('an invitation makes one user of its account with its role, and works once', async () => {
     const t = setup();
-    const { invitation, token } = await t.portal.invite(ACCOUNT, { email: ' Dewi@Toko.example ', role: 'developer' }, ADMIN);
+    const input = { email: ' Dewi@Toko.example ', role: 'developer' };
+    const { invitation, token } = await t.portal.invite(ACCOUNT, input, ADMIN);
     assert.equal(invitation.email, 'dewi@toko.example');
     assert.deepEqual((await t.portal.pendingInvitations(ACCOUNT)).map((i) => i.id), [invitation.id]);
 
@@ -53,7 +54,8 @@ describe('PortalUsers (unit, on the in-memory store)', () => {
     assert.equal(await t.portal.findInvitation(token), null);
     await assert.rejects(t.portal.accept(token, { name: 'Again', password: PASSWORD }), NotFoundError);
     assert.equal((await t.portal.list(ACCOUNT)).length, 1);
-    await assert.rejects(t.portal.invite(ACCOUNT, { email: 'dewi@toko.example', role: 'viewer' }, ADMIN), ValidationError);
+    const again = { email: 'dewi@toko.example', role: 'viewer' };
+    await assert.rejects(t.portal.invite(ACCOUNT, again, ADMIN), ValidationError);
   });
 
   it('an expired invitation is refused; a refused acceptance leaves the invitation unused', async () => {

@@ -19,7 +19,11 @@ export function instanceRoutes(c: Container): Router {
 
   const create = handler(async (req, res) => {
     const instance = await c.instances.create(accountOf(res).id, req.body);
-    res.status(201).json({ success: true, instance: await presentInstance(instance, now()) } satisfies ResponseBody<'instanceCreated'>);
+    const body = {
+      success: true,
+      instance: await presentInstance(instance, now()),
+    } satisfies ResponseBody<'instanceCreated'>;
+    res.status(201).json(body);
   });
   const list = handler(async (_req, res) => {
     const items = await c.instanceStore.listForAccount(accountOf(res).id);
@@ -32,7 +36,11 @@ export function instanceRoutes(c: Container): Router {
   });
   const regenerateQr = handler(async (req, res) => {
     const instance = await c.instances.regenerateQr(accountOf(res).id, id(req));
-    res.json({ success: true, instance: await presentInstance(instance, now()) } satisfies ResponseBody<'instanceCreated'>);
+    const body = {
+      success: true,
+      instance: await presentInstance(instance, now()),
+    } satisfies ResponseBody<'instanceCreated'>;
+    res.json(body);
   });
   const pairingCode = handler(async (req, res) => {
     const phone = normalizePhoneOrReject(String(req.body.phone), null);

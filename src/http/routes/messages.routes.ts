@@ -17,7 +17,12 @@ export function messageRoutes(c: Container): Router {
 
   const list = handler(async (req, res) => {
     const page = await accountMessageLogPage(c.messages, req.query as Record<string, unknown>, accountOf(res).id);
-    res.json({ success: true, messages: page.entries, next_before: page.next_before } satisfies ResponseBody<'messages'>);
+    const body = {
+      success: true,
+      messages: page.entries,
+      next_before: page.next_before,
+    } satisfies ResponseBody<'messages'>;
+    res.json(body);
   });
   const get = handler(async (req, res) => {
     const raw = String(req.params.logId);

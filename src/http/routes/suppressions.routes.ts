@@ -38,9 +38,11 @@ export function suppressionRoutes(c: Container): Router {
       note: req.body.note ?? null,
       createdBy: `api_key:${String(res.locals.apiKeyId)}`,
     });
-    res
-      .status(created ? 201 : 200)
-      .json({ success: true, suppressed_recipient: presentSuppression(suppression) } satisfies ResponseBody<'suppressionCreated'>);
+    const body = {
+      success: true,
+      suppressed_recipient: presentSuppression(suppression),
+    } satisfies ResponseBody<'suppressionCreated'>;
+    res.status(created ? 201 : 200).json(body);
   });
   const remove = handler(async (req, res) => {
     const account = accountOf(res);

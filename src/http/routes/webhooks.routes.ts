@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Container } from '../../container.ts';
+import type { WebhookEndpoint } from '../../webhooks/webhook-endpoint-store.ts';
 import { presentDelivery, presentWebhook } from '../../webhooks/webhook-service.ts';
 import { accountOf, apiKeyAuth } from '../middleware/auth.ts';
 import { accountRateLimit } from '../middleware/account-rate-limit.ts';
@@ -36,11 +37,16 @@ export function webhookRoutes(c: Container): Router {
     durationSeconds: 60,
   });
 
+  /** The answer of creating an endpoint or rotating its secret: the secret is shown this once. */
+  const withSecret = (endpoint: WebhookEndpoint, secret: string) =>
+    ({
+      success: true,
+      webhook: { ...presentWebhook(endpoint, now()), secret },
+      secret,
+    }) satisfies ResponseBody<'webhookCreated'>;
   const create = handler(async (req, res) => {
     const { endpoint, secret } = await c.webhooks.create(accountOf(res).id, req.body);
-    res
-      .status(201)
-      .json({ success: true, webhook: { ...presentWebhook(endpoint, now()), secret }, secret } satisfies ResponseBody<'webhookCreated'>);
+    res.status(201).json(withSecret(endpoint, secret));
   });
   const list = handler(async (req, res) => {
     const page = pageParams(req.query as Record<string, unknown>);
@@ -67,7 +73,7 @@ export function webhookRoutes(c: Container): Router {
   const rotate = handler(async (req, res) => {
     const grace = req.body?.grace_period_seconds as number | undefined;
     const { endpoint, secret } = await c.webhooks.rotateSecret(accountOf(res).id, id(req), grace);
-    res.json({ success: true, webhook: { ...presentWebhook(endpoint, now()), secret }, secret } satisfies ResponseBody<'webhookCreated'>);
+    res.json(withSecret(endpoint, secret));
   });
   const test = handler(async (req, res) => {
     const result = await c.webhooks.sendTest(accountOf(res).id, id(req));
