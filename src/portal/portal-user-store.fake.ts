@@ -10,13 +10,7 @@ import type {
 } from './portal-user-store.ts';
 
 /** A row of `account_users` as the fake keeps it. */
-interface UserRow {
-  id: string;
-  accountId: string;
-  email: string;
-  name: string;
-  role: Role;
-  passwordHash: string;
+interface UserRow extends Omit<NewPortalUser, 'at'> {
   totpSecret: string | null;
   totpEnabledAt: number | null;
   totpLastStep: number | null;
