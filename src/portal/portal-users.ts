@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
 import type { Transact } from '../db/transactions.ts';
 import { ConflictError, NotFoundError, ValidationError } from '../errors/errors.ts';
 import type { SecretBox } from '../integrations/threecx/secret-box.ts';
@@ -234,33 +235,37 @@ export class PortalUsers {
   async confirmTotp(user: PortalUser, code: string): Promise<boolean> {
     const found = await this.deps.users.credentialsById(user.id);
     if (!found || found.user.totpEnabled || !(await this.useCode(found, code))) return false;
-    await this.deps.transact(async (trx) => {
-      await this.deps.users.enableTotp(trx, user.id, this.now());
-      await this.deps.audit.record(trx, {
-        actor: portalActor(user),
-        action: 'portal_user.totp_enabled',
-        targetType: 'account',
-        targetId: user.accountId,
-        detail: { user_id: user.id },
-      });
-    });
+    await this.changeTotp(user, 'portal_user.totp_enabled', (trx) =>
+      this.deps.users.enableTotp(trx, user.id, this.now()),
+    );
     return true;
   }
 
   async disableTotp(user: PortalUser, password: string): Promise<boolean> {
     const found = await this.deps.users.credentialsById(user.id);
     if (!found || !(await verifyPassword(password, found.passwordHash))) return false;
-    await this.deps.transact(async (trx) => {
-      await this.deps.users.disableTotp(trx, user.id, this.now());
+    await this.changeTotp(user, 'portal_user.totp_disabled', (trx) =>
+      this.deps.users.disableTotp(trx, user.id, this.now()),
+    );
+    return true;
+  }
+
+  /** Turns the user's second factor on or off and audits it, in one transaction. */
+  private changeTotp(
+    user: PortalUser,
+    action: string,
+    change: (trx: Knex.Transaction) => Promise<unknown>,
+  ): Promise<void> {
+    return this.deps.transact(async (trx) => {
+      await change(trx);
       await this.deps.audit.record(trx, {
         actor: portalActor(user),
-        action: 'portal_user.totp_disabled',
+        action,
         targetType: 'account',
         targetId: user.accountId,
         detail: { user_id: user.id },
       });
     });
-    return true;
   }
 
   async changeRole(accountId: string, userId: string, role: string, actor: string): Promise<PortalUser> {
