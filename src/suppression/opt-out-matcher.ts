@@ -42,6 +42,21 @@ export interface OptOutClassifierPolicy {
    * before it demands ("who gave you my number? delete it"); without it, such replies never count.
    */
   question_opt_out_min?: number;
+  /**
+   * Replies of at most this many words may be judged without a cue word ("sttop", "استوب",
+   * "band karo ji"): a short reply spells its refusal in ways no list foresees. They need the
+   * model surer (`cue_free_opt_out_min`, `cue_free_opt_in_min`) and vetoes still apply.
+   */
+  cue_free_max_words?: number;
+  cue_free_opt_out_min?: number;
+  cue_free_opt_in_min?: number;
+  /**
+   * Whole replies (fillers aside) that mean "stop" in one language and something ordinary in
+   * another ("acha": Swahili "stop", Hindi "OK"; "خلاص": "enough" and "done"; "START 0": India's
+   * opt-out from all promotions, elsewhere a start): the model never acts on them, however sure
+   * it is. A false opt-out silently cuts a customer off.
+   */
+  ambiguous_words?: string[];
 }
 
 export interface OptOutLanguage {
@@ -187,6 +202,7 @@ export function createOptOutMatcher(
     (list ?? []).map((t, i) => normalizeTerm(t, `classifier.${name}[${i}]`));
   const cues = stems(detector?.require_terms, 'require_terms');
   const vetoes = stems(detector?.veto_terms, 'veto_terms');
+  const ambiguous = new Set(stems(detector?.ambiguous_words, 'ambiguous_words'));
   /** Whether any token contains one of the stems (see {@link OptOutClassifierPolicy.require_terms}). */
   const mentions = (tokens: string[], list: string[]) =>
     list.some((stem) => {
@@ -257,7 +273,8 @@ export function createOptOutMatcher(
   /** The model's reading of a reply no list matched, or null when it is not sure enough. */
   function fromModel(tokens: string[], text: string): OptOutMatch | null {
     if (model === undefined || detector === undefined || tokens.length > detector.max_words) return null;
-    if (!mentions(tokens, cues)) return null;
+    const cued = mentions(tokens, cues);
+    if (!cued && tokens.length > (detector.cue_free_max_words ?? 0)) return null;
     const p = model.predict(text);
     const pOut = p.probabilities[model.classes.indexOf('opt_out')] as number;
     const pIn = p.probabilities[model.classes.indexOf('opt_in')] as number;
@@ -267,11 +284,13 @@ export function createOptOutMatcher(
     // on the way ("who gave you my number? delete it") needs the model surer.
     const asks = detector.veto_questions === true && /[?？؟]/u.test(text);
     const question = asks && endsInQuestion(text);
-    const outMin = asks ? Math.max(detector.opt_out_min, detector.question_opt_out_min ?? 1) : detector.opt_out_min;
+    const baseOut = cued ? detector.opt_out_min : (detector.cue_free_opt_out_min ?? 1);
+    const inMin = cued ? detector.opt_in_min : (detector.cue_free_opt_in_min ?? 1);
+    const outMin = asks ? Math.max(baseOut, detector.question_opt_out_min ?? 1) : baseOut;
     if (pOut >= outMin && !question && !mentions(tokens, vetoes)) {
       return { kind: 'opt_out', keyword: CLASSIFIER_KEYWORD, language, tier: 'classifier', probability: Math.round(pOut * 1000) / 1000 };
     }
-    if (pIn >= detector.opt_in_min) {
+    if (pIn >= inMin) {
       return { kind: 'opt_in', keyword: CLASSIFIER_KEYWORD, language, tier: 'classifier', probability: Math.round(pIn * 1000) / 1000 };
     }
     return null;
@@ -375,12 +394,14 @@ export function createOptOutMatcher(
           if (entry !== undefined) return toMatch(entry, 'phrase');
         }
       }
-      if (context.answersOptOutConfirmation === true) {
-        for (const core of candidates) {
-          const entry = afterConfirmation.get(core);
-          if (entry !== undefined) return toMatch(entry, 'keyword');
-        }
+      for (const core of candidates) {
+        const entry = afterConfirmation.get(core);
+        if (entry === undefined) continue;
+        // "YES" answers the opt-out confirmation, or else something we cannot see: never the
+        // model's guess.
+        return context.answersOptOutConfirmation === true ? toMatch(entry, 'keyword') : null;
       }
+      if (candidates.some((core) => ambiguous.has(core))) return null;
       return fromModel(tokens, text);
     },
 

@@ -248,6 +248,44 @@ describe('createOptOutMatcher (policies/opt-out.json)', () => {
       assert.equal(withModel(plainMin).classify('Delete my number from your list now.')?.kind, 'opt_out');
     });
 
+    it('a short reply without a cue word counts only when the model is surer', () => {
+      const cueFreeMin = policy.classifier?.cue_free_opt_out_min ?? 1;
+      const maxWords = policy.classifier?.cue_free_max_words ?? 0;
+      assert.ok(cueFreeMin > plainMin && maxWords >= 2);
+      // "isttop pls": no listed keyword, no cue word ("messages", "list"…), two words.
+      assert.deepEqual(
+        { ...withModel(cueFreeMin).classify('isttop pls'), probability: undefined },
+        { kind: 'opt_out', keyword: 'classifier', language: 'en', tier: 'classifier', probability: undefined },
+      );
+      assert.equal(withModel((cueFreeMin + plainMin) / 2).classify('isttop pls'), null);
+      // Longer than cue_free_max_words and without a cue word: never the model's alone.
+      const long = Array.from({ length: maxWords + 1 }, (_, i) => `isttop${i}`).join(' ');
+      assert.equal(withModel(1).classify(long), null);
+      // With a cue word the plain minimum applies, whatever the length.
+      assert.equal(withModel(plainMin).classify('no more messages pls')?.kind, 'opt_out');
+    });
+
+    it('words that mean stop in one language and OK in another never count on the model alone', () => {
+      for (const text of ['acha', 'Acha!', 'khalas 🙏', 'خلاص', 'OK']) {
+        assert.equal(withModel(1).classify(text), null, text);
+      }
+    });
+
+    it('"YES" without the opt-out confirmation before it is never an opt-in, however sure the model is', () => {
+      const probabilities = [0, 0, 1];
+      const model: LinearModel = {
+        task: 'reply-consent',
+        version: 'fixed',
+        classes: ['none', 'opt_out', 'opt_in'],
+        predict: () => ({ label: 'opt_in', probabilities, positive: 0, positiveLabel: 'opt_out', top: [], hosts: [] }),
+      };
+      const m = createOptOutMatcher(policy, { [policy.classifier?.model ?? '']: model });
+      assert.equal(m.classify('Yes'), null);
+      assert.equal(m.classify('نعم'), null);
+      assert.equal(m.classify('Yes', { answersOptOutConfirmation: true })?.kind, 'opt_in');
+      assert.equal(m.classify('isttart pls')?.tier, 'classifier');
+    });
+
     it('a reply that ends in a question never counts, however sure the model is', () => {
       for (const text of ['can you stop the gym membership messages?', 'Delete my number from the list؟ 🙏']) {
         assert.equal(withModel(1).classify(text), null, text);
