@@ -95,7 +95,11 @@ function describe(file: string, errors: ErrorObject[] | null | undefined): strin
 /** Model files the risk rules and the opt-out policy name. */
 export function referencedModels(policies: Partial<Policies>): string[] {
   const names = new Set<string>();
-  for (const rule of policies.risk?.rules ?? []) if (rule.kind === 'classifier') names.add(rule.model);
+  for (const rule of policies.risk?.rules ?? []) {
+    if (rule.kind !== 'classifier') continue;
+    names.add(rule.model);
+    for (const c of rule.companions ?? []) names.add(c.model);
+  }
   if (policies.optOut?.classifier) names.add(policies.optOut.classifier.model);
   return [...names].sort();
 }

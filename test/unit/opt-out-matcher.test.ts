@@ -233,6 +233,7 @@ describe('createOptOutMatcher (policies/opt-out.json)', () => {
         task: 'reply-consent',
         version: 'fixed',
         classes: ['none', 'opt_out', 'opt_in'],
+        positiveClasses: ['opt_out'],
         predict: () => ({ label: 'opt_out', probabilities, positive: pOut, positiveLabel: 'opt_out', top: [], hosts: [] }),
       };
       return createOptOutMatcher(policy, { [policy.classifier?.model ?? '']: model });
@@ -277,6 +278,7 @@ describe('createOptOutMatcher (policies/opt-out.json)', () => {
         task: 'reply-consent',
         version: 'fixed',
         classes: ['none', 'opt_out', 'opt_in'],
+        positiveClasses: ['opt_out'],
         predict: () => ({ label: 'opt_in', probabilities, positive: 0, positiveLabel: 'opt_out', top: [], hosts: [] }),
       };
       const m = createOptOutMatcher(policy, { [policy.classifier?.model ?? '']: model });

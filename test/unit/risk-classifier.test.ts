@@ -9,6 +9,7 @@ import { loadLinearModel, ModelError, type LinearModelFile } from '../../src/sen
 import {
   readCues,
   readRiskPolicy,
+  MODEL_RECIPES,
   REPLY_MODEL_FILE,
   SEND_MODEL_FILE,
   trainPolicyModels,
@@ -170,10 +171,8 @@ describe('policy engine v2: the trained layers', () => {
       const send = readModel(SEND_MODEL_FILE);
       const models = trainPolicyModels(corpus, readRiskPolicy('policies'), readCues('policies'), send.version);
       const digest = (text: string) => createHash('sha256').update(text).digest('hex');
-      for (const [name, model] of [
-        [SEND_MODEL_FILE, models.send],
-        [REPLY_MODEL_FILE, models.reply],
-      ] as const) {
+      assert.deepEqual(Object.keys(models), MODEL_RECIPES.map((r) => r.file));
+      for (const [name, model] of Object.entries(models)) {
         assert.equal(
           digest(`${JSON.stringify(model)}\n`),
           digest(fs.readFileSync(path.join('policies', name), 'utf8')),

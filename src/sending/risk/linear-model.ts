@@ -56,6 +56,8 @@ export interface LinearModel {
   readonly task: string;
   readonly version: string;
   readonly classes: readonly string[];
+  /** Classes whose probabilities add up to `positive`. */
+  readonly positiveClasses: readonly string[];
   /** `extra`: features computed elsewhere (the deterministic rules that fired, as `r:<id>`). */
   predict(text: string, purpose?: string, topN?: number, extra?: readonly string[]): Prediction;
 }
@@ -113,6 +115,7 @@ export function createLinearModel(
     task: file.task,
     version: file.version,
     classes: file.classes,
+    positiveClasses: file.positive_classes,
     predict(text, purpose, topN = 3, extra = []) {
       const { names, hosts } = extractFeatures(text, file.features.purpose ? purpose : undefined, file.features, extra, cues);
       const idx = new Int32Array(names.length);
@@ -141,7 +144,7 @@ export function createLinearModel(
       const wp = weights[bestPos] as Float64Array;
       const wn = weights[0] as Float64Array;
       const contributions: Contribution[] = [];
-      for (let i = 0; i < names.length; i++) {
+      for (let i = 0; i < names.length && topN > 0; i++) {
         const name = names[i] as string;
         if (name === 'bias') continue;
         const j = idx[i] as number;

@@ -1,4 +1,5 @@
 import { foldArabic, normalizeText } from '../../lib/text-normalize.ts';
+import { blendModels, readBySentence } from './classifier-reading.ts';
 import { describeFeature, type LinearModel } from './linear-model.ts';
 import type { Prepared } from './risk-text.ts';
 import type {
@@ -185,8 +186,20 @@ export function compileRule(
 ): Evaluator {
   switch (rule.kind) {
     case 'classifier': {
-      const model = models[rule.model];
-      if (model === undefined) throw new Error(`risk policy: ${where}: model "${rule.model}" is not loaded`);
+      const loaded = (name: string) => {
+        const m = models[name];
+        if (m === undefined) throw new Error(`risk policy: ${where}: model "${name}" is not loaded`);
+        return m;
+      };
+      const main = loaded(rule.model);
+      const companions = (rule.companions ?? []).map((c) => ({ model: loaded(c.model), weight: c.weight }));
+      let model: LinearModel;
+      try {
+        model = blendModels(main, companions);
+      } catch (error) {
+        throw new Error(`risk policy: ${where}: ${(error as Error).message}`);
+      }
+      if (rule.sentences) model = readBySentence(model, { mix: rule.sentences.mix, minWords: rule.sentences.min_words ?? 5 });
       const tiers = [...rule.tiers].sort((a, b) => a.min - b.min);
       const explain = rule.explain ?? 3;
       return (ctx) => {

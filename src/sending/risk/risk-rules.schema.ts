@@ -19,6 +19,12 @@ const DEFS = {
     format: 'regex',
     description: 'JavaScript regex source, compiled with the u flag.',
   },
+  modelFile: {
+    type: 'string',
+    pattern: '^[a-z0-9][a-z0-9._-]*\\.json$',
+    description:
+      'A model file in the policies folder, written by npm run policy:train and verified by its sha256 when loaded.',
+  },
   purposes: {
     type: 'array',
     minItems: 1,
@@ -173,11 +179,31 @@ const RULE_KINDS = {
   classifier: {
     required: ['model', 'tiers'],
     properties: {
-      model: {
-        type: 'string',
-        pattern: '^[a-z0-9][a-z0-9._-]*\\.json$',
+      model: { $ref: '#/$defs/modelFile' },
+      companions: {
+        type: 'array',
         description:
-          'A model file in the policies folder, written by npm run policy:train and verified by its sha256 when loaded.',
+          'Further models that read the same message (a second view of it, e.g. character n-grams): the probability is the weighted mean, the main model weighing 1 minus the sum of these weights. The evidence names the main model\'s features.',
+        items: {
+          type: 'object',
+          required: ['model', 'weight'],
+          additionalProperties: false,
+          properties: {
+            model: { $ref: '#/$defs/modelFile' },
+            weight: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 },
+          },
+        },
+      },
+      sentences: {
+        type: 'object',
+        required: ['mix'],
+        additionalProperties: false,
+        description:
+          "Also reads each sentence of a message of two or more on its own, so a promotion appended to a genuine update is judged as what it is: the probability is mix × the most suspicious sentence's + (1 − mix) × the whole message's, whichever is higher.",
+        properties: {
+          mix: { type: 'number', minimum: 0, maximum: 1 },
+          min_words: { type: 'integer', minimum: 1, description: 'Shorter sentences are not read alone (default 5).' },
+        },
       },
       explain: {
         type: 'integer',
