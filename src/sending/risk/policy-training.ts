@@ -49,7 +49,7 @@ export const SEND_TRAINING: Omit<TrainingOptions, 'version'> = {
 export const SEND_CHARS_TRAINING: Omit<TrainingOptions, 'version'> = {
   ...SEND_TRAINING,
   task: 'send-intent-chars',
-  features: { charNgrams: [3, 5], wordBigrams: false, shape: 'plain', priorBoost: 2, stems: false },
+  features: { charNgrams: [3, 4], wordBigrams: false, shape: 'plain', priorBoost: 2, stems: false },
   classWeights: { legit: 2 },
 };
 

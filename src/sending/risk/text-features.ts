@@ -145,7 +145,23 @@ function digitShape(run: string): string {
  * The reading the classifier learns from: lowercase, evasions undone, links replaced by a
  * marker, digit runs replaced by their shape ("order 4411" and "order 9820" are one pattern).
  */
-export function classifierReading(text: string): { reading: string; hosts: string[]; urlFeatures: string[] } {
+export function classifierReading(text: string): ClassifierReading {
+  // A blended classifier reads the same text with each of its models in a row.
+  if (lastReading?.text === text) return lastReading.result;
+  const result = readForClassifier(text);
+  lastReading = { text, result };
+  return result;
+}
+
+interface ClassifierReading {
+  reading: string;
+  hosts: string[];
+  urlFeatures: string[];
+}
+
+let lastReading: { text: string; result: ClassifierReading } | undefined;
+
+function readForClassifier(text: string): ClassifierReading {
   let s = stripInvisible(text.normalize('NFKC'));
   s = toAsciiDigits(s).toLowerCase();
   s = foldArabic(stripLatinAccents(s));
