@@ -287,7 +287,8 @@ export function createOptOutMatcher(
     const baseOut = cued ? detector.opt_out_min : (detector.cue_free_opt_out_min ?? 1);
     const inMin = cued ? detector.opt_in_min : (detector.cue_free_opt_in_min ?? 1);
     const outMin = asks ? Math.max(baseOut, detector.question_opt_out_min ?? 1) : baseOut;
-    if (pOut >= outMin && !question && !mentions(tokens, vetoes)) {
+    // Without a cue word, a reply that asks anything ("who are you? I don't know you") is not a refusal.
+    if (pOut >= outMin && !question && !(asks && !cued) && !mentions(tokens, vetoes)) {
       return { kind: 'opt_out', keyword: CLASSIFIER_KEYWORD, language, tier: 'classifier', probability: Math.round(pOut * 1000) / 1000 };
     }
     if (pIn >= inMin) {

@@ -73,7 +73,15 @@ describe('readBySentence (an appended promotion is judged as what it is)', () =>
     close(reading.predict(promo).positive, 0.6);
   });
 
+  it('reads the long sentence after a short one ("Your code is 4471. Also, 50% off…")', () => {
+    const { model, read } = fixedModel(answer);
+    const p = readBySentence(model, { mix: 0.4, minWords: 5 }).predict(`Code 4471. ${promo}`);
+    close(p.positive, 0.4 * 0.9 + 0.6 * 0.3);
+    assert.deepEqual(read.map((r) => r.text), [`Code 4471. ${promo}`, promo]);
+  });
+
   it('does not read sentences shorter than min_words alone', () => {
+    assert.deepEqual(sentencesOf('Your order 4411 has shipped today and arrives Thursday.', 3), []);
     assert.deepEqual(sentencesOf('Order 4411 shipped. Thanks! See you soon at the store, Maya', 3), ['Order 4411 shipped.', 'See you soon at the store, Maya']);
     assert.deepEqual(sentencesOf('تم شحن طلبك رقم 5521 اليوم. خصم 30٪ على كل العطور هالأسبوع!\nشكرا', 3), ['تم شحن طلبك رقم 5521 اليوم.', 'خصم 30٪ على كل العطور هالأسبوع!']);
   });

@@ -259,6 +259,8 @@ describe('createOptOutMatcher (policies/opt-out.json)', () => {
         { kind: 'opt_out', keyword: 'classifier', language: 'en', tier: 'classifier', probability: undefined },
       );
       assert.equal(withModel((cueFreeMin + plainMin) / 2).classify('isttop pls'), null);
+      // Without a cue word, a reply that asks anything is not a refusal ("who are you? dunno you").
+      assert.equal(withModel(1).classify('who r u? dunno u'), null);
       // Longer than cue_free_max_words and without a cue word: never the model's alone.
       const long = Array.from({ length: maxWords + 1 }, (_, i) => `isttop${i}`).join(' ');
       assert.equal(withModel(1).classify(long), null);

@@ -616,6 +616,29 @@ describe('createRiskEngine: the deterministic rules of policies/risk-rules.json'
       assert.equal(otp.score, 0);
     });
 
+    it('trust lowers what the content looks like, never what the instance does', () => {
+      const custom: RiskPolicy = {
+        ...policy,
+        rules: [
+          { id: 'looks_like_a_code', kind: 'trust_offset', weight: -40, purposes: ['authentication'], require_pattern: '\\d{6}' },
+          {
+            id: 'fan_out',
+            kind: 'behaviour_threshold',
+            metric: 'same_skeleton_recipients',
+            tiers: [{ min: 10, weight: 45 }],
+          },
+        ],
+      };
+      const e = createRiskEngine(custom, models);
+      const input = { text: 'Your code is 123456', purpose: 'authentication', isGroup: false, hasMedia: false };
+      const quiet = e.score(input, QUIET);
+      assert.equal(quiet.score, 0);
+      const fanned = e.score(input, { ...QUIET, sameSkeletonRecipients: 10 });
+      assert.deepEqual(fanned.rules.map((r) => [r.id, r.weight]), [['looks_like_a_code', -40], ['fan_out', 45]]);
+      assert.equal(fanned.score, 45);
+      assert.equal(fanned.action, 'review');
+    });
+
     it('caps a lexicon at max_weight and counts "free" inside "free shipping" once', () => {
       const result = score('promo sale discount voucher coupon cashback bonus', 'operational');
       assert.equal(result.rules.find((r) => r.id === 'marketing_terms')?.weight, 48);

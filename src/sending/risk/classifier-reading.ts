@@ -59,12 +59,14 @@ export function blendModels(main: LinearModel, companions: readonly Companion[])
 
 const SENTENCE_END = /(?<=[.!?؟。])\s+|\n+/u;
 
-/** The sentences of a message that have at least `minWords` words. */
+/** The sentences of a message (none when it has only one) that have at least `minWords` words. */
 export function sentencesOf(text: string, minWords: number): string[] {
-  return text
+  const sentences = text
     .split(SENTENCE_END)
     .map((s) => s.trim())
-    .filter((s) => s.split(/\s+/u).length >= minWords);
+    .filter((s) => s !== '');
+  if (sentences.length < 2) return [];
+  return sentences.filter((s) => s.split(/\s+/u).length >= minWords);
 }
 
 export interface SentenceReading {
@@ -88,7 +90,6 @@ export function readBySentence(model: LinearModel, { mix, minWords }: SentenceRe
     predict(text, purpose, topN, extra) {
       const whole = model.predict(text, purpose, topN, extra);
       const sentences = sentencesOf(text, minWords);
-      if (sentences.length < 2) return whole;
       let worst: Prediction | undefined;
       for (const s of sentences) {
         const p = model.predict(s, purpose, topN, []);

@@ -103,18 +103,22 @@ export function createRiskEngine(
         obfuscated: new Map(),
       };
       const hits: RiskRuleHit[] = [];
-      let total = 0;
+      // Trust (negative weights) offsets what the content looks like, never how the instance
+      // behaves: an order update the model is sure of still counts when it fans out to strangers.
+      let content = 0;
+      let behaving = 0;
       for (const { rule, applies, evaluate } of compiled) {
         if (!applies(ctx)) continue;
         const outcome = evaluate(ctx);
         if (outcome === null) continue;
-        ctx.fired.set(rule.id, { count: outcome.count ?? 1 });
-        total += outcome.weight;
+        if (outcome.fired !== false) ctx.fired.set(rule.id, { count: outcome.count ?? 1 });
+        if (rule.kind === 'behaviour_threshold') behaving += outcome.weight;
+        else content += outcome.weight;
         const hit: RiskRuleHit = { id: rule.id, weight: outcome.weight };
         if (outcome.evidence !== undefined) hit.evidence = outcome.evidence;
         hits.push(hit);
       }
-      const score = Math.max(0, Math.min(100, Math.round(total)));
+      const score = Math.max(0, Math.min(100, Math.round(Math.max(0, content) + behaving)));
       const action = score >= block ? 'block' : score >= review ? 'review' : 'allow';
       const result: RiskResult = { score, rules: hits, action };
       if (ctx.classification !== undefined) result.classifier = ctx.classification;

@@ -89,6 +89,12 @@ interface Outcome {
   weight: number;
   evidence?: string;
   count?: number;
+  /**
+   * False when the rule weighs in without having fired: the classifier's trust tiers lower the
+   * score, but later rules asking whether the classifier fired (`unless_rules`, `all_of`) mean
+   * "flagged the message".
+   */
+  fired?: boolean;
 }
 
 type Evaluator = (ctx: EvalContext) => Outcome | null;
@@ -216,7 +222,7 @@ export function compileRule(
           tier.weight > 0
             ? `${p.positiveLabel} ${probability.toFixed(2)}: ${features.join(', ')}`
             : `legitimate ${(1 - probability).toFixed(2)}`;
-        return { weight: tier.weight, evidence };
+        return { weight: tier.weight, evidence, fired: tier.weight > 0 };
       };
     }
     case 'lexicon': {
