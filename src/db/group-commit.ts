@@ -9,6 +9,16 @@ interface Job {
 const MAX_BATCH = 64;
 
 /**
+ * A store that writes a batch's rows of its own in one statement: `begin` when a batch's
+ * transaction starts, `flush` (its statement) after the batch's last job, before the COMMIT. A
+ * failing flush fails the batch like a failing job (each job then runs again alone, unbatched).
+ */
+export interface BatchParticipant {
+  begin(trx: Knex.Transaction): void;
+  flush(trx: Knex.Transaction): Promise<void>;
+}
+
+/**
  * Let the event loop take one turn (its I/O callbacks run) before a batch takes its connection.
  * A better-sqlite3 transaction runs start to end in microtasks, so without this no other request
  * can ever reach the queue while one is in flight and nothing would batch. Idle, it costs
@@ -36,7 +46,10 @@ export class GroupCommit {
   private readonly waiting: Job[] = [];
   private running = false;
 
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly participants: readonly BatchParticipant[] = [],
+  ) {}
 
   transaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     const promise = new Promise<T>((resolve, reject) => {
@@ -62,8 +75,10 @@ export class GroupCommit {
       const results = await this.db.transaction(async (trx) => {
         // Formed once the connection is ours: what queued while this transaction waited joins it.
         batch = this.waiting.splice(0, MAX_BATCH);
+        for (const p of this.participants) p.begin(trx);
         const results: unknown[] = [];
         for (const job of batch) results.push(await job.work(trx));
+        for (const p of this.participants) await p.flush(trx);
         bodyDone = true;
         return results;
       });
