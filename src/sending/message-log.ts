@@ -41,14 +41,18 @@ const TABLE = 'messages';
 
 // The skeleton's recipients by a loose index scan of the (instance, skeleton, recipient,
 // created_at) index: the recursive part steps from one recipient to the next, and each one's
-// latest send is one more seek. Cost grows with the recipients, not with the messages sent.
+// latest send is one more seek. Cost grows with the recipients, not with the messages sent (on
+// SQLite; MariaDB 10.11 answers each step's `> r.h` by reading the rows of the recipients before it).
+// The latest send is `ORDER BY created_at DESC LIMIT 1`, not MAX(): the same value (NULLs sort
+// last either way), one index seek on both databases, where MariaDB's MAX() in this correlated
+// subquery read every row of the recipient (2.9 -> 1.7 ms a read at 4,600 rows of one recipient).
 const BEHAVIOUR_SQL =
   'WITH RECURSIVE r(h) AS (' +
   ' SELECT MIN(recipient_hash) FROM messages WHERE instance_id = ? AND skeleton_hash = ?' +
   ' UNION ALL SELECT (SELECT MIN(m.recipient_hash) FROM messages m' +
   ' WHERE m.instance_id = ? AND m.skeleton_hash = ? AND m.recipient_hash > r.h) FROM r WHERE r.h IS NOT NULL)' +
-  " SELECT 's' AS k, h AS v FROM r WHERE h IS NOT NULL AND (SELECT MAX(l.created_at) FROM messages l" +
-  ' WHERE l.instance_id = ? AND l.skeleton_hash = ? AND l.recipient_hash = r.h) >= ?' +
+  " SELECT 's' AS k, h AS v FROM r WHERE h IS NOT NULL AND (SELECT l.created_at FROM messages l" +
+  ' WHERE l.instance_id = ? AND l.skeleton_hash = ? AND l.recipient_hash = r.h ORDER BY l.created_at DESC LIMIT 1) >= ?' +
   " UNION ALL SELECT 'o' AS k, COUNT(*) AS v FROM inbound_messages" +
   " WHERE instance_id = ? AND classification = 'opt_out' AND received_at >= ?";
 const NEW_RECIPIENTS_SQL =
