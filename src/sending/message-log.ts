@@ -51,12 +51,14 @@ const BEHAVIOUR_SQL =
   " WHERE instance_id = ? AND classification = 'opt_out' AND received_at >= ?";
 /** A send's row in `skeleton_recipients`: its time when later than the one kept. */
 const SKELETON_RECIPIENT_SQL = {
-  sqlite:
-    'INSERT INTO skeleton_recipients (instance_id, skeleton_hash, recipient_hash, last_at) VALUES (?, ?, ?, ?)' +
-    ' ON CONFLICT (instance_id, skeleton_hash, recipient_hash) DO UPDATE SET last_at = MAX(last_at, excluded.last_at)',
-  mysql:
-    'INSERT INTO skeleton_recipients (instance_id, skeleton_hash, recipient_hash, last_at) VALUES (?, ?, ?, ?)' +
-    ' ON DUPLICATE KEY UPDATE last_at = GREATEST(last_at, VALUES(last_at))',
+  sqlite: [
+    'INSERT INTO skeleton_recipients (instance_id, skeleton_hash, recipient_hash, last_at)',
+    'ON CONFLICT (instance_id, skeleton_hash, recipient_hash) DO UPDATE SET last_at = MAX(last_at, excluded.last_at)',
+  ],
+  mysql: [
+    'INSERT INTO skeleton_recipients (instance_id, skeleton_hash, recipient_hash, last_at)',
+    'ON DUPLICATE KEY UPDATE last_at = GREATEST(last_at, VALUES(last_at))',
+  ],
 } as const;
 const NEW_RECIPIENTS_SQL =
   " UNION ALL SELECT 'n' AS k, COUNT(DISTINCT recipient_hash) AS v FROM messages" +
@@ -116,7 +118,7 @@ export type InboundMessageLog = Pick<MessageLog, 'findByWaId' | 'statusOf' | 'up
 /** What the send pipeline and its recovery use of the message log; `FakeMessageLog` implements it. */
 export type SendMessageLog = Pick<
   MessageLog,
-  'insert' | 'update' | 'updateIf' | 'markInterrupted' | 'get' | 'hasContacted' | 'behaviour' | 'staleReservations'
+  'insert' | 'insertMany' | 'update' | 'updateIf' | 'markInterrupted' | 'get' | 'hasContacted' | 'behaviour' | 'staleReservations'
 >;
 
 export class MessageLog {
@@ -137,12 +139,29 @@ export class MessageLog {
 
   /** Writes a message row; a send's row (with its skeleton) also updates `skeleton_recipients`. */
   async insert(trx: Knex | Knex.Transaction, row: Record<string, unknown>): Promise<number> {
-    const { sql, bindings } = this.inserts.bindings(row);
-    const id = (await runWrite(trx, sql, bindings)).insertId;
-    const { instance_id: instanceId, skeleton_hash: skeleton, recipient_hash: recipient, created_at: at } = row;
-    if (instanceId != null && skeleton != null && recipient != null && at != null)
-      await runWrite(trx, SKELETON_RECIPIENT_SQL[dialectOf(trx)], [instanceId, skeleton, recipient, at]);
-    return id;
+    return (await this.insertMany(trx, [row]))[0] as number;
+  }
+
+  /**
+   * `insert` for several rows in one transaction (a reservation batch): each row alone (its id is
+   * needed), then their `skeleton_recipients` in one statement.
+   */
+  async insertMany(trx: Knex | Knex.Transaction, rows: readonly Record<string, unknown>[]): Promise<number[]> {
+    const ids: number[] = [];
+    const seen: unknown[] = [];
+    for (const row of rows) {
+      const { sql, bindings } = this.inserts.bindings(row);
+      ids.push((await runWrite(trx, sql, bindings)).insertId);
+      const { instance_id: instanceId, skeleton_hash: skeleton, recipient_hash: recipient, created_at: at } = row;
+      if (instanceId != null && skeleton != null && recipient != null && at != null)
+        seen.push(instanceId, skeleton, recipient, at);
+    }
+    if (seen.length > 0) {
+      const [head, tail] = SKELETON_RECIPIENT_SQL[dialectOf(trx)];
+      const tuples = Array.from({ length: seen.length / 4 }, () => '(?, ?, ?, ?)').join(', ');
+      await runWrite(trx, `${head} VALUES ${tuples} ${tail}`, seen);
+    }
+    return ids;
   }
 
   async update(trx: Knex | Knex.Transaction, id: number, patch: Record<string, unknown>): Promise<void> {

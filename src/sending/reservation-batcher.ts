@@ -40,7 +40,7 @@ export class ReservationBatcher {
   constructor(
     private readonly deps: {
       transact: Transact;
-      messages: Pick<SendMessageLog, 'insert'>;
+      messages: Pick<SendMessageLog, 'insertMany'>;
       quota: Pick<QuotaReservations, 'reserveBoth'>;
       idempotency?: IdempotencyLinks | undefined;
     },
@@ -69,13 +69,13 @@ export class ReservationBatcher {
         // the connection, on SQLite behind the other sends' reads) join it.
         batch = take();
         const { accountId, window } = (batch[0] as Waiting).request;
-        const ids: number[] = [];
-        for (const { request } of batch) {
-          const id = await this.deps.messages.insert(trx, request.row);
+        const ids = await this.deps.messages.insertMany(
+          trx,
+          batch.map((w) => w.request.row),
+        );
+        for (const [i, { request }] of batch.entries())
           if (request.idempotencyKey)
-            await this.deps.idempotency?.link(trx, request.accountId, request.idempotencyKey, id);
-          ids.push(id);
-        }
+            await this.deps.idempotency?.link(trx, request.accountId, request.idempotencyKey, ids[i] as number);
         // The contended counter rows last: their locks are held for this UPDATE and the commit.
         if (!(await this.deps.quota.reserveBoth(trx, accountId, window, batch.length))) throw new BatchDoesNotFit();
         bodyDone = true;

@@ -104,6 +104,26 @@ describe('MessageLog.behaviour (one read for the risk check)', () => {
     }
   });
 
+  it('a batch written with insertMany keeps one skeleton_recipients row per recipient, its latest send', async () => {
+    const ids = await log.insertMany(db, [
+      msg({ recipient_hash: 'b1', skeleton_hash: 'sk_batch', created_at: since - 10 }),
+      msg({ recipient_hash: 'b1', skeleton_hash: 'sk_batch', created_at: now - 10 }),
+      msg({ recipient_hash: 'b2', skeleton_hash: 'sk_batch', created_at: since - 10 }),
+      msg({ recipient_hash: 'b3', skeleton_hash: null }),
+    ]);
+    assert.equal(new Set(ids).size, 4);
+    const facts = await log.behaviour('inst_1', 'sk_batch', since, null);
+    assert.deepEqual([...facts.skeletonRecipients].sort(), ['b1']);
+    const kept = await db('skeleton_recipients').where({ skeleton_hash: 'sk_batch' }).orderBy('recipient_hash');
+    assert.deepEqual(
+      kept.map((r) => [r.recipient_hash, Number(r.last_at)]),
+      [
+        ['b1', now - 10],
+        ['b2', since - 10],
+      ],
+    );
+  });
+
   it('answers zeros for an instance with no history', async () => {
     const facts = await log.behaviour('inst_9', 'sk_1', since, now - 3_600_000);
     assert.deepEqual(facts, { skeletonRecipients: new Set(), optOuts: 0, newRecipients: 0 });
