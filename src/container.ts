@@ -246,7 +246,8 @@ export async function createContainer(
     outbox,
     idempotency,
     reservations: new ReservationBatcher({ transact, messages, quota, idempotency }),
-    outcomes: new GroupCommit(db),
+    // Sent messages' events of one batch are written in one INSERT (the outbox is a batch participant).
+    outcomes: new GroupCommit(db, [outbox]),
     sendDeadlineMs: config.sendDeadlineMs,
     throttleMultiplierFor: (instance) => autoPause.throttleMultiplierFor(instance),
     onDecision: fanOutDecisions(

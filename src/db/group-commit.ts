@@ -9,6 +9,48 @@ interface Job {
 const MAX_BATCH = 64;
 
 /**
+ * The queue both group commits share (`GroupCommit`, `ReservationBatcher`): jobs queue while a
+ * batch waits for its event-loop turn (`nextTurn`) and its connection, or runs; one batch at a time
+ * is in flight. `commit` is given `take`, which it calls once the connection is its own: the jobs
+ * queued by then (at most `MAX_BATCH`) are the batch. `onIdle` runs when the queue is empty again.
+ */
+export class BatchLane<J> {
+  private readonly waiting: J[] = [];
+  private running = false;
+
+  constructor(
+    private readonly commit: (take: () => J[]) => Promise<void>,
+    private readonly onIdle?: () => void,
+  ) {}
+
+  push(job: J): void {
+    this.waiting.push(job);
+    if (!this.running) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    const take = () => this.waiting.splice(0, MAX_BATCH);
+    while (this.waiting.length > 0) {
+      await nextTurn();
+      await this.commit(take);
+    }
+    this.running = false;
+    this.onIdle?.();
+  }
+}
+
+/**
+ * A store that writes a batch's rows of its own in one statement: `begin` when a batch's
+ * transaction starts, `flush` (its statement) after the batch's last job, before the COMMIT. A
+ * failing flush fails the batch like a failing job (each job then runs again alone, unbatched).
+ */
+export interface BatchParticipant {
+  begin(trx: Knex.Transaction): void;
+  flush(trx: Knex.Transaction): Promise<void>;
+}
+
+/**
  * Let the event loop take one turn (its I/O callbacks run) before a batch takes its connection.
  * A better-sqlite3 transaction runs start to end in microtasks, so without this no other request
  * can ever reach the queue while one is in flight and nothing would batch. Idle, it costs
@@ -33,37 +75,30 @@ export function nextTurn(): Promise<void> {
  * job of the batch gets that error, as a lone transaction's caller would.
  */
 export class GroupCommit {
-  private readonly waiting: Job[] = [];
-  private running = false;
+  private readonly lane = new BatchLane<Job>((take) => this.commit(take));
 
-  constructor(private readonly db: Knex) {}
+  constructor(
+    private readonly db: Knex,
+    private readonly participants: readonly BatchParticipant[] = [],
+  ) {}
 
   transaction<T>(work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-    const promise = new Promise<T>((resolve, reject) => {
-      this.waiting.push({ work, resolve: resolve as (value: unknown) => void, reject });
+    return new Promise<T>((resolve, reject) => {
+      this.lane.push({ work, resolve: resolve as (value: unknown) => void, reject });
     });
-    if (!this.running) void this.drain();
-    return promise;
   }
 
-  private async drain(): Promise<void> {
-    this.running = true;
-    while (this.waiting.length > 0) {
-      await nextTurn();
-      await this.commit();
-    }
-    this.running = false;
-  }
-
-  private async commit(): Promise<void> {
+  private async commit(take: () => Job[]): Promise<void> {
     let batch: Job[] = [];
     let bodyDone = false;
     try {
       const results = await this.db.transaction(async (trx) => {
         // Formed once the connection is ours: what queued while this transaction waited joins it.
-        batch = this.waiting.splice(0, MAX_BATCH);
+        batch = take();
+        for (const p of this.participants) p.begin(trx);
         const results: unknown[] = [];
         for (const job of batch) results.push(await job.work(trx));
+        for (const p of this.participants) await p.flush(trx);
         bodyDone = true;
         return results;
       });
@@ -78,7 +113,7 @@ export class GroupCommit {
         (batch[0] as Job).reject(error);
         return;
       }
-      if (batch.length === 0) batch = this.waiting.splice(0, MAX_BATCH);
+      if (batch.length === 0) batch = take();
       for (const job of batch) this.db.transaction(job.work).then(job.resolve, job.reject);
     }
   }

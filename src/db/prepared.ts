@@ -35,6 +35,23 @@ export function prepare<const P extends string>(
   };
 }
 
+/**
+ * A prepared one-row INSERT (`insert into t (…) values (?, …)`) as one statement for `rows.length`
+ * rows: the same column list, one values tuple per row, each row's bindings as `bindings` makes them.
+ */
+export function multiRowInsert<P extends string>(
+  prepared: Prepared<P>,
+  rows: readonly Readonly<Record<P, unknown>>[],
+): { sql: string; bindings: unknown[] } {
+  const at = prepared.sql.lastIndexOf(' values (');
+  if (at < 0 || !prepared.sql.endsWith(')')) throw new Error(`not a one-row insert: ${prepared.sql}`);
+  const tuple = prepared.sql.slice(at + ' values '.length);
+  return {
+    sql: `${prepared.sql.slice(0, at)} values ${rows.map(() => tuple).join(', ')}`,
+    bindings: rows.flatMap((row) => prepared.bindings(row)),
+  };
+}
+
 /** Shapes of an insert or update whose columns vary by caller: one prepared statement per set of columns. */
 export class PreparedShapes {
   private readonly shapes = new Map<string, { prepared: Prepared<string>; columns: string[] }>();

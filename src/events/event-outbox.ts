@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { parseJson } from '../db/database.ts';
-import { prepare, type Prepared, runWrite, selectRows } from '../db/prepared.ts';
+import type { BatchParticipant } from '../db/group-commit.ts';
+import { multiRowInsert, prepare, type Prepared, runWrite, selectRows } from '../db/prepared.ts';
 import { type Clock, isoSeconds } from '../lib/clock.ts';
 import { newId, newUuid } from '../lib/ids.ts';
 import type { EventPayload } from './event-schemas.ts';
@@ -30,12 +31,16 @@ export type OutboxListener = () => void;
  * the event row and one delivery row per subscribed endpoint commit (or roll back) with it.
  * Deliveries for disabled endpoints are written too and wait until the endpoint is re-enabled.
  */
-export class EventOutbox {
+type EventRow = Record<'id' | 'accountId' | 'instanceId' | 'type' | 'envelope' | 'createdAt', unknown>;
+
+export class EventOutbox implements BatchParticipant {
   private listeners: OutboxListener[] = [];
   // Every state change's two statements, compiled once (see `prepare`).
   private readonly insertEvent: Prepared<'id' | 'accountId' | 'instanceId' | 'type' | 'envelope' | 'createdAt'>;
   private readonly accountEndpoints: Prepared<'accountId'>;
   private readonly endpointsByTransaction = new WeakMap<object, Map<string, Promise<Record<string, unknown>[]>>>();
+  /** Event rows of a group-commit batch (see `begin`), written together by `flush`. */
+  private readonly pendingByTransaction = new WeakMap<object, EventRow[]>();
 
   constructor(
     private readonly db: Knex,
@@ -79,19 +84,14 @@ export class EventOutbox {
       instance_name: event.instanceName,
       payload: event.payload,
     };
-    const e = this.insertEvent;
-    await runWrite(
-      trx,
-      e.sql,
-      e.bindings({
-        id: eventId,
-        accountId: event.accountId,
-        instanceId: event.instanceId,
-        type: event.type,
-        envelope: JSON.stringify(envelope),
-        createdAt: now.getTime(),
-      }),
-    );
+    const row: EventRow = {
+      id: eventId,
+      accountId: event.accountId,
+      instanceId: event.instanceId,
+      type: event.type,
+      envelope: JSON.stringify(envelope),
+      createdAt: now.getTime(),
+    };
     const endpoints = event.onlyEndpointId
       ? await trx('webhook_endpoints')
           .where({ account_id: event.accountId })
@@ -120,8 +120,32 @@ export class EventOutbox {
         created_at: now.getTime(),
         updated_at: now.getTime(),
       }));
-    if (rows.length > 0) await trx('webhook_deliveries').insert(rows);
+    const pending = this.pendingByTransaction.get(trx);
+    if (pending && rows.length === 0) {
+      pending.push(row);
+    } else {
+      // Deliveries reference their event: the batch's earlier events and this one are written first.
+      if (pending) {
+        pending.push(row);
+        await this.flush(trx as Knex.Transaction);
+      } else await runWrite(trx, this.insertEvent.sql, this.insertEvent.bindings(row));
+      if (rows.length > 0) await trx('webhook_deliveries').insert(rows);
+    }
     return { eventId, deliveries: rows.length };
+  }
+
+  /** A group-commit batch starts in `trx`: its events are held and written in one statement by `flush`. */
+  begin(trx: Knex.Transaction): void {
+    this.pendingByTransaction.set(trx, []);
+  }
+
+  /** Writes the held events of `trx`'s batch (one multi-row INSERT), in the order they were emitted. */
+  async flush(trx: Knex.Transaction): Promise<void> {
+    const pending = this.pendingByTransaction.get(trx);
+    if (!pending || pending.length === 0) return;
+    this.pendingByTransaction.set(trx, []);
+    const { sql, bindings } = multiRowInsert(this.insertEvent, pending);
+    await runWrite(trx, sql, bindings);
   }
 
   /**

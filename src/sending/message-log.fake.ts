@@ -43,6 +43,12 @@ export class FakeMessageLog implements SendMessageLog, InboundMessageLog, InMemo
     this.optOuts.push({ instanceId, at });
   }
 
+  async insertMany(trx: unknown, rows: readonly Row[]): Promise<number[]> {
+    const ids: number[] = [];
+    for (const row of rows) ids.push(await this.insert(trx, row));
+    return ids;
+  }
+
   async insert(_trx: unknown, row: Row): Promise<number> {
     const id = this.nextId++;
     this.rows.set(id, { ...row, id });

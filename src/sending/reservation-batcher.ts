@@ -1,4 +1,4 @@
-import { nextTurn } from '../db/group-commit.ts';
+import { BatchLane } from '../db/group-commit.ts';
 import type { Transact } from '../db/transactions.ts';
 import type { IdempotencyLinks } from './idempotency-store.ts';
 import type { SendMessageLog } from './message-log.ts';
@@ -18,15 +18,8 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-interface Lane {
-  waiting: Waiting[];
-  running: boolean;
-}
-
 /** Thrown inside a batch to roll it back: not every send of it fits in what is left. */
 class BatchDoesNotFit extends Error {}
-
-const MAX_BATCH = 64;
 
 /**
  * Group commit of quota reservations. Concurrent sends of one account and window that arrive
@@ -42,12 +35,12 @@ const MAX_BATCH = 64;
  * reserves one by one, which admits exactly what is left and names the window that refused.
  */
 export class ReservationBatcher {
-  private readonly lanes = new Map<string, Lane>();
+  private readonly lanes = new Map<string, BatchLane<Waiting>>();
 
   constructor(
     private readonly deps: {
       transact: Transact;
-      messages: Pick<SendMessageLog, 'insert'>;
+      messages: Pick<SendMessageLog, 'insertMany'>;
       quota: Pick<QuotaReservations, 'reserveBoth'>;
       idempotency?: IdempotencyLinks | undefined;
     },
@@ -59,27 +52,14 @@ export class ReservationBatcher {
     const key = `${request.accountId}|${w.dayKey}|${w.monthKey}|${w.dailyLimit}|${w.monthlyLimit}`;
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = { waiting: [], running: false };
+      lane = new BatchLane<Waiting>((take) => this.commit(take), () => this.lanes.delete(key));
       this.lanes.set(key, lane);
     }
-    const promise = new Promise<number | null>((resolve, reject) => {
-      (lane as Lane).waiting.push({ request, resolve, reject });
-    });
-    if (!lane.running) void this.drain(key, lane);
-    return promise;
+    const queued = lane;
+    return new Promise<number | null>((resolve, reject) => queued.push({ request, resolve, reject }));
   }
 
-  private async drain(key: string, lane: Lane): Promise<void> {
-    lane.running = true;
-    while (lane.waiting.length > 0) {
-      await nextTurn();
-      await this.commit(lane);
-    }
-    lane.running = false;
-    this.lanes.delete(key);
-  }
-
-  private async commit(lane: Lane): Promise<void> {
+  private async commit(take: () => Waiting[]): Promise<void> {
     let batch: Waiting[] = [];
     let bodyDone = false;
     try {
@@ -87,15 +67,15 @@ export class ReservationBatcher {
         // The batch is formed once the connection is ours, not when the first send arrived: the
         // sends that reached this step meanwhile (during the event-loop turn, or while waiting for
         // the connection, on SQLite behind the other sends' reads) join it.
-        batch = lane.waiting.splice(0, MAX_BATCH);
+        batch = take();
         const { accountId, window } = (batch[0] as Waiting).request;
-        const ids: number[] = [];
-        for (const { request } of batch) {
-          const id = await this.deps.messages.insert(trx, request.row);
+        const ids = await this.deps.messages.insertMany(
+          trx,
+          batch.map((w) => w.request.row),
+        );
+        for (const [i, { request }] of batch.entries())
           if (request.idempotencyKey)
-            await this.deps.idempotency?.link(trx, request.accountId, request.idempotencyKey, id);
-          ids.push(id);
-        }
+            await this.deps.idempotency?.link(trx, request.accountId, request.idempotencyKey, ids[i] as number);
         // The contended counter rows last: their locks are held for this UPDATE and the commit.
         if (!(await this.deps.quota.reserveBoth(trx, accountId, window, batch.length))) throw new BatchDoesNotFit();
         bodyDone = true;
@@ -105,7 +85,7 @@ export class ReservationBatcher {
     } catch (error) {
       // No transaction at all (no connection, BEGIN failed): these sends reserve alone, and meet
       // the error themselves.
-      if (batch.length === 0) batch = lane.waiting.splice(0, MAX_BATCH);
+      if (batch.length === 0) batch = take();
       // Failed at the commit itself: whether it landed is unknown, so nobody reserves again (an
       // unfinished reservation is returned at its deadline, as after a crash).
       if (bodyDone) for (const w of batch) w.reject(error);

@@ -5,11 +5,11 @@ import {
   type IRateLimiterOptions,
   RateLimiterAbstract,
   RateLimiterMemory,
-  RateLimiterMySQL,
   RateLimiterRedis,
   RateLimiterRes,
 } from 'rate-limiter-flexible';
 import type { ThrottlePolicy } from '../config/policies.ts';
+import { OneStatementMySQLLimiter } from './mysql-rate-limiter.ts';
 
 export type ThrottleStore =
   | { kind: 'memory' }
@@ -62,13 +62,12 @@ export class ThrottleService {
         return new RateLimiterRedis({ ...opts, storeClient: this.store.client, rejectIfRedisNotReady: true });
       case 'mysql':
         // The `rate_limits` table comes from a migration, so limiters never race its creation.
-        return new RateLimiterMySQL({
+        // One statement per consume (see OneStatementMySQLLimiter), on the stock limiter's table.
+        return new OneStatementMySQLLimiter({
           ...opts,
           storeClient: this.store.db,
-          storeType: 'knex',
           dbName: this.store.dbName,
           tableName: 'rate_limits',
-          tableCreated: true,
         });
     }
   }

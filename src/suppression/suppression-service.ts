@@ -53,14 +53,27 @@ function applying(list: Suppression[]): Suppression | null {
 export type SuppressionReads = Pick<SuppressionService, 'findWithHistory'>;
 
 export class SuppressionService {
-  private readonly withHistory = new Map<string, Prepared<string>>();
+  /** The statement of `findWithHistory`, history subquery included: compiled once, run with fresh bindings. */
+  private readonly withHistory: Prepared<'phone' | 'accountId' | 'instanceId' | 'recipientHash'>;
 
   constructor(
     private readonly db: Knex,
     private readonly clock: Clock,
     /** Owns what makes a recipient "contacted"; its subquery joins the suppression read. */
-    private readonly history: Pick<MessageLog, 'contactHistory'>,
-  ) {}
+    history: Pick<MessageLog, 'contactHistory'>,
+  ) {
+    this.withHistory = prepare(db, ['phone', 'accountId', 'instanceId', 'recipientHash'], (p) =>
+      db
+        .from(db.raw('(SELECT 1 AS one) base'))
+        .leftJoin(TABLE, (j) =>
+          j.onVal(`${TABLE}.phone`, '=', p.phone).andOnIn(`${TABLE}.scope`, [p.accountId, GLOBAL_SCOPE]),
+        )
+        .select(
+          `${TABLE}.*`,
+          history.contactHistory(p.instanceId, p.recipientHash).select('id').limit(1).as('history_row'),
+        ),
+    );
+  }
 
   /** The suppression that applies to this recipient for this account, if any (global first). */
   async find(accountId: string, phone: string): Promise<Suppression | null> {
@@ -78,35 +91,16 @@ export class SuppressionService {
     phone: string,
     contact: RecipientContact,
   ): Promise<{ suppression: Suppression | null; hasHistory: boolean }> {
-    const history = this.history.contactHistory(contact.instanceId, contact.recipientHash);
-    const sub = history.select('id').limit(1).toSQL() as { sql: string; bindings: readonly unknown[] };
-    const outer = this.withHistoryQuery(sub.sql, sub.bindings.length);
-    const values: Record<string, unknown> = { phone, accountId };
-    sub.bindings.forEach((b, i) => (values[`h${i}`] = b));
-    const rows = await selectRows(this.db, outer.sql, outer.bindings(values));
+    const { sql, bindings } = this.withHistory;
+    const rows = await selectRows(
+      this.db,
+      sql,
+      bindings({ phone, accountId, instanceId: contact.instanceId, recipientHash: contact.recipientHash }),
+    );
     return {
       suppression: applying(rows.filter((r) => r.id != null).map(fromRow)),
       hasHistory: rows[0]?.history_row != null,
     };
-  }
-
-  /** The statement of `findWithHistory` around one history query, compiled once per its SQL. */
-  private withHistoryQuery(historySql: string, historyBindings: number): Prepared<string> {
-    let outer = this.withHistory.get(historySql);
-    if (!outer) {
-      const h = Array.from({ length: historyBindings }, (_, i) => `h${i}`);
-      outer = prepare(this.db, ['phone', 'accountId', ...h], (p) =>
-        this.db
-          .from(this.db.raw('(SELECT 1 AS one) base'))
-          .leftJoin(TABLE, (j) =>
-            j.onVal(`${TABLE}.phone`, '=', p.phone as string).andOnIn(`${TABLE}.scope`, [p.accountId as string, GLOBAL_SCOPE]),
-          )
-          .select(`${TABLE}.*`, this.db.raw(historySql, h.map((n) => p[n] as string)).wrap('(', ') as history_row')),
-      );
-      if (this.withHistory.size > 32) this.withHistory.clear();
-      this.withHistory.set(historySql, outer);
-    }
-    return outer;
   }
 
   /** The reason of the entry for exactly this scope and number (no global fallback), or null. */

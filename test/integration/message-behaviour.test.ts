@@ -46,7 +46,8 @@ describe('MessageLog.behaviour (one read for the risk check)', () => {
     database = await createTestDatabase();
     db = database.db;
     log = new MessageLog(db);
-    await db('messages').insert([
+    // Through the log's own insert, which keeps `skeleton_recipients` as the send path does.
+    const rows = [
       msg({ recipient_hash: 'r1', new_recipient: true }),
       msg({ recipient_hash: 'r1', created_at: since - 5 }), // r1 again, older: r1 still counts once
       msg({ recipient_hash: 'r2', new_recipient: true, created_at: now - 2 * 3_600_000 }), // new, but not this hour
@@ -54,7 +55,8 @@ describe('MessageLog.behaviour (one read for the risk check)', () => {
       msg({ recipient_hash: 'r4', skeleton_hash: 'sk_2', new_recipient: true }), // other skeleton, new this hour
       msg({ recipient_hash: 'r5', instance_id: 'inst_2', new_recipient: true }), // other instance
       msg({ recipient_hash: 'r6', outcome: 'blocked', status: 'blocked', new_recipient: true }), // refused: not new
-    ]);
+    ];
+    for (const row of rows) await log.insert(db, row);
     await db('inbound_messages').insert([
       optOut({}),
       optOut({ received_at: since }),
@@ -79,6 +81,47 @@ describe('MessageLog.behaviour (one read for the risk check)', () => {
     const facts = await log.behaviour('inst_1', 'sk_1', since, null);
     assert.equal(facts.newRecipients, 0);
     assert.equal(facts.optOuts, 2);
+  });
+
+  it('its skeleton recipients are the messages scan\'s, whatever the window', async () => {
+    for (const [skeleton, from] of [
+      ['sk_1', since],
+      ['sk_1', since - 1],
+      ['sk_1', since - 5],
+      ['sk_1', now - 2 * 3_600_000],
+      ['sk_2', since],
+    ] as const) {
+      const scanned = await db('messages')
+        .where({ instance_id: 'inst_1', skeleton_hash: skeleton })
+        .andWhere('created_at', '>=', from)
+        .distinct('recipient_hash');
+      const facts = await log.behaviour('inst_1', skeleton, from, null);
+      assert.deepEqual(
+        [...facts.skeletonRecipients].sort(),
+        scanned.map((r) => String(r.recipient_hash)).sort(),
+        `${skeleton} since ${from}`,
+      );
+    }
+  });
+
+  it('a batch written with insertMany keeps one skeleton_recipients row per recipient, its latest send', async () => {
+    const ids = await log.insertMany(db, [
+      msg({ recipient_hash: 'b1', skeleton_hash: 'sk_batch', created_at: since - 10 }),
+      msg({ recipient_hash: 'b1', skeleton_hash: 'sk_batch', created_at: now - 10 }),
+      msg({ recipient_hash: 'b2', skeleton_hash: 'sk_batch', created_at: since - 10 }),
+      msg({ recipient_hash: 'b3', skeleton_hash: null }),
+    ]);
+    assert.equal(new Set(ids).size, 4);
+    const facts = await log.behaviour('inst_1', 'sk_batch', since, null);
+    assert.deepEqual([...facts.skeletonRecipients].sort(), ['b1']);
+    const kept = await db('skeleton_recipients').where({ skeleton_hash: 'sk_batch' }).orderBy('recipient_hash');
+    assert.deepEqual(
+      kept.map((r) => [r.recipient_hash, Number(r.last_at)]),
+      [
+        ['b1', now - 10],
+        ['b2', since - 10],
+      ],
+    );
   });
 
   it('answers zeros for an instance with no history', async () => {

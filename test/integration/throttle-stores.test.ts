@@ -72,8 +72,40 @@ describe('throttle stores shared by two nodes', function () {
           : { kind: 'memory' };
       const shared = store.kind === 'memory' ? new ThrottleService(policy, store) : null;
       const nodes = shared ? [shared, shared] : [new ThrottleService(policy, store), new ThrottleService(policy, store)];
-      const { ok } = await consumeConcurrently(nodes, `inst_db_${Date.now()}`, 40);
+      const { ok, refused } = await consumeConcurrently(nodes, `inst_db_${Date.now()}`, 40);
       assert.equal(ok, 20);
+      const first = refused[0];
+      assert.ok(first && !first.ok && first.refusal.limit === 'instance');
+      // The window's expiry, read for the refusal: about a minute away.
+      assert.ok(first.refusal.retryAfterSeconds > 50 && first.refusal.retryAfterSeconds <= 60);
+    });
+
+    it('a refunded send gives its point back to the next send (the database store too)', async () => {
+      const db = database.db;
+      const store: ThrottleStore =
+        dialectOf(db) === 'mysql'
+          ? { kind: 'mysql', db, dbName: String((db.client.config.connection as { database: string }).database) }
+          : { kind: 'memory' };
+      const node = new ThrottleService(
+        { ...policy, per_instance: { points: 3, duration_seconds: 60 } },
+        store,
+      );
+      const instanceId = `inst_db_refund_${Date.now()}`;
+      const consume = (r: string) =>
+        node.consume({ instanceId, recipientHash: r, purpose: 'transactional', isNewRecipient: false, multiplier: 1 });
+      const tickets = [];
+      for (const r of ['a', 'b', 'c']) {
+        const result = await consume(r);
+        assert.ok(result.ok);
+        tickets.push(result.ticket);
+      }
+      assert.equal((await consume('d')).ok, false);
+      await node.refund(tickets[0] as NonNullable<(typeof tickets)[0]>);
+      // The refused consume counted as well (the stock limiter's arithmetic): one refund is not enough.
+      assert.equal((await consume('e')).ok, false);
+      await node.refund(tickets[1] as NonNullable<(typeof tickets)[0]>);
+      await node.refund(tickets[2] as NonNullable<(typeof tickets)[0]>);
+      assert.equal((await consume('f')).ok, true);
     });
   });
 });
