@@ -52,9 +52,9 @@ export interface OptOutClassifierPolicy {
   cue_free_opt_in_min?: number;
   /**
    * Whole replies (fillers aside) that mean "stop" in one language and something ordinary in
-   * another ("acha": Swahili "stop", Hindi "OK"; "خلاص": "enough" and "done"; "START 0": India's
-   * opt-out from all promotions, elsewhere a start): the model never acts on them, however sure
-   * it is. A false opt-out silently cuts a customer off.
+   * another ("acha": Swahili "stop", Hindi "OK"; "خلاص": "enough" and "done"), and bare "no" or
+   * "thanks": the model never acts on them, however sure it is. A false opt-out silently cuts a
+   * customer off.
    */
   ambiguous_words?: string[];
 }

@@ -106,6 +106,8 @@ const positives: [string, Expected][] = [
   ['stop barka', { kind: 'opt_out', language: 'ar', keyword: 'stop barka' }],
   ['ستوب merci', { kind: 'opt_out', language: 'ar', keyword: 'ستوب' }],
   ['réabonner', { kind: 'opt_in', language: 'en', keyword: 'réabonner' }],
+  // India's carrier command for "block all promotions": START with a code is never an opt-in
+  ['START 0', { kind: 'opt_out', language: 'en', keyword: 'start 0', tier: 'keyword' }],
 ];
 
 const negatives: string[] = [
@@ -136,7 +138,6 @@ const negatives: string[] = [
   'توقف عند البوابة',
   'لا شكرا',
   'Hi, I received the package but the box was damaged, please stop the replacement until I check it, thanks',
-  'START 0',
   // Words that mean "stop" in one language and something else in another stay out of the lists
   'acha',
   'khalas',
