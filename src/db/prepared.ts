@@ -54,7 +54,7 @@ export function multiRowInsert<P extends string>(
 
 /** Shapes of an insert or update whose columns vary by caller: one prepared statement per set of columns. */
 export class PreparedShapes {
-  private readonly shapes = new Map<string, { prepared: Prepared<string>; columns: string[] }>();
+  private readonly shapes = new Map<string, Shape>();
 
   constructor(
     private readonly db: Knex,
@@ -65,6 +65,27 @@ export class PreparedShapes {
   ) {}
 
   bindings(row: Record<string, unknown>, params: Readonly<Record<string, unknown>> = {}): { sql: string; bindings: unknown[] } {
+    const shape = this.shapeOf(row);
+    return { sql: shape.prepared.sql, bindings: shape.prepared.bindings(this.values(shape, row, params)) };
+  }
+
+  /**
+   * Rows of one insert as few multi-row statements as they have shapes (see `multiRowInsert`), each
+   * with the indexes in `rows` of the rows it writes, in its VALUES order.
+   */
+  multiRow(rows: readonly Record<string, unknown>[]): { sql: string; bindings: unknown[]; indexes: number[] }[] {
+    const groups = new Map<Shape, { values: Record<string, unknown>[]; indexes: number[] }>();
+    rows.forEach((row, i) => {
+      const shape = this.shapeOf(row);
+      let group = groups.get(shape);
+      if (!group) groups.set(shape, (group = { values: [], indexes: [] }));
+      group.values.push(this.values(shape, row, {}));
+      group.indexes.push(i);
+    });
+    return [...groups].map(([shape, { values, indexes }]) => ({ ...multiRowInsert(shape.prepared, values), indexes }));
+  }
+
+  private shapeOf(row: Record<string, unknown>): Shape {
     // Undefined values compile differently (NULL or DEFAULT, or left out): they are part of the shape.
     let key = '';
     for (const c in row) key += row[c] === undefined ? `${c}=u,` : `${c},`;
@@ -81,10 +102,19 @@ export class PreparedShapes {
       if (this.shapes.size > 256) this.shapes.clear();
       this.shapes.set(key, shape);
     }
+    return shape;
+  }
+
+  private values(shape: Shape, row: Record<string, unknown>, params: Readonly<Record<string, unknown>>): Record<string, unknown> {
     const values: Record<string, unknown> = { ...params };
     for (const c of shape.columns) values[`c:${c}`] = row[c];
-    return { sql: shape.prepared.sql, bindings: shape.prepared.bindings(values) };
+    return values;
   }
+}
+
+interface Shape {
+  prepared: Prepared<string>;
+  columns: string[];
 }
 
 type Conn = Knex | Knex.Transaction;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { dialectOf, parseJson, toBool } from '../db/database.ts';
-import { PreparedShapes, runWrite } from '../db/prepared.ts';
+import { PreparedShapes, runWrite, selectRows } from '../db/prepared.ts';
 import { maskPhone } from '../lib/logger.ts';
 import type { MessageType } from '../transport/transport.ts';
 import type { MessageLogEntryResponse } from './message-response.schema.ts';
@@ -38,6 +38,8 @@ export interface MessageRecord {
 }
 
 const TABLE = 'messages';
+/** Rows per multi-row INSERT of a reservation batch (bindings stay far below every limit). */
+const MULTI_ROW_CHUNK = 200;
 
 // The skeleton's recipients within the window come from `skeleton_recipients` (one row per
 // instance, skeleton and recipient with its latest send, kept by `insert`): a range of the
@@ -126,6 +128,7 @@ export class MessageLog {
   private readonly inserts: PreparedShapes;
   private readonly updates: PreparedShapes;
   private readonly conditionalUpdates: PreparedShapes;
+  private returning: Promise<boolean> | undefined;
 
   constructor(private readonly db: Knex) {
     this.inserts = new PreparedShapes(db, (row) => db(TABLE).insert(row));
@@ -143,15 +146,31 @@ export class MessageLog {
   }
 
   /**
-   * `insert` for several rows in one transaction (a reservation batch): each row alone (its id is
-   * needed), then their `skeleton_recipients` in one statement.
+   * `insert` for several rows in one transaction (a reservation batch): the rows in one multi-row
+   * INSERT … RETURNING id where the database has it (SQLite, MariaDB 10.5+; MySQL 8 writes them one
+   * by one), then their `skeleton_recipients` in one statement.
    */
   async insertMany(trx: Knex | Knex.Transaction, rows: readonly Record<string, unknown>[]): Promise<number[]> {
     const ids: number[] = [];
+    if (rows.length > 1 && (await this.insertReturns(trx))) {
+      for (let at = 0; at < rows.length; at += MULTI_ROW_CHUNK) {
+        const chunk = rows.slice(at, at + MULTI_ROW_CHUNK);
+        for (const { sql, bindings, indexes } of this.inserts.multiRow(chunk)) {
+          // One statement's auto-increment ids rise in its VALUES order; RETURNING's own order is
+          // not promised (SQLite), so the ids are matched to the rows sorted.
+          const got = (await selectRows(trx, `${sql} returning id`, bindings)).map((r) => Number(r.id));
+          if (got.length !== indexes.length) throw new Error(`insert returned ${got.length} ids for ${indexes.length} rows`);
+          got.sort((a, b) => a - b);
+          indexes.forEach((index, i) => (ids[at + index] = got[i] as number));
+        }
+      }
+    } else
+      for (const row of rows) {
+        const { sql, bindings } = this.inserts.bindings(row);
+        ids.push((await runWrite(trx, sql, bindings)).insertId);
+      }
     const seen: unknown[] = [];
     for (const row of rows) {
-      const { sql, bindings } = this.inserts.bindings(row);
-      ids.push((await runWrite(trx, sql, bindings)).insertId);
       const { instance_id: instanceId, skeleton_hash: skeleton, recipient_hash: recipient, created_at: at } = row;
       if (instanceId != null && skeleton != null && recipient != null && at != null)
         seen.push(instanceId, skeleton, recipient, at);
@@ -162,6 +181,22 @@ export class MessageLog {
       await runWrite(trx, `${head} VALUES ${tuples} ${tail}`, seen);
     }
     return ids;
+  }
+
+  /** Whether INSERT … RETURNING works here: SQLite (3.35+) and MariaDB 10.5+, not MySQL. Asked once. */
+  private insertReturns(trx: Knex | Knex.Transaction): Promise<boolean> {
+    if (dialectOf(trx) === 'sqlite') return Promise.resolve(true);
+    this.returning ??= selectRows(trx, 'SELECT VERSION() AS v', []).then(
+      (rows) => {
+        const m = /^(\d+)\.(\d+).*mariadb/i.exec(String(rows[0]?.v ?? ''));
+        return m !== null && Number(m[1]) * 100 + Number(m[2]) >= 1005;
+      },
+      () => {
+        this.returning = undefined;
+        return false;
+      },
+    );
+    return this.returning;
   }
 
   async update(trx: Knex | Knex.Transaction, id: number, patch: Record<string, unknown>): Promise<void> {
