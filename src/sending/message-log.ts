@@ -301,9 +301,7 @@ export class MessageLog {
       sql += NEW_RECIPIENTS_SQL;
       bindings.push(instanceId, newSince);
     }
-    const result = await this.db.raw(sql, bindings);
-    // SQLite answers the rows, mysql2 [rows, fields].
-    const rows = (dialectOf(this.db) === 'mysql' ? result[0] : result) as { k: string; v: unknown }[];
+    const rows = (await selectRows(this.db, sql, bindings)) as { k: string; v: unknown }[];
     const facts = { skeletonRecipients: new Set<string>(), optOuts: 0, newRecipients: 0 };
     for (const row of rows) {
       if (row.k === 's') facts.skeletonRecipients.add(String(row.v));
