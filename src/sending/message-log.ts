@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { dialectOf, parseJson, toBool } from '../db/database.ts';
-import { PreparedShapes, runWrite } from '../db/prepared.ts';
+import { PreparedShapes, runWrite, selectRows } from '../db/prepared.ts';
 import { maskPhone } from '../lib/logger.ts';
 import type { MessageType } from '../transport/transport.ts';
 import type { MessageLogEntryResponse } from './message-response.schema.ts';
@@ -38,6 +38,8 @@ export interface MessageRecord {
 }
 
 const TABLE = 'messages';
+/** Rows per multi-row INSERT of a reservation batch (bindings stay far below every limit). */
+const MULTI_ROW_CHUNK = 200;
 
 // The skeleton's recipients within the window come from `skeleton_recipients` (one row per
 // instance, skeleton and recipient with its latest send, kept by `insert`): a range of the
@@ -60,9 +62,14 @@ const SKELETON_RECIPIENT_SQL = {
     'ON DUPLICATE KEY UPDATE last_at = GREATEST(last_at, VALUES(last_at))',
   ],
 } as const;
-const NEW_RECIPIENTS_SQL =
-  " UNION ALL SELECT 'n' AS k, COUNT(DISTINCT recipient_hash) AS v FROM messages" +
-  " WHERE instance_id = ? AND new_recipient = 1 AND outcome = 'allowed' AND created_at >= ?";
+// A range of `messages_new_recipient_idx` (covering): the instance's new recipients in the window,
+// not all its sends in the window. SQLite is told the index: with statistics it may prefer walking
+// (instance_id, recipient_hash) for the DISTINCT, every send of the instance.
+const NEW_RECIPIENTS_SQL = {
+  sqlite: " UNION ALL SELECT 'n' AS k, COUNT(DISTINCT recipient_hash) AS v FROM messages INDEXED BY messages_new_recipient_idx",
+  mysql: " UNION ALL SELECT 'n' AS k, COUNT(DISTINCT recipient_hash) AS v FROM messages",
+} as const;
+const NEW_RECIPIENTS_WHERE = " WHERE instance_id = ? AND new_recipient = 1 AND outcome = 'allowed' AND created_at >= ?";
 
 /** Recipients are hashed (keyed by account) for behaviour queries and for logs leaving the database. */
 export function recipientHash(accountId: string, recipient: string): string {
@@ -126,6 +133,7 @@ export class MessageLog {
   private readonly inserts: PreparedShapes;
   private readonly updates: PreparedShapes;
   private readonly conditionalUpdates: PreparedShapes;
+  private returning: Promise<boolean> | undefined;
 
   constructor(private readonly db: Knex) {
     this.inserts = new PreparedShapes(db, (row) => db(TABLE).insert(row));
@@ -143,15 +151,31 @@ export class MessageLog {
   }
 
   /**
-   * `insert` for several rows in one transaction (a reservation batch): each row alone (its id is
-   * needed), then their `skeleton_recipients` in one statement.
+   * `insert` for several rows in one transaction (a reservation batch): the rows in one multi-row
+   * INSERT … RETURNING id where the database has it (SQLite, MariaDB 10.5+; MySQL 8 writes them one
+   * by one), then their `skeleton_recipients` in one statement.
    */
   async insertMany(trx: Knex | Knex.Transaction, rows: readonly Record<string, unknown>[]): Promise<number[]> {
     const ids: number[] = [];
+    if (rows.length > 1 && (await this.insertReturns(trx))) {
+      for (let at = 0; at < rows.length; at += MULTI_ROW_CHUNK) {
+        const chunk = rows.slice(at, at + MULTI_ROW_CHUNK);
+        for (const { sql, bindings, indexes } of this.inserts.multiRow(chunk)) {
+          // One statement's auto-increment ids rise in its VALUES order; RETURNING's own order is
+          // not promised (SQLite), so the ids are matched to the rows sorted.
+          const got = (await selectRows(trx, `${sql} returning id`, bindings)).map((r) => Number(r.id));
+          if (got.length !== indexes.length) throw new Error(`insert returned ${got.length} ids for ${indexes.length} rows`);
+          got.sort((a, b) => a - b);
+          indexes.forEach((index, i) => (ids[at + index] = got[i] as number));
+        }
+      }
+    } else
+      for (const row of rows) {
+        const { sql, bindings } = this.inserts.bindings(row);
+        ids.push((await runWrite(trx, sql, bindings)).insertId);
+      }
     const seen: unknown[] = [];
     for (const row of rows) {
-      const { sql, bindings } = this.inserts.bindings(row);
-      ids.push((await runWrite(trx, sql, bindings)).insertId);
       const { instance_id: instanceId, skeleton_hash: skeleton, recipient_hash: recipient, created_at: at } = row;
       if (instanceId != null && skeleton != null && recipient != null && at != null)
         seen.push(instanceId, skeleton, recipient, at);
@@ -162,6 +186,22 @@ export class MessageLog {
       await runWrite(trx, `${head} VALUES ${tuples} ${tail}`, seen);
     }
     return ids;
+  }
+
+  /** Whether INSERT … RETURNING works here: SQLite (3.35+) and MariaDB 10.5+, not MySQL. Asked once. */
+  private insertReturns(trx: Knex | Knex.Transaction): Promise<boolean> {
+    if (dialectOf(trx) === 'sqlite') return Promise.resolve(true);
+    this.returning ??= selectRows(trx, 'SELECT VERSION() AS v', []).then(
+      (rows) => {
+        const m = /^(\d+)\.(\d+).*mariadb/i.exec(String(rows[0]?.v ?? ''));
+        return m !== null && Number(m[1]) * 100 + Number(m[2]) >= 1005;
+      },
+      () => {
+        this.returning = undefined;
+        return false;
+      },
+    );
+    return this.returning;
   }
 
   async update(trx: Knex | Knex.Transaction, id: number, patch: Record<string, unknown>): Promise<void> {
@@ -263,12 +303,10 @@ export class MessageLog {
     const bindings: (string | number)[] = [instanceId, skeletonHash, since, instanceId, since];
     let sql = BEHAVIOUR_SQL;
     if (newSince !== null) {
-      sql += NEW_RECIPIENTS_SQL;
+      sql += NEW_RECIPIENTS_SQL[dialectOf(this.db)] + NEW_RECIPIENTS_WHERE;
       bindings.push(instanceId, newSince);
     }
-    const result = await this.db.raw(sql, bindings);
-    // SQLite answers the rows, mysql2 [rows, fields].
-    const rows = (dialectOf(this.db) === 'mysql' ? result[0] : result) as { k: string; v: unknown }[];
+    const rows = (await selectRows(this.db, sql, bindings)) as { k: string; v: unknown }[];
     const facts = { skeletonRecipients: new Set<string>(), optOuts: 0, newRecipients: 0 };
     for (const row of rows) {
       if (row.k === 's') facts.skeletonRecipients.add(String(row.v));

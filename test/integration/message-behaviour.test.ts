@@ -124,6 +124,34 @@ describe('MessageLog.behaviour (one read for the risk check)', () => {
     );
   });
 
+  it('insertMany answers each row its own id, rows of different shapes interleaved', async () => {
+    const rows = [
+      msg({ recipient_hash: 'm1', reference: 'r1' }),
+      msg({ recipient_hash: 'm2', reference: undefined }),
+      msg({ recipient_hash: 'm3', reference: 'r3' }),
+      msg({ recipient_hash: 'm4', reference: undefined }),
+      msg({ recipient_hash: 'm5', reference: 'r5' }),
+    ];
+    const ids = await log.insertMany(db, rows);
+    assert.equal(new Set(ids).size, rows.length);
+    for (const [i, id] of ids.entries()) {
+      const row = await db('messages').where({ id }).first();
+      assert.equal(row.recipient_hash, rows[i]?.recipient_hash, `row ${i}`);
+    }
+  });
+
+  it('new recipients this hour: a recipient new twice counts once, a reservation refused later stops counting', async () => {
+    const [first, , refused] = await log.insertMany(db, [
+      msg({ instance_id: 'inst_3', recipient_hash: 'n1', new_recipient: true, status: 'failed' }),
+      msg({ instance_id: 'inst_3', recipient_hash: 'n1', new_recipient: true, created_at: now - 10 }),
+      msg({ instance_id: 'inst_3', recipient_hash: 'n2', new_recipient: true, status: 'reserved' }),
+    ]);
+    assert.ok(first);
+    assert.equal((await log.behaviour('inst_3', 'sk_1', since, now - 3_600_000)).newRecipients, 2);
+    await log.update(db, refused as number, { status: 'blocked', outcome: 'blocked' });
+    assert.equal((await log.behaviour('inst_3', 'sk_1', since, now - 3_600_000)).newRecipients, 1);
+  });
+
   it('answers zeros for an instance with no history', async () => {
     const facts = await log.behaviour('inst_9', 'sk_1', since, now - 3_600_000);
     assert.deepEqual(facts, { skeletonRecipients: new Set(), optOuts: 0, newRecipients: 0 });
