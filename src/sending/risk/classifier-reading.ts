@@ -1,4 +1,4 @@
-import type { LinearModel, Prediction } from './linear-model.ts';
+import { readProbabilities, type LinearModel, type Prediction } from './linear-model.ts';
 
 /**
  * How the intent classifier rule reads a message: its main model blended with companion
@@ -15,21 +15,14 @@ export interface Companion {
 
 /** A prediction whose probabilities were replaced: label, positive and positiveLabel follow them. */
 function withProbabilities(model: LinearModel, base: Prediction, probabilities: number[]): Prediction {
-  let best = 0;
-  for (let c = 1; c < probabilities.length; c++) if ((probabilities[c] as number) > (probabilities[best] as number)) best = c;
-  let positive = 0;
-  let bestPositive = -1;
-  model.positiveClasses.forEach((name) => {
-    const c = model.classes.indexOf(name);
-    positive += probabilities[c] as number;
-    if (bestPositive < 0 || (probabilities[c] as number) > (probabilities[bestPositive] as number)) bestPositive = c;
-  });
+  const positiveIndexes = model.positiveClasses.map((name) => model.classes.indexOf(name));
+  const { best, positive, bestPositive } = readProbabilities(probabilities, positiveIndexes);
   return {
     ...base,
     probabilities,
     label: model.classes[best] as string,
     positive,
-    positiveLabel: model.classes[Math.max(bestPositive, 0)] as string,
+    positiveLabel: model.classes[bestPositive] as string,
   };
 }
 

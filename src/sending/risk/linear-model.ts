@@ -132,14 +132,7 @@ export function createLinearModel(
         logits[c] = z + (bias[c] as number);
       }
       const probabilities = softmax(logits);
-      let best = 0;
-      for (let c = 1; c < k; c++) if ((probabilities[c] as number) > (probabilities[best] as number)) best = c;
-      let pos = 0;
-      let bestPos = positive[0] ?? 0;
-      for (const c of positive) {
-        pos += probabilities[c] as number;
-        if ((probabilities[c] as number) > (probabilities[bestPos] as number)) bestPos = c;
-      }
+      const { best, positive: pos, bestPositive: bestPos } = readProbabilities(probabilities, positive);
       // Contribution of each feature to "bestPos rather than the negative class (index 0)".
       const wp = weights[bestPos] as Float64Array;
       const wn = weights[0] as Float64Array;
@@ -162,6 +155,25 @@ export function createLinearModel(
       };
     },
   };
+}
+
+/**
+ * What a prediction says of its probabilities: the most likely class, the sum of the positive
+ * classes (indexes in `positive`) and the most likely of them (index 0 when there are none).
+ */
+export function readProbabilities(
+  probabilities: readonly number[],
+  positive: readonly number[],
+): { best: number; positive: number; bestPositive: number } {
+  let best = 0;
+  for (let c = 1; c < probabilities.length; c++) if ((probabilities[c] as number) > (probabilities[best] as number)) best = c;
+  let sum = 0;
+  let bestPositive = positive[0] ?? 0;
+  for (const c of positive) {
+    sum += probabilities[c] as number;
+    if ((probabilities[c] as number) > (probabilities[bestPositive] as number)) bestPositive = c;
+  }
+  return { best, positive: sum, bestPositive };
 }
 
 export function softmax(logits: ArrayLike<number>): number[] {
