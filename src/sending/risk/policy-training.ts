@@ -120,29 +120,30 @@ export const MODEL_RECIPES: readonly ModelRecipe[] = [
   { file: REPLY_MODEL_FILE, rows: 'reply', options: REPLY_TRAINING },
 ];
 
-/** A recipe's training examples among `rows` (and, for sends, the cue lists it embeds). */
-export function recipeExamples(
-  recipe: ModelRecipe,
-  rows: Corpus['rows'],
-  risk: RiskPolicy,
-  cues: IntentCues,
-): { examples: TrainingExample[]; options: Omit<TrainingOptions, 'version'> } {
-  if (recipe.rows === 'reply') {
-    return { examples: replyExamples(rows.filter((r): r is CorpusReply & typeof r => r.kind === 'reply')), options: recipe.options };
-  }
+/**
+ * The training examples of `rows`, by the kind of row a recipe learns from: the send examples
+ * carry the rules that fired on each row, computed once for every recipe that reads sends.
+ */
+export function trainingExamples(rows: Corpus['rows'], risk: RiskPolicy): Record<ModelRecipe['rows'], TrainingExample[]> {
   const sends = rows.filter((r): r is CorpusSend & typeof r => r.kind === 'send');
-  return { examples: sendExamples(sends, rulesBeforeClassifier(risk)), options: { ...recipe.options, cues } };
+  return {
+    send: sendExamples(sends, rulesBeforeClassifier(risk)),
+    reply: replyExamples(rows.filter((r): r is CorpusReply & typeof r => r.kind === 'reply')),
+  };
+}
+
+/** A recipe's training options (a send model embeds the intent cue lists). */
+export function recipeOptions(recipe: ModelRecipe, cues: IntentCues): Omit<TrainingOptions, 'version'> {
+  return recipe.rows === 'send' ? { ...recipe.options, cues } : recipe.options;
 }
 
 /** Fits every model file on the train and dev splits of the corpus, by file name. */
 export function trainPolicyModels(corpus: Corpus, risk: RiskPolicy, cues: IntentCues, version: string): Record<string, LinearModelFile> {
   const fit = corpus.rows.filter((r) => r.split !== 'test');
   const training = { corpus_sha256: corpus.sha256, splits: ['train', 'dev'], risk_rules_version: risk.version };
+  const examples = trainingExamples(fit, risk);
   return Object.fromEntries(
-    MODEL_RECIPES.map((recipe) => {
-      const { examples, options } = recipeExamples(recipe, fit, risk, cues);
-      return [recipe.file, trainModelFile(examples, { ...options, version, training })];
-    }),
+    MODEL_RECIPES.map((recipe) => [recipe.file, trainModelFile(examples[recipe.rows], { ...recipeOptions(recipe, cues), version, training })]),
   );
 }
 
