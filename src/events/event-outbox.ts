@@ -121,16 +121,12 @@ export class EventOutbox implements BatchParticipant {
         updated_at: now.getTime(),
       }));
     const pending = this.pendingByTransaction.get(trx);
-    if (pending && rows.length === 0) {
+    if (pending) {
       pending.push(row);
-    } else {
-      // Deliveries reference their event: the batch's earlier events and this one are written first.
-      if (pending) {
-        pending.push(row);
-        await this.flush(trx as Knex.Transaction);
-      } else await runWrite(trx, this.insertEvent.sql, this.insertEvent.bindings(row));
-      if (rows.length > 0) await trx('webhook_deliveries').insert(rows);
-    }
+      // Deliveries reference their event: the batch's events so far, this one last, are written first.
+      if (rows.length > 0) await this.flush(trx as Knex.Transaction);
+    } else await runWrite(trx, this.insertEvent.sql, this.insertEvent.bindings(row));
+    if (rows.length > 0) await trx('webhook_deliveries').insert(rows);
     return { eventId, deliveries: rows.length };
   }
 
